@@ -1,0 +1,117 @@
+/**
+ * HTTP request and response bodies (SPEC.md §2, §4, §7, E1, E2).
+ */
+import type { JsonObject, TaskEvent, TerminalTaskEvent } from './events';
+
+/** Lifecycle status of a task as reported by create, status and poll responses. */
+export type TaskStatus = 'ACCEPTED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
+
+/** JSON body of `POST /api/v1/tasks` (SPEC.md §2). `clientRequestId` is the idempotency key. */
+export interface CreateTaskRequest {
+  clientRequestId: string;
+  taskType: string;
+  /** Optional on our server (defaults to `{}`); the peer requires it, so clients always send it. */
+  input?: JsonObject;
+  /** Not compared for idempotency. */
+  metadata?: JsonObject;
+}
+
+/** Response of create: 201 for a new task, 200 with `deduplicated: true` for a repeat (SPEC.md §2). */
+export interface TaskCreatedResponse {
+  taskId: string;
+  status: TaskStatus;
+  clientRequestId: string;
+  deduplicated: boolean;
+}
+
+/** Query of `GET /tasks/{taskId}/events` (SPEC.md §4). */
+export interface PollQuery {
+  afterEventId?: string;
+  /** Long-poll wait in ms, 0–60000. Clients always send it: the peer defaults to 0. */
+  waitTimeoutMs?: number;
+  /** 1–500, default 100. */
+  maxEvents?: number;
+}
+
+/** Response of a poll (SPEC.md §4). `taskStatus` is our extension (E). */
+export interface PollEventsResponse {
+  taskId: string;
+  events: TaskEvent[];
+  nextAfterEventId: string | null;
+  hasMore: boolean;
+  taskStatus?: TaskStatus;
+}
+
+/** Optional body of `POST /tasks/{taskId}/cancel` (SPEC.md §7). */
+export interface CancelTaskRequest {
+  reason?: string;
+}
+
+/** Response of cancel, always 202 (SPEC.md §7). */
+export interface CancelTaskResponse {
+  taskId: string;
+  status: 'CANCELLATION_REQUESTED' | 'ALREADY_TERMINAL';
+}
+
+/** Body of `POST /tasks/{taskId}/actions` (SPEC.md §7); `clientActionId` is the idempotency key. */
+export interface ClientActionRequest {
+  clientActionId: string;
+  suspendId: string;
+  actionType: string;
+  payload?: JsonObject;
+  metadata?: JsonObject;
+}
+
+/** Outcome of an action (SPEC.md §7). */
+export type ClientActionStatus =
+  | 'ACCEPTED'
+  | 'DEDUPLICATED'
+  | 'REJECTED_ALREADY_RESOLVED'
+  | 'REJECTED_EXPIRED';
+
+/** Response of an action (SPEC.md §7). */
+export interface ClientActionResponse {
+  taskId: string;
+  suspendId: string;
+  clientActionId: string;
+  status: ClientActionStatus;
+}
+
+/** E1: `GET /api/v1/tasks/{taskId}`. */
+export interface TaskStatusResponse {
+  taskId: string;
+  taskType: string;
+  status: TaskStatus;
+  /** ISO-8601 UTC. */
+  createdAt: string;
+  /** ISO-8601 UTC. */
+  updatedAt: string;
+  lastEventId: string | null;
+  terminalEvent: TerminalTaskEvent | null;
+}
+
+/** A transport name, in the client's default preference order. */
+export type TransportName = 'websocket' | 'sse' | 'polling';
+
+/** E2: `GET /api/v1/capabilities`, derived from the server's actual configuration (hazard H7). */
+export interface CapabilitiesResponse {
+  protocolVersion: string;
+  transports: TransportName[];
+  /** Heartbeat intervals in ms. */
+  heartbeatIntervalMs: { websocket: number; sse: number };
+  /** How many events per task the store keeps; `null` = unbounded. */
+  retention: { maxEventsPerTask: number | null };
+  limits: { maxEventsPerPoll: number; maxWaitTimeoutMs: number; maxUploadBytes: number };
+  routes: Record<string, string>;
+}
+
+/** `GET /health`. */
+export interface HealthResponse {
+  status: 'ok';
+}
+
+/** `GET /ready`; 503 when `not_ready`. */
+export interface ReadyResponse {
+  status: 'ready' | 'not_ready';
+  details: Record<string, unknown>;
+}

@@ -1,0 +1,96 @@
+// @taskbridge/protocol: the TaskBridge v1 wire contract (SPEC.md). Explicit exports, grouped by topic.
+
+export {
+  ACCESS_TOKEN_QUERY_PARAM,
+  CloseCode,
+  HEARTBEAT_TYPE,
+  LAST_EVENT_ID_QUERY_PARAM,
+  PollLimits,
+  PROTOCOL_VERSION,
+} from './constants';
+// Errors
+export type { ErrorCode, ErrorEnvelope } from './errors';
+export { ERROR_CODES, ERROR_STATUS } from './errors';
+// Event ids
+export type { EventIdOrder } from './event-id';
+export { compareEventIds, isNewerEventId, parseEventId } from './event-id';
+// Events
+export type {
+  JsonObject,
+  MessageLevel,
+  SuspensionKind,
+  TaskActionAcceptedPayload,
+  TaskCancelledPayload,
+  TaskCompletedPayload,
+  TaskEvent,
+  TaskEventOf,
+  TaskEventPayloads,
+  TaskEventType,
+  TaskFailedPayload,
+  TaskMessagePayload,
+  TaskProgressPayload,
+  TaskStartedPayload,
+  TaskSuspendedPayload,
+  TerminalEventType,
+  TerminalTaskEvent,
+  UnknownTaskEvent,
+} from './events';
+export {
+  isKnownEventType,
+  isTerminalEvent,
+  isTerminalEventType,
+  TASK_EVENT_TYPES,
+  TERMINAL_EVENT_TYPES,
+} from './events';
+// Frames
+export type {
+  ServerFrame,
+  SseHeartbeatFrame,
+  SubscribeFrame,
+  SubscriptionConfirmedFrame,
+  WebSocketHeartbeatFrame,
+} from './frames';
+// HTTP bodies
+export type {
+  CancelTaskRequest,
+  CancelTaskResponse,
+  CapabilitiesResponse,
+  ClientActionRequest,
+  ClientActionResponse,
+  ClientActionStatus,
+  CreateTaskRequest,
+  HealthResponse,
+  PollEventsResponse,
+  PollQuery,
+  ReadyResponse,
+  TaskCreatedResponse,
+  TaskStatus,
+  TaskStatusResponse,
+  TransportName,
+} from './http';
+// Routes and constants
+export type { RouteName, RouteTemplates } from './routes';
+export { createRouteTemplates, DEFAULT_ROUTES, expandRoute, routeParams } from './routes';
+// Validation
+export type {
+  EventConformance,
+  EventParseResult,
+  ParseResult,
+  ProtocolViolationCode,
+  SchemaIssue,
+} from './validation';
+export {
+  ProtocolValidationError,
+  parseCancelTaskRequest,
+  parseCancelTaskResponse,
+  parseClientActionRequest,
+  parseClientActionResponse,
+  parseCreateTaskRequest,
+  parseErrorEnvelope,
+  parseJson,
+  parsePollEventsResponse,
+  parseServerFrame,
+  parseSubscribeFrame,
+  parseTaskCreatedResponse,
+  parseTaskEvent,
+} from './validation';
