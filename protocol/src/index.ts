@@ -11,6 +11,8 @@ export {
 // Errors
 export type { ErrorCode, ErrorEnvelope } from './errors';
 export { ERROR_CODES, ERROR_STATUS } from './errors';
+export type { ClientErrorCode, TaskBridgeErrorCode, TaskBridgeErrorOptions } from './taskbridge-error';
+export { TaskBridgeError } from './taskbridge-error';
 // Event ids
 export type { EventIdOrder } from './event-id';
 export { compareEventIds, isNewerEventId, parseEventId } from './event-id';

@@ -1,0 +1,106 @@
+/**
+ * The one error class of TaskBridge JS. Server and client both throw it (or a subclass), so every
+ * failure carries a stable `code`, whether it may be retried, and the HTTP status when there was one.
+ */
+import { ERROR_STATUS, type ErrorCode, type ErrorEnvelope } from './errors';
+
+/**
+ * Codes raised on the client side, where no server envelope exists:
+ * - `NETWORK_ERROR`: the request or socket failed before a response (retryable).
+ * - `TIMEOUT`: an open, first-frame or liveness deadline passed (retryable; a transport that keeps
+ *   timing out is skipped).
+ * - `UNEXPECTED_RESPONSE`: a 2xx with the wrong content type or an unreadable body, e.g. a proxy's
+ *   HTML page (retryable on another transport; HAZARDS.md H5).
+ * - `CONNECTION_CLOSED`: a stream ended before the terminal event (retryable).
+ * - `TRANSPORT_UNAVAILABLE`: the environment or the server does not offer the transport.
+ * - `ABORTED`: the caller aborted.
+ * - `PROTOCOL_ERROR`: a frame broke the contract in a way that cannot be passed through.
+ * - `CHECKPOINT_ERROR`: the checkpoint store failed (the client falls back to memory).
+ * - `SERVER_ERROR`: a 5xx without a recognisable envelope (retryable).
+ */
+export type ClientErrorCode =
+  | 'NETWORK_ERROR'
+  | 'TIMEOUT'
+  | 'UNEXPECTED_RESPONSE'
+  | 'CONNECTION_CLOSED'
+  | 'TRANSPORT_UNAVAILABLE'
+  | 'ABORTED'
+  | 'PROTOCOL_ERROR'
+  | 'CHECKPOINT_ERROR'
+  | 'SERVER_ERROR';
+
+/** Every stable error code: the server's (SPEC.md §8) and the client's. */
+export type TaskBridgeErrorCode = ErrorCode | ClientErrorCode;
+
+/** Options of {@link TaskBridgeError}. */
+export interface TaskBridgeErrorOptions {
+  code: TaskBridgeErrorCode;
+  message: string;
+  /** Default: from the code (network, timeout, 429, 5xx, closed: true; everything else: false). */
+  retryable?: boolean;
+  /** HTTP status, when the error came from a response. Default: the code's status for server codes. */
+  status?: number;
+  /** Wait before retrying, ms (from `Retry-After`). */
+  retryAfterMs?: number;
+  /** Extra data; for server errors, the envelope's `details`. */
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+const RETRYABLE_CODES: ReadonlySet<TaskBridgeErrorCode> = new Set<TaskBridgeErrorCode>([
+  'NETWORK_ERROR',
+  'TIMEOUT',
+  'UNEXPECTED_RESPONSE',
+  'CONNECTION_CLOSED',
+  'RATE_LIMITED',
+  'SERVER_ERROR',
+  'INTERNAL_ERROR',
+  'TASK_SUBMISSION_ERROR',
+]);
+
+/**
+ * A TaskBridge failure with a stable `code` (SPEC.md §8 codes plus {@link ClientErrorCode}).
+ * Errors are data: they travel in snapshots and connection states, and are thrown only at API edges.
+ */
+export class TaskBridgeError extends Error {
+  override name = 'TaskBridgeError';
+  readonly code: TaskBridgeErrorCode;
+  /** True when the same request may succeed later (SPEC.md §8 classification). */
+  readonly retryable: boolean;
+  readonly status: number | undefined;
+  /** Wait before retrying, ms (from `Retry-After`), when the server said so. */
+  readonly retryAfterMs: number | undefined;
+  readonly details: Record<string, unknown>;
+
+  constructor(options: TaskBridgeErrorOptions) {
+    super(options.message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = options.code;
+    this.status = options.status ?? (ERROR_STATUS as Record<string, number | undefined>)[options.code];
+    this.retryable =
+      options.retryable ?? (RETRYABLE_CODES.has(options.code) || (this.status !== undefined && this.status >= 500));
+    this.retryAfterMs = options.retryAfterMs;
+    this.details = options.details ?? {};
+  }
+
+  /** The SPEC.md §8 envelope for this error, as the server sends it. */
+  toEnvelope(now: Date = new Date()): ErrorEnvelope {
+    return { code: this.code, message: this.message, details: this.details, timestamp: now.toISOString() };
+  }
+
+  /**
+   * Normalises anything thrown into a TaskBridgeError: returns `error` itself when it already is one,
+   * maps `AbortError` to `ABORTED` and `TypeError` from `fetch` to `NETWORK_ERROR`, and wraps the rest
+   * as `INTERNAL_ERROR` (not retryable) with the original as `cause`.
+   */
+  static from(error: unknown): TaskBridgeError {
+    if (error instanceof TaskBridgeError) return error;
+    if (error instanceof Error && error.name === 'AbortError') {
+      return new TaskBridgeError({ code: 'ABORTED', message: 'aborted', retryable: false, cause: error });
+    }
+    if (error instanceof TypeError) {
+      return new TaskBridgeError({ code: 'NETWORK_ERROR', message: error.message, cause: error });
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    return new TaskBridgeError({ code: 'INTERNAL_ERROR', message, retryable: false, cause: error });
+  }
+}
