@@ -11,8 +11,6 @@ export {
 // Errors
 export type { ErrorCode, ErrorEnvelope } from './errors';
 export { ERROR_CODES, ERROR_STATUS } from './errors';
-export type { ClientErrorCode, TaskBridgeErrorCode, TaskBridgeErrorOptions } from './taskbridge-error';
-export { TaskBridgeError } from './taskbridge-error';
 // Event ids
 export type { EventIdOrder } from './event-id';
 export { compareEventIds, isNewerEventId, parseEventId } from './event-id';
@@ -73,6 +71,13 @@ export type {
 // Routes and constants
 export type { RouteName, RouteTemplates } from './routes';
 export { createRouteTemplates, DEFAULT_ROUTES, expandRoute, routeParams } from './routes';
+export type {
+  ClientErrorCode,
+  TaskBridgeErrorCode,
+  TaskBridgeErrorOptions,
+  TaskFailureCode,
+} from './taskbridge-error';
+export { TaskBridgeError } from './taskbridge-error';
 // Validation
 export type {
   EventConformance,

@@ -29,8 +29,16 @@ export type ClientErrorCode =
   | 'CHECKPOINT_ERROR'
   | 'SERVER_ERROR';
 
-/** Every stable error code: the server's (SPEC.md §8) and the client's. */
-export type TaskBridgeErrorCode = ErrorCode | ClientErrorCode;
+/**
+ * Codes carried by `TASK_FAILED` payloads written by the reference server's engine:
+ * - `TASK_EXECUTION_FAILED`: the handler threw something without a code of its own.
+ * - `SUSPENSION_EXPIRED`: nobody answered a suspension before its `expiresAt`.
+ * - `ACTION_REJECTED`: the answer to a suspension rejected the task (demo `approval`).
+ */
+export type TaskFailureCode = 'TASK_EXECUTION_FAILED' | 'SUSPENSION_EXPIRED' | 'ACTION_REJECTED';
+
+/** Every stable error code: the server's (SPEC.md §8), the client's and task failures'. */
+export type TaskBridgeErrorCode = ErrorCode | ClientErrorCode | TaskFailureCode;
 
 /** Options of {@link TaskBridgeError}. */
 export interface TaskBridgeErrorOptions {
@@ -77,7 +85,8 @@ export class TaskBridgeError extends Error {
     this.code = options.code;
     this.status = options.status ?? (ERROR_STATUS as Record<string, number | undefined>)[options.code];
     this.retryable =
-      options.retryable ?? (RETRYABLE_CODES.has(options.code) || (this.status !== undefined && this.status >= 500));
+      options.retryable ??
+      (RETRYABLE_CODES.has(options.code) || (this.status !== undefined && this.status >= 500));
     this.retryAfterMs = options.retryAfterMs;
     this.details = options.details ?? {};
   }

@@ -1,0 +1,49 @@
+/**
+ * The storage seam of the reference server. The engine only talks to this interface, so a Redis
+ * stream (whose ids look the same: `<ms>-<seq>`) can replace the in-memory default.
+ */
+import type { TaskEvent, TaskEventPayloads, TaskEventType } from '@taskbridge/protocol';
+
+/** An event before the store assigned its id. */
+export type NewTaskEvent = {
+  [T in TaskEventType]: { type: T; taskId: string; createdAt: string; payload: TaskEventPayloads[T] };
+}[TaskEventType];
+
+/** A page of stored events after a cursor. */
+export interface EventPage {
+  events: TaskEvent[];
+  /** True when more events exist after the last one returned. */
+  hasMore: boolean;
+}
+
+/** What the store keeps (reported by capabilities, hazard H7). */
+export interface RetentionInfo {
+  /** Events kept per task; `null` = unbounded. */
+  maxEventsPerTask: number | null;
+}
+
+/** Receives each appended event; called synchronously from `append`, must not block (hazard H3). */
+export type EventListener = (event: TaskEvent) => void;
+
+/**
+ * An append-only per-task event log with live fan-out.
+ *
+ * Contract: ids are strictly increasing per task (`compareEventIds` order); `read` returns copies
+ * (hazard H2: a shared mutable object hid the subscribe race); `append` notifies listeners over a
+ * snapshot of the listener set (hazard H4) and never waits on them (hazard H3).
+ */
+export interface EventStore {
+  /** Appends an event, assigns its `eventId`, notifies live listeners; resolves with a copy. */
+  append(event: NewTaskEvent): Promise<TaskEvent>;
+  /**
+   * Events strictly after `afterEventId` (`null` = from the oldest retained), at most `limit`.
+   * A cursor older than the oldest retained event reads from the oldest retained one.
+   */
+  read(taskId: string, afterEventId: string | null, limit: number): Promise<EventPage>;
+  /** Subscribes to live appends of one task; returns the unsubscribe function. */
+  subscribe(taskId: string, listener: EventListener): () => void;
+  /** Id of the task's newest event, or `null`. */
+  lastEventId(taskId: string): Promise<string | null>;
+  /** Retention settings. */
+  retention(): RetentionInfo;
+}

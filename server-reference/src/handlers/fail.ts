@@ -1,0 +1,7 @@
+import type { TaskHandler } from '../engine/types';
+
+/** `fail`: emits one progress event, then throws; the engine writes `TASK_FAILED`. Input `{message?}`. */
+export const fail: TaskHandler = async (ctx) => {
+  await ctx.progress(10, { stage: 'starting' });
+  throw new Error(typeof ctx.input.message === 'string' ? ctx.input.message : 'this task always fails');
+};

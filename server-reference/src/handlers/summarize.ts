@@ -1,0 +1,112 @@
+/**
+ * `summarize`: a real extractive summary of text (input `text`, or an uploaded text file), streamed
+ * token by token as `TASK_MESSAGE` events, with progress while reading.
+ */
+import type { TaskHandler } from '../engine/types';
+
+/** Statistics returned with the summary. */
+export interface SummaryStats {
+  characters: number;
+  words: number;
+  sentences: number;
+  summarySentences: number;
+}
+
+const STOP_WORDS = new Set(
+  'a an and are as at be but by for from has have he her his i in is it its of on or our she that the their them they this to was we were which will with you your not no so if then than there these those been being into over also can could would should may might do does did'.split(
+    ' ',
+  ),
+);
+
+/** Splits text into sentences (keeps their punctuation). */
+export function splitSentences(text: string): string[] {
+  return (text.replace(/\s+/g, ' ').match(/[^.!?]+(?:[.!?]+["')\]]*|$)/g) ?? [])
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+const wordsOf = (text: string) => text.toLowerCase().match(/[\p{L}\p{N}']+/gu) ?? [];
+
+/**
+ * Picks the highest-scoring sentences by word frequency (stop words ignored), in their original
+ * order. `maxSentences` default: about a fifth of the text, between 1 and 5.
+ */
+export function extractiveSummary(
+  text: string,
+  maxSentences?: number,
+): { summary: string; stats: SummaryStats } {
+  const sentences = splitSentences(text);
+  const words = wordsOf(text);
+  const frequency = new Map<string, number>();
+  for (const word of words) if (!STOP_WORDS.has(word)) frequency.set(word, (frequency.get(word) ?? 0) + 1);
+  const limit = maxSentences ?? Math.min(5, Math.max(1, Math.round(sentences.length / 5)));
+  const scored = sentences.map((sentence, index) => {
+    const ws = wordsOf(sentence).filter((w) => !STOP_WORDS.has(w));
+    const score = ws.reduce((sum, w) => sum + (frequency.get(w) ?? 0), 0) / Math.max(1, ws.length);
+    return { sentence, index, score };
+  });
+  const chosen = [...scored]
+    .sort((a, b) => b.score - a.score || a.index - b.index)
+    .slice(0, limit)
+    .sort((a, b) => a.index - b.index);
+  const summary = chosen.map((c) => c.sentence).join(' ');
+  return {
+    summary,
+    stats: {
+      characters: text.length,
+      words: words.length,
+      sentences: sentences.length,
+      summarySentences: chosen.length,
+    },
+  };
+}
+
+/** Splits a summary into the tokens streamed to clients: words with their trailing space. */
+export function tokenize(summary: string): string[] {
+  return summary.match(/\S+\s*/g) ?? [];
+}
+
+/** Options of {@link createSummarizeHandler}. */
+export interface SummarizeOptions {
+  /** Pause between streamed tokens, ms. Default 40 (reads like a model streaming). */
+  tokenDelayMs?: number;
+  /** Bytes read per progress step. Default 2048. */
+  chunkBytes?: number;
+}
+
+/** Creates the `summarize` handler. Input: `{ text?: string, tokenDelayMs?: number, maxSentences?: number }`. */
+export function createSummarizeHandler(options: SummarizeOptions = {}): TaskHandler {
+  const chunkBytes = options.chunkBytes ?? 2048;
+  return async (ctx) => {
+    const delay =
+      typeof ctx.input.tokenDelayMs === 'number'
+        ? Math.max(0, ctx.input.tokenDelayMs)
+        : (options.tokenDelayMs ?? 40);
+    const file = ctx.attachments[0];
+    const source = file
+      ? file.data
+      : new TextEncoder().encode(typeof ctx.input.text === 'string' ? ctx.input.text : '');
+    if (source.byteLength === 0)
+      throw new Error('nothing to summarize: send input.text or a text attachment');
+    const decoder = new TextDecoder();
+    let text = '';
+    for (let offset = 0; offset < source.byteLength; offset += chunkBytes) {
+      text += decoder.decode(source.subarray(offset, offset + chunkBytes), { stream: true });
+      const read = Math.min(source.byteLength, offset + chunkBytes);
+      await ctx.progress(Math.round((read / source.byteLength) * 40), { stage: 'reading' });
+    }
+    text += decoder.decode();
+    const maxSentences = typeof ctx.input.maxSentences === 'number' ? ctx.input.maxSentences : undefined;
+    const { summary, stats } = extractiveSummary(text, maxSentences);
+    await ctx.progress(50, { stage: 'summarizing' });
+    const tokens = tokenize(summary);
+    for (const [i, token] of tokens.entries()) {
+      if (delay > 0) await ctx.sleep(delay);
+      await ctx.message(token);
+      if (i % 10 === 9)
+        await ctx.progress(50 + Math.round(((i + 1) / tokens.length) * 50), { stage: 'streaming' });
+    }
+    await ctx.progress(100, { stage: 'done' });
+    return { summary, stats, ...(file ? { filename: file.filename } : {}) };
+  };
+}

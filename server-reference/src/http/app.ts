@@ -1,0 +1,75 @@
+/**
+ * The Express app: every route of SPEC.md §1 on the engine, with the envelope on every error path.
+ */
+import { TaskBridgeError } from '@taskbridge/protocol';
+import cors from 'cors';
+import express, { type Express } from 'express';
+import type { TaskEngine } from '../engine/task-engine';
+import type { ResolvedServerOptions } from '../options';
+import { createTaskRoute } from './create-route';
+import { errorEnvelopeMiddleware } from './envelope';
+import { pollRoute } from './poll-route';
+import { toExpressPath } from './route-paths';
+import { sseRoute } from './sse-route';
+import { actionsRoute, cancelRoute, capabilitiesOf, statusRoute } from './task-routes';
+
+/** State the app shares with the server around it. */
+export interface AppControl {
+  /** Aborted on shutdown: pending long polls return at once. */
+  shutdown: AbortSignal;
+  /** False while starting or shutting down (`/ready` answers 503). */
+  isReady(): boolean;
+}
+
+/** Builds the Express app for an engine. The WebSocket route is attached to the HTTP server separately. */
+export function createTaskBridgeApp(
+  engine: TaskEngine,
+  options: ResolvedServerOptions,
+  control: AppControl,
+): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  if (options.cors) app.use(cors(options.cors));
+  const { routes } = options;
+  const path = toExpressPath;
+  const optionalJson = express.json({ limit: options.maxJsonBodyBytes, type: () => true });
+  const jsonBody: express.RequestHandler = (req, res, next) => {
+    const length = Number(req.get('content-length') ?? '0');
+    const chunked = req.get('transfer-encoding') !== undefined;
+    if (length === 0 && !chunked) return next();
+    if (!req.is('application/json')) {
+      return next(new TaskBridgeError({ code: 'UNSUPPORTED_MEDIA_TYPE', message: 'send application/json' }));
+    }
+    optionalJson(req, res, next);
+  };
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/ready', (_req, res) => {
+    const ready = control.isReady();
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', details: {} });
+  });
+  app.get(path(routes.capabilities), (_req, res) => {
+    res.json(capabilitiesOf(engine, options));
+  });
+  app.post(path(routes.create), ...createTaskRoute(engine, options));
+  if (options.transports.polling) app.get(path(routes.events), pollRoute(engine, options, control.shutdown));
+  if (options.transports.sse) app.get(path(routes.stream), sseRoute(engine, options));
+  app.post(path(routes.cancel), jsonBody, cancelRoute(engine, options));
+  app.post(path(routes.actions), jsonBody, actionsRoute(engine, options));
+  app.get(path(routes.status), statusRoute(engine, options));
+  if (options.staticDir) app.use(express.static(options.staticDir));
+  app.use((req, _res, next) => {
+    next(
+      new TaskBridgeError({
+        code: 'TASK_NOT_FOUND',
+        message: `no route for ${req.method} ${req.path}`,
+        details: { reason: 'route_not_found' },
+      }),
+    );
+  });
+  app.use(errorEnvelopeMiddleware(options.logger));
+  return app;
+}

@@ -1,0 +1,22 @@
+/**
+ * Structured logging hook. The default is silent (tests stay quiet); the CLI logs JSON lines.
+ */
+
+/** One structured log entry. */
+export interface LogEntry {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  msg: string;
+  [field: string]: unknown;
+}
+
+/** Receives log entries; must not throw. */
+export type Logger = (entry: LogEntry) => void;
+
+/** Discards everything. */
+export const silentLogger: Logger = () => undefined;
+
+/** Writes one JSON line per entry to stderr (errors) or stdout. */
+export const jsonLineLogger: Logger = (entry) => {
+  const line = `${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`;
+  (entry.level === 'error' ? process.stderr : process.stdout).write(line);
+};

@@ -1,0 +1,82 @@
+/**
+ * `createReferenceServer`: the engine, the Express app and the WebSocket route on one HTTP server.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
+import { createTaskEngine, type TaskEngine } from './engine/task-engine';
+import { demoHandlers } from './handlers/index';
+import { createTaskBridgeApp } from './http/app';
+import { attachWebSocket } from './http/websocket';
+import { type ReferenceServerOptions, resolveServerOptions } from './options';
+
+/** A running (or ready to run) reference server. */
+export interface ReferenceServer {
+  /** The Express app (mount it elsewhere, or use `listen`). */
+  app: Express;
+  engine: TaskEngine;
+  /** The HTTP server (WebSocket upgrades are handled on it). */
+  server: Server;
+  /**
+   * Starts listening. Port 0 (the default) picks an ephemeral port.
+   *
+   * @param host - default `127.0.0.1`.
+   * @returns the bound port and base URL, e.g. `http://127.0.0.1:8787`.
+   */
+  listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
+  /**
+   * Graceful shutdown: `/ready` turns 503, long polls return, SSE responses end, WebSockets close
+   * with 1001, running tasks are aborted, then the HTTP server closes.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates the reference server (SPEC.md §1–§9).
+ *
+ * @example
+ * const server = createReferenceServer({ heartbeatIntervalMs: { sse: 5000 } });
+ * const { url } = await server.listen(8787);
+ */
+export function createReferenceServer(options: ReferenceServerOptions = {}): ReferenceServer {
+  const resolved = resolveServerOptions(options);
+  const engine = createTaskEngine({
+    handlers: options.handlers ?? demoHandlers,
+    maxQueuedEventsPerSubscriber: resolved.maxQueuedEventsPerSubscriber,
+    ...(options.store ? { store: options.store } : {}),
+  });
+  const shutdown = new AbortController();
+  let ready = false;
+  const app = createTaskBridgeApp(engine, resolved, { shutdown: shutdown.signal, isReady: () => ready });
+  const server = createServer(app);
+  const ws = attachWebSocket(server, engine, resolved);
+
+  return {
+    app,
+    engine,
+    server,
+    listen(port = 0, host = '127.0.0.1') {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          ready = true;
+          const bound = (server.address() as AddressInfo).port;
+          const shownHost = host.includes(':') ? `[${host}]` : host;
+          resolve({ port: bound, url: `http://${shownHost}:${bound}` });
+        });
+      });
+    },
+    async close() {
+      ready = false;
+      shutdown.abort();
+      engine.shutdown();
+      ws.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 1000).unref();
+      });
+    },
+  };
+}
