@@ -1,0 +1,52 @@
+/**
+ * Starts the real reference server on an ephemeral loopback port for one test file, with helpers for
+ * the HTTP calls every suite makes. Close it in `afterEach`/`afterAll`.
+ */
+import { createReferenceServer, type ReferenceServer, type ReferenceServerOptions } from '@taskbridge/server-reference';
+
+/** A started server plus request helpers bound to its base URL. */
+export interface TestServer {
+  server: ReferenceServer;
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  /** `ws://127.0.0.1:<port>` */
+  wsUrl: string;
+  port: number;
+  /** `fetch` against the server with an optional bearer subject. */
+  request(path: string, init?: RequestInit & { subject?: string }): Promise<Response>;
+  /** Creates a task as `subject` (default `alice`) and returns its id. */
+  createTask(taskType: string, input?: Record<string, unknown>, subject?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Starts a reference server on 127.0.0.1:0. */
+export async function startTestServer(options: ReferenceServerOptions = {}): Promise<TestServer> {
+  const server = createReferenceServer(options);
+  const { port, url } = await server.listen(0, '127.0.0.1');
+  let counter = 0;
+  const request = (path: string, init: RequestInit & { subject?: string } = {}) => {
+    const { subject, headers, ...rest } = init;
+    const h = new Headers(headers);
+    if (subject !== undefined) h.set('authorization', `Bearer ${subject}`);
+    return fetch(`${url}${path}`, { ...rest, headers: h });
+  };
+  return {
+    server,
+    url,
+    wsUrl: url.replace(/^http/, 'ws'),
+    port,
+    request,
+    async createTask(taskType, input = {}, subject = 'alice') {
+      counter += 1;
+      const res = await request('/api/v1/tasks', {
+        method: 'POST',
+        subject,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ clientRequestId: `test-${Date.now()}-${counter}`, taskType, input }),
+      });
+      if (res.status !== 201) throw new Error(`create failed: ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { taskId: string }).taskId;
+    },
+    close: () => server.close(),
+  };
+}
