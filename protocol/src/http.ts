@@ -64,10 +64,7 @@ export interface ClientActionRequest {
 
 /** Outcome of an action (SPEC.md §7). */
 export type ClientActionStatus =
-  | 'ACCEPTED'
-  | 'DEDUPLICATED'
-  | 'REJECTED_ALREADY_RESOLVED'
-  | 'REJECTED_EXPIRED';
+  'ACCEPTED' | 'DEDUPLICATED' | 'REJECTED_ALREADY_RESOLVED' | 'REJECTED_EXPIRED';
 
 /** Response of an action (SPEC.md §7). */
 export interface ClientActionResponse {

@@ -4,12 +4,8 @@
  * ships no schema file for.
  */
 
-import clientActionSchema from '../schemas/taskbridge-v1/task_client_action.schema.json' with {
-  type: 'json',
-};
-import clientActionResponseSchema from '../schemas/taskbridge-v1/task_client_action_response.schema.json' with {
-  type: 'json',
-};
+import clientActionSchema from '../schemas/taskbridge-v1/task_client_action.schema.json' with { type: 'json' };
+import clientActionResponseSchema from '../schemas/taskbridge-v1/task_client_action_response.schema.json' with { type: 'json' };
 import taskEventSchema from '../schemas/taskbridge-v1/task_event.schema.json' with { type: 'json' };
 
 export { clientActionResponseSchema, clientActionSchema, taskEventSchema };

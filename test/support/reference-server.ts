@@ -2,7 +2,11 @@
  * Starts the real reference server on an ephemeral loopback port for one test file, with helpers for
  * the HTTP calls every suite makes. Close it in `afterEach`/`afterAll`.
  */
-import { createReferenceServer, type ReferenceServer, type ReferenceServerOptions } from '@taskbridge/server-reference';
+import {
+  createReferenceServer,
+  type ReferenceServer,
+  type ReferenceServerOptions,
+} from '@taskbridge/server-reference';
 
 /** A started server plus request helpers bound to its base URL. */
 export interface TestServer {
