@@ -1,0 +1,306 @@
+/**
+ * The request/response half of TaskBridge: create (JSON or multipart), cancel, actions, task status (E1)
+ * and capabilities (E2). Every response is checked in this order: status, content type, body schema
+ * (HAZARDS.md H5); every failure is a {@link TaskBridgeError}.
+ */
+import {
+  type CancelTaskResponse,
+  type CapabilitiesResponse,
+  type ClientActionResponse,
+  type JsonObject,
+  type ParseResult,
+  ProtocolValidationError,
+  parseCancelTaskResponse,
+  parseClientActionResponse,
+  parseJson,
+  parseTaskCreatedResponse,
+  parseTaskEvent,
+  TaskBridgeError,
+  type TaskCreatedResponse,
+  type TaskStatusResponse,
+} from '@taskbridge/protocol';
+import {
+  errorFromFetchFailure,
+  errorFromResponse,
+  isJsonContentType,
+  unexpectedResponse,
+} from './http-errors';
+import type { TransportContext } from './platform';
+
+/** A file to upload; a bare `Blob` (or `File`) uses its own name, if any. */
+export interface FileAttachment {
+  blob: Blob;
+  /** File name sent in the multipart part. Default: the `File`'s name, else `attachment`. */
+  filename?: string;
+}
+
+/** Arguments of {@link HttpApi.createTask} (SPEC.md §2). */
+export interface CreateTaskParams {
+  /** Idempotency key: re-sending the same id returns the same task (200, `deduplicated: true`). */
+  clientRequestId: string;
+  taskType: string;
+  /** Task input. Default `{}` (always sent: the peer requires it). */
+  input?: JsonObject;
+  /** Free-form metadata, not compared for idempotency. */
+  metadata?: JsonObject;
+  /** Files, sent as `attachments` parts of a `multipart/form-data` body. Default: none (JSON body). */
+  files?: ReadonlyArray<Blob | FileAttachment>;
+}
+
+/** Arguments of {@link HttpApi.submitAction} (SPEC.md §7). */
+export interface SubmitActionParams {
+  /** Idempotency key of the action: an identical repeat answers 200 `DEDUPLICATED`. */
+  clientActionId: string;
+  suspendId: string;
+  /** One of the suspension's `allowedActions`. */
+  actionType: string;
+  payload?: JsonObject;
+  metadata?: JsonObject;
+}
+
+/** Per-call options. */
+export interface RequestOptions {
+  /** Aborts the request; the call then rejects with `ABORTED`. */
+  signal?: AbortSignal;
+}
+
+/**
+ * TaskBridge's HTTP routes. Every method rejects with a {@link TaskBridgeError}:
+ * - non-2xx: see {@link errorFromResponse} (401 is retried once after `refreshAccessToken`, when set);
+ * - 2xx that is not JSON, or JSON that is unreadable: `UNEXPECTED_RESPONSE` (retryable);
+ * - JSON that breaks the response schema: `PROTOCOL_ERROR` (not retryable; `cause` is the
+ *   `ProtocolValidationError`);
+ * - `fetch` rejected: `NETWORK_ERROR` (retryable), or `ABORTED` when the signal was aborted;
+ * - no `fetch` on the platform: `TRANSPORT_UNAVAILABLE`.
+ */
+export interface HttpApi {
+  /** `POST create` (SPEC.md §2): 201 new task, 200 deduplicated repeat. 409 on a conflicting repeat. */
+  createTask(params: CreateTaskParams, options?: RequestOptions): Promise<TaskCreatedResponse>;
+  /** `POST cancel` (SPEC.md §7): 202 `CANCELLATION_REQUESTED` or `ALREADY_TERMINAL`. */
+  cancelTask(taskId: string, reason?: string, options?: RequestOptions): Promise<CancelTaskResponse>;
+  /** `POST actions` (SPEC.md §7): 202 `ACCEPTED`/`REJECTED_*`, 200 `DEDUPLICATED`; 409 on conflict. */
+  submitAction(
+    taskId: string,
+    action: SubmitActionParams,
+    options?: RequestOptions,
+  ): Promise<ClientActionResponse>;
+  /** `GET status` (E1): the task's status, last eventId and terminal event. 404 on a peer. */
+  getTaskStatus(taskId: string, options?: RequestOptions): Promise<TaskStatusResponse>;
+  /** `GET capabilities` (E2); resolves `undefined` on 404 (peers do not serve it). */
+  getCapabilities(options?: RequestOptions): Promise<CapabilitiesResponse | undefined>;
+}
+
+type Parser<T> = (value: unknown) => ParseResult<T>;
+
+interface SendOptions<T> {
+  method: 'GET' | 'POST';
+  url: string;
+  parse: Parser<T>;
+  json?: unknown;
+  form?: FormData;
+  signal: AbortSignal | undefined;
+}
+
+/** Creates the {@link HttpApi} over a {@link TransportContext}. */
+export function createHttpApi(context: TransportContext): HttpApi {
+  const send = <T>(options: SendOptions<T>) => sendRequest(context, options);
+  return {
+    createTask(params, options = {}) {
+      const body = { clientRequestId: params.clientRequestId, taskType: params.taskType };
+      const input = params.input ?? {};
+      const url = context.resolveUrl('create');
+      const parse = parseTaskCreatedResponse;
+      if (params.files && params.files.length > 0) {
+        const form = new FormData();
+        form.append('clientRequestId', body.clientRequestId);
+        form.append('taskType', body.taskType);
+        form.append('input', JSON.stringify(input));
+        if (params.metadata) form.append('metadata', JSON.stringify(params.metadata));
+        for (const file of params.files) appendFile(form, file);
+        return send({ method: 'POST', url, parse, form, signal: options.signal });
+      }
+      const json = params.metadata ? { ...body, input, metadata: params.metadata } : { ...body, input };
+      return send({ method: 'POST', url, parse, json, signal: options.signal });
+    },
+    cancelTask(taskId, reason, options = {}) {
+      return send({
+        method: 'POST',
+        url: context.resolveUrl('cancel', { taskId }),
+        parse: parseCancelTaskResponse,
+        json: reason === undefined ? {} : { reason },
+        signal: options.signal,
+      });
+    },
+    submitAction(taskId, action, options = {}) {
+      const json: Record<string, unknown> = {
+        clientActionId: action.clientActionId,
+        suspendId: action.suspendId,
+        actionType: action.actionType,
+      };
+      if (action.payload !== undefined) json.payload = action.payload;
+      if (action.metadata !== undefined) json.metadata = action.metadata;
+      return send({
+        method: 'POST',
+        url: context.resolveUrl('actions', { taskId }),
+        parse: parseClientActionResponse,
+        json,
+        signal: options.signal,
+      });
+    },
+    getTaskStatus(taskId, options = {}) {
+      return send({
+        method: 'GET',
+        url: context.resolveUrl('status', { taskId }),
+        parse: parseTaskStatus,
+        signal: options.signal,
+      });
+    },
+    async getCapabilities(options = {}) {
+      try {
+        return await send({
+          method: 'GET',
+          url: context.resolveUrl('capabilities'),
+          parse: parseCapabilities,
+          signal: options.signal,
+        });
+      } catch (error) {
+        if (error instanceof TaskBridgeError && error.status === 404) return undefined;
+        throw error;
+      }
+    },
+  };
+}
+
+function appendFile(form: FormData, file: Blob | FileAttachment): void {
+  const blob = file instanceof Blob ? file : file.blob;
+  const own = 'name' in blob && typeof blob.name === 'string' && blob.name ? blob.name : undefined;
+  const filename = (file instanceof Blob ? undefined : file.filename) ?? own ?? 'attachment';
+  form.append('attachments', blob, filename);
+}
+
+async function sendRequest<T>(context: TransportContext, options: SendOptions<T>): Promise<T> {
+  const { signal } = options;
+  const fetchImpl = context.getFetch();
+  if (!fetchImpl) {
+    throw new TaskBridgeError({ code: 'TRANSPORT_UNAVAILABLE', message: 'no fetch on this platform' });
+  }
+  // A JSON string and a FormData can both be sent twice, which the 401 retry needs.
+  const body = options.form ?? (options.json === undefined ? undefined : JSON.stringify(options.json));
+  for (let refreshed = false; ; refreshed = true) {
+    const { headers } = await context.getCredentials();
+    const requestHeaders: Record<string, string> = { Accept: 'application/json', ...headers };
+    // FormData sets its own multipart content type with the boundary.
+    if (typeof body === 'string') requestHeaders['Content-Type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await fetchImpl(options.url, {
+        method: options.method,
+        headers: requestHeaders,
+        body,
+        signal,
+      });
+    } catch (error) {
+      throw errorFromFetchFailure(error, signal);
+    }
+    if (response.status === 401 && !refreshed && context.refreshAccessToken) {
+      await discardBody(response);
+      await refreshCredentials(context.refreshAccessToken);
+      continue;
+    }
+    return readJsonResponse(response, options.parse, signal);
+  }
+}
+
+async function refreshCredentials(refresh: () => Promise<void>): Promise<void> {
+  try {
+    await refresh();
+  } catch (cause) {
+    throw new TaskBridgeError({
+      code: 'AUTHENTICATION_ERROR',
+      message: 'refreshAccessToken failed',
+      retryable: false,
+      cause,
+    });
+  }
+}
+
+/**
+ * Reads a response in the H5 order: status, content type, JSON, schema.
+ *
+ * @throws {TaskBridgeError} as documented on {@link HttpApi}.
+ */
+async function readJsonResponse<T>(response: Response, parse: Parser<T>, signal?: AbortSignal): Promise<T> {
+  if (!response.ok) throw await errorFromResponse(response);
+  if (!isJsonContentType(response.headers.get('content-type'))) {
+    await discardBody(response);
+    throw unexpectedResponse(response, 'application/json');
+  }
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (error) {
+    throw errorFromFetchFailure(error, signal);
+  }
+  const json = parseJson(text);
+  if (!json.ok) {
+    throw new TaskBridgeError({
+      code: 'UNEXPECTED_RESPONSE',
+      message: `unreadable JSON body (HTTP ${response.status})`,
+      status: response.status,
+      retryable: true,
+      cause: json.error,
+    });
+  }
+  const parsed = parse(json.value);
+  if (!parsed.ok) {
+    throw new TaskBridgeError({
+      code: 'PROTOCOL_ERROR',
+      message: parsed.error.message,
+      status: response.status,
+      retryable: false,
+      details: { issues: parsed.error.issues },
+      cause: parsed.error,
+    });
+  }
+  return parsed.value;
+}
+
+async function discardBody(response: Response): Promise<void> {
+  await response.body?.cancel().catch(() => undefined);
+}
+
+// @taskbridge/protocol has no parsers for the E1/E2 bodies yet: check the fields the client relies on,
+// and the terminal event with the protocol's own event parser.
+function parseTaskStatus(value: unknown): ParseResult<TaskStatusResponse> {
+  if (!isObject(value)) return violation('TaskStatusResponse', '', 'must be object');
+  for (const key of ['taskId', 'taskType', 'status'] as const) {
+    if (typeof value[key] !== 'string') return violation('TaskStatusResponse', `/${key}`, 'must be string');
+  }
+  const lastEventId = value.lastEventId ?? null;
+  if (lastEventId !== null && typeof lastEventId !== 'string') {
+    return violation('TaskStatusResponse', '/lastEventId', 'must be string or null');
+  }
+  const terminal = value.terminalEvent ?? null;
+  if (terminal !== null) {
+    const event = parseTaskEvent(terminal);
+    if (!event.ok) return { ok: false, error: event.error };
+  }
+  return { ok: true, value: { ...value, lastEventId, terminalEvent: terminal } as TaskStatusResponse };
+}
+
+function parseCapabilities(value: unknown): ParseResult<CapabilitiesResponse> {
+  if (!isObject(value)) return violation('CapabilitiesResponse', '', 'must be object');
+  const transports = value.transports;
+  if (!Array.isArray(transports) || !transports.every((t) => typeof t === 'string')) {
+    return violation('CapabilitiesResponse', '/transports', 'must be array of strings');
+  }
+  return { ok: true, value: value as unknown as CapabilitiesResponse };
+}
+
+function violation<T>(schema: string, path: string, message: string): ParseResult<T> {
+  return { ok: false, error: new ProtocolValidationError('SCHEMA_VIOLATION', schema, [{ path, message }]) };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,188 @@
+/**
+ * The platform a client runs on (`fetch`, `WebSocket`, `EventSource`) and the connection context shared
+ * by the HTTP API and every transport: base URL, routes, credentials and extra headers.
+ *
+ * Platform constructors are injectable and otherwise read from `globalThis` at the moment of use, never
+ * captured at import time, so tests can stub globals and polyfills loaded later still apply
+ * (STYLE.md habit 5).
+ */
+import type { RouteName, RouteTemplates } from '@taskbridge/protocol';
+import { TaskBridgeError } from '@taskbridge/protocol';
+import { createRouteResolver, type RouteResolver } from './routes';
+
+/** The part of a `WebSocket` instance the client uses (browser `WebSocket` and Node `ws` both fit). */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+/**
+ * A `WebSocket` constructor. The third argument is the Node `ws` package's options; browsers ignore it.
+ * `CLOSING` is required because `reconnecting-websocket` recognises a constructor by `CLOSING === 2`.
+ */
+export interface WebSocketConstructor {
+  new (
+    url: string,
+    protocols?: string | string[],
+    options?: { headers?: Record<string, string> },
+  ): WebSocketLike;
+  readonly CLOSING: number;
+}
+
+/** The part of an `EventSource` instance the client uses. */
+export interface EventSourceLike {
+  close(): void;
+  addEventListener(type: string, listener: (event: Event) => void): void;
+}
+
+/**
+ * An `EventSource` constructor. The `eventsource` package (v4) accepts `{ fetch }`, which is how the
+ * client sets headers and checks status codes (SPEC.md §5, §9); a native `EventSource` ignores it.
+ */
+export type EventSourceConstructor = new (
+  url: string,
+  init?: { fetch?: FetchFunction; withCredentials?: boolean },
+) => EventSourceLike;
+
+/** A `fetch` function (the global one by default). */
+export type FetchFunction = (input: string | URL, init?: RequestInit) => Promise<Response>;
+
+/**
+ * Platform constructors, each defaulting to the global of the same name, read lazily. Node 20 has a
+ * global `fetch` but no `WebSocket` or `EventSource`: inject `WebSocket` from `ws` there. SSE defaults to
+ * the `eventsource` package's constructor rather than a global (see `transports/sse.ts`).
+ */
+export interface ClientPlatform {
+  fetch?: FetchFunction;
+  WebSocket?: WebSocketConstructor;
+  EventSource?: EventSourceConstructor;
+}
+
+/**
+ * How the WebSocket transport sends credentials (SPEC.md §9):
+ * - `'query'`: an `access_token` query parameter (browsers cannot set headers on a WebSocket; the token
+ *   may appear in proxy and server logs, as with SignalR).
+ * - `'header'`: an `Authorization` header plus {@link ConnectionOptions.headers}; needs a constructor
+ *   that accepts `{ headers }` (the Node `ws` package).
+ * - `'none'`: nothing (cookies only).
+ */
+export type WebSocketAuthMode = 'query' | 'header' | 'none';
+
+/** A route function: returns an absolute URL, or a path resolved against `baseUrl`. */
+export type RouteFunction = (name: RouteName, params: Readonly<Record<string, string>>) => string;
+
+/** Options shared by the HTTP API and every transport. */
+export interface ConnectionOptions {
+  /**
+   * The server's base URL, e.g. `https://api.example.com` or `https://example.com/taskbridge`. Route
+   * paths are appended to it (a path prefix is kept). A relative value is resolved against
+   * `globalThis.location` when there is one.
+   */
+  baseUrl: string;
+  /**
+   * Route templates overriding {@link DEFAULT_ROUTES} (SPEC.md §1), or a function building each URL.
+   * Default: the TaskBridge v1 routes.
+   */
+  routes?: Partial<RouteTemplates> | RouteFunction;
+  /** Extra path parameters for the templates, e.g. `{ projectId: 'p1' }`. Default: none. */
+  routeParams?: Record<string, string>;
+  /**
+   * Returns the current access token, sent as `Authorization: Bearer <token>` (or as the `access_token`
+   * query parameter on a browser WebSocket). Called on every request and every (re)connect, so a
+   * refreshed token is picked up at once (SPEC.md §9). `undefined` sends no credentials.
+   */
+  getAccessToken?: () => string | undefined | Promise<string | undefined>;
+  /**
+   * Refreshes the credentials that {@link getAccessToken} returns. The HTTP API calls it once on a 401
+   * and retries once; for streams the caller (the machine) calls it on a 401 or a WebSocket 1008 before
+   * the ack. Errors it throws are reported as `AUTHENTICATION_ERROR`.
+   */
+  refreshAccessToken?: () => Promise<void>;
+  /** Extra headers for every HTTP request and SSE connection (and Node WebSockets). Default: none. */
+  headers?: Record<string, string> | (() => Record<string, string>);
+  /**
+   * How WebSocket credentials are sent. Default: `'header'` in Node when the `WebSocket` constructor is
+   * not the platform's global one (i.e. the injected `ws` package), `'query'` otherwise.
+   */
+  webSocketAuth?: WebSocketAuthMode;
+  /** Platform constructors; default: globals. */
+  platform?: ClientPlatform;
+}
+
+/**
+ * The resolved context every transport and the HTTP API work from. Build it once per client with
+ * {@link createTransportContext}.
+ */
+export interface TransportContext {
+  /** Builds the absolute URL of a route (SPEC.md §1). @throws {RangeError} on a missing path parameter. */
+  resolveUrl: RouteResolver;
+  /** The `fetch` to use now, or `undefined` when the platform has none. */
+  getFetch(): FetchFunction | undefined;
+  /** The `WebSocket` constructor to use now, or `undefined`. */
+  getWebSocket(): WebSocketConstructor | undefined;
+  /** An injected `EventSource` constructor, or `undefined` (the SSE transport then uses its default). */
+  getEventSource(): EventSourceConstructor | undefined;
+  /**
+   * Reads the access token and extra headers now. @throws {TaskBridgeError} `AUTHENTICATION_ERROR` when
+   * `getAccessToken` throws.
+   */
+  getCredentials(): Promise<Credentials>;
+  /** The hook of {@link ConnectionOptions.refreshAccessToken}, if any. */
+  refreshAccessToken: (() => Promise<void>) | undefined;
+  /** The WebSocket auth mode to use with the given constructor. */
+  webSocketAuthFor(webSocket: WebSocketConstructor): WebSocketAuthMode;
+}
+
+/** Credentials read for one request or connection. */
+export interface Credentials {
+  token: string | undefined;
+  /** Extra headers plus `Authorization` when there is a token. */
+  headers: Record<string, string>;
+}
+
+/** Builds the {@link TransportContext} from {@link ConnectionOptions}. */
+export function createTransportContext(options: ConnectionOptions): TransportContext {
+  const platform = options.platform ?? {};
+  return {
+    resolveUrl: createRouteResolver(options),
+    getFetch: () => platform.fetch ?? readGlobal<FetchFunction>('fetch'),
+    getWebSocket: () => platform.WebSocket ?? readGlobal<WebSocketConstructor>('WebSocket'),
+    getEventSource: () => platform.EventSource,
+    getCredentials: () => readCredentials(options),
+    refreshAccessToken: options.refreshAccessToken,
+    webSocketAuthFor: (webSocket) =>
+      options.webSocketAuth ??
+      (isNodeRuntime() && webSocket !== readGlobal('WebSocket') ? 'header' : 'query'),
+  };
+}
+
+async function readCredentials(options: ConnectionOptions): Promise<Credentials> {
+  let token: string | undefined;
+  try {
+    token = await options.getAccessToken?.();
+  } catch (cause) {
+    throw new TaskBridgeError({
+      code: 'AUTHENTICATION_ERROR',
+      message: 'getAccessToken failed',
+      retryable: false,
+      cause,
+    });
+  }
+  const extra = typeof options.headers === 'function' ? options.headers() : (options.headers ?? {});
+  const headers: Record<string, string> = { ...extra };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  return { token, headers };
+}
+
+function readGlobal<T>(name: string): T | undefined {
+  const value = (globalThis as Record<string, unknown>)[name];
+  // Bound so a browser `fetch` is not called with the wrong `this` ("Illegal invocation").
+  if (name === 'fetch' && typeof value === 'function') return value.bind(globalThis) as T;
+  return (value ?? undefined) as T | undefined;
+}
+
+function isNodeRuntime(): boolean {
+  const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof proc?.versions?.node === 'string';
+}

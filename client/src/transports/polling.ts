@@ -1,0 +1,230 @@
+/**
+ * The long-polling transport (SPEC.md §4): `GET events?afterEventId&waitTimeoutMs&maxEvents` in a loop,
+ * each response checked for status and content type before it is parsed (HAZARDS.md H5). The floor of
+ * the fallback ladder: plain requests that every proxy passes.
+ */
+import {
+  compareEventIds,
+  isTerminalEvent,
+  type PollEventsResponse,
+  PollLimits,
+  parseJson,
+  parsePollEventsResponse,
+  parseTaskEvent,
+  TaskBridgeError,
+  type TaskStatus,
+} from '@taskbridge/protocol';
+import {
+  errorFromFetchFailure,
+  errorFromResponse,
+  isJsonContentType,
+  unexpectedResponse,
+} from '../http-errors';
+import type { FetchFunction, TransportContext } from '../platform';
+import type { Transport, TransportMessage, TransportRequest, TransportSink } from './transport';
+
+/** Options of the polling transport. */
+export interface PollingTransportOptions {
+  /**
+   * `waitTimeoutMs` sent with every request, in ms (0–60000). Always sent explicitly: the peer defaults
+   * to 0, a short poll (SPEC.md §4). Default 25000.
+   */
+  waitTimeoutMs?: number;
+  /** `maxEvents` sent with every request (1–500). Default 500. */
+  maxEvents?: number;
+  /** Per-request deadline in ms, after which the request is aborted with `TIMEOUT`. Default `waitTimeoutMs + 10000`. */
+  requestTimeoutMs?: number;
+}
+
+/** Default long-poll wait, ms (the OpenAPI default; SPEC.md §4). */
+export const DEFAULT_WAIT_TIMEOUT_MS = 25_000;
+
+const REQUEST_TIMEOUT_MARGIN_MS = 10_000;
+const TERMINAL_STATUSES: ReadonlySet<TaskStatus> = new Set<TaskStatus>(['COMPLETED', 'FAILED', 'CANCELLED']);
+
+/**
+ * Creates the long-polling transport.
+ *
+ * Each request's `afterEventId` is the newer of `request.getCursor()` (read before each request) and
+ * the last eventId this connection itself delivered, so a consumer that is slow to advance its cursor
+ * never causes a re-fetch; when the two are incomparable, the transport's own id wins. It is omitted
+ * while both are `null` (replay from the oldest retained event).
+ *
+ * Messages: `open` after the first response that passed the checks; per response, an `event` for each
+ * event in order (`malformed` for one that is not an event; its eventId, if readable, still advances
+ * the cursor), or one `heartbeat` when there were none; `closed` right after a terminal event, or when
+ * an empty response says the task is terminal (`taskStatus`, our extension). Errors end the loop:
+ * non-2xx → {@link errorFromResponse}; a 2xx that is not JSON or not readable → `UNEXPECTED_RESPONSE`
+ * (retryable); a body that breaks the schema → `PROTOCOL_ERROR`; `fetch` rejected → `NETWORK_ERROR`
+ * (retryable); no answer within `requestTimeoutMs` → `TIMEOUT` (retryable). Aborting `request.signal`
+ * cancels the pending request and reports nothing more.
+ */
+export function createPollingTransport(
+  context: TransportContext,
+  options: PollingTransportOptions = {},
+): Transport {
+  const waitTimeoutMs = options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
+  const settings: PollSettings = {
+    waitTimeoutMs,
+    maxEvents: options.maxEvents ?? PollLimits.MAX_EVENTS,
+    requestTimeoutMs: options.requestTimeoutMs ?? waitTimeoutMs + REQUEST_TIMEOUT_MARGIN_MS,
+  };
+  return {
+    name: 'polling',
+    isSupported: () => context.getFetch() !== undefined,
+    connect(request, sink) {
+      void pollLoop(context, settings, request, sink);
+    },
+  };
+}
+
+interface PollSettings {
+  waitTimeoutMs: number;
+  maxEvents: number;
+  requestTimeoutMs: number;
+}
+
+async function pollLoop(
+  context: TransportContext,
+  settings: PollSettings,
+  request: TransportRequest,
+  deliver: TransportSink,
+): Promise<void> {
+  const { signal } = request;
+  let finished = false;
+  let opened = false;
+  let lastSeen: string | null = null;
+  const emit = (message: TransportMessage) => {
+    if (finished || signal.aborted) return;
+    if (message.type === 'error' || message.type === 'closed') finished = true;
+    deliver(message);
+  };
+
+  while (!finished && !signal.aborted) {
+    let body: PollEventsResponse;
+    try {
+      const url = new URL(context.resolveUrl('events', { taskId: request.taskId }));
+      const cursor = newer(request.getCursor(), lastSeen);
+      if (cursor !== null) url.searchParams.set('afterEventId', cursor);
+      url.searchParams.set('waitTimeoutMs', String(settings.waitTimeoutMs));
+      url.searchParams.set('maxEvents', String(settings.maxEvents));
+      body = await pollOnce(context, url.toString(), settings.requestTimeoutMs, signal);
+    } catch (error) {
+      emit({ type: 'error', error: TaskBridgeError.from(error) });
+      return;
+    }
+    if (!opened) {
+      opened = true;
+      emit({ type: 'open' });
+    }
+    if (body.events.length === 0) {
+      // Our server answers at once once the task is terminal and nothing is newer (E): polling again
+      // would spin, and nothing more can come.
+      emit(
+        body.taskStatus && TERMINAL_STATUSES.has(body.taskStatus)
+          ? { type: 'closed' }
+          : { type: 'heartbeat' },
+      );
+      continue;
+    }
+    for (const raw of body.events) {
+      if (finished || signal.aborted) return;
+      const rawId = readEventId(raw);
+      // Server order is authoritative; only a comparable older id (a stray duplicate) keeps the old one.
+      if (rawId !== undefined && (lastSeen === null || compareEventIds(rawId, lastSeen) !== -1))
+        lastSeen = rawId;
+      const parsed = parseTaskEvent(raw);
+      if (!parsed.ok) {
+        emit({ type: 'malformed', error: parsed.error, raw: JSON.stringify(raw) });
+        continue;
+      }
+      emit({ type: 'event', event: parsed.value, conformance: parsed.conformance });
+      if (isTerminalEvent(parsed.value)) {
+        emit({ type: 'closed' });
+        return;
+      }
+    }
+  }
+}
+
+/**
+ * One poll request with its own deadline.
+ *
+ * @throws {TaskBridgeError} as listed on {@link createPollingTransport}.
+ */
+async function pollOnce(
+  context: TransportContext,
+  url: string,
+  timeoutMs: number,
+  outer: AbortSignal,
+): Promise<PollEventsResponse> {
+  const fetchImpl: FetchFunction | undefined = context.getFetch();
+  if (!fetchImpl) {
+    throw new TaskBridgeError({ code: 'TRANSPORT_UNAVAILABLE', message: 'no fetch on this platform' });
+  }
+  const { headers } = await context.getCredentials();
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(outer.reason);
+  outer.addEventListener('abort', onAbort, { once: true });
+  const timer = globalThis.setTimeout(() => {
+    controller.abort(
+      new TaskBridgeError({
+        code: 'TIMEOUT',
+        message: `poll request got no answer within ${timeoutMs} ms`,
+        retryable: true,
+        details: { timeoutMs },
+      }),
+    );
+  }, timeoutMs);
+  try {
+    const response = await fetchImpl(url, {
+      headers: { Accept: 'application/json', ...headers },
+      signal: controller.signal,
+    });
+    if (!response.ok) throw await errorFromResponse(response);
+    if (!isJsonContentType(response.headers.get('content-type'))) {
+      await response.body?.cancel().catch(() => undefined);
+      throw unexpectedResponse(response, 'application/json');
+    }
+    const json = parseJson(await response.text(), 'PollEventsResponse');
+    if (!json.ok) {
+      throw new TaskBridgeError({
+        code: 'UNEXPECTED_RESPONSE',
+        message: 'unreadable poll response',
+        status: response.status,
+        retryable: true,
+        cause: json.error,
+      });
+    }
+    const parsed = parsePollEventsResponse(json.value);
+    if (!parsed.ok) {
+      throw new TaskBridgeError({
+        code: 'PROTOCOL_ERROR',
+        message: parsed.error.message,
+        status: response.status,
+        retryable: false,
+        details: { issues: parsed.error.issues },
+        cause: parsed.error,
+      });
+    }
+    return parsed.value;
+  } catch (error) {
+    throw errorFromFetchFailure(error, controller.signal);
+  } finally {
+    globalThis.clearTimeout(timer);
+    outer.removeEventListener('abort', onAbort);
+  }
+}
+
+/** The newer of two cursors; `null` is older than everything; incomparable ids keep `own`. */
+function newer(cursor: string | null, own: string | null): string | null {
+  if (own === null) return cursor;
+  if (cursor === null) return own;
+  return compareEventIds(cursor, own) === 1 ? cursor : own;
+}
+
+function readEventId(raw: unknown): string | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const id = (raw as { eventId?: unknown }).eventId;
+  return typeof id === 'string' && id !== '' ? id : undefined;
+}
