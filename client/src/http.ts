@@ -9,12 +9,13 @@ import {
   type ClientActionResponse,
   type JsonObject,
   type ParseResult,
-  ProtocolValidationError,
   parseCancelTaskResponse,
+  parseCapabilitiesResponse,
   parseClientActionResponse,
   parseJson,
   parseTaskCreatedResponse,
   parseTaskEvent,
+  parseTaskStatusResponse,
   TaskBridgeError,
   type TaskCreatedResponse,
   type TaskStatusResponse,
@@ -269,38 +270,12 @@ async function discardBody(response: Response): Promise<void> {
   await response.body?.cancel().catch(() => undefined);
 }
 
-// @taskbridge/protocol has no parsers for the E1/E2 bodies yet: check the fields the client relies on,
-// and the terminal event with the protocol's own event parser.
+// The terminal event inside E1 is checked with the event parser, so an off-schema one still passes.
 function parseTaskStatus(value: unknown): ParseResult<TaskStatusResponse> {
-  if (!isObject(value)) return violation('TaskStatusResponse', '', 'must be object');
-  for (const key of ['taskId', 'taskType', 'status'] as const) {
-    if (typeof value[key] !== 'string') return violation('TaskStatusResponse', `/${key}`, 'must be string');
-  }
-  const lastEventId = value.lastEventId ?? null;
-  if (lastEventId !== null && typeof lastEventId !== 'string') {
-    return violation('TaskStatusResponse', '/lastEventId', 'must be string or null');
-  }
-  const terminal = value.terminalEvent ?? null;
-  if (terminal !== null) {
-    const event = parseTaskEvent(terminal);
-    if (!event.ok) return { ok: false, error: event.error };
-  }
-  return { ok: true, value: { ...value, lastEventId, terminalEvent: terminal } as TaskStatusResponse };
+  const parsed = parseTaskStatusResponse(value);
+  if (!parsed.ok || parsed.value.terminalEvent === null) return parsed;
+  const event = parseTaskEvent(parsed.value.terminalEvent);
+  return event.ok ? parsed : { ok: false, error: event.error };
 }
 
-function parseCapabilities(value: unknown): ParseResult<CapabilitiesResponse> {
-  if (!isObject(value)) return violation('CapabilitiesResponse', '', 'must be object');
-  const transports = value.transports;
-  if (!Array.isArray(transports) || !transports.every((t) => typeof t === 'string')) {
-    return violation('CapabilitiesResponse', '/transports', 'must be array of strings');
-  }
-  return { ok: true, value: value as unknown as CapabilitiesResponse };
-}
-
-function violation<T>(schema: string, path: string, message: string): ParseResult<T> {
-  return { ok: false, error: new ProtocolValidationError('SCHEMA_VIOLATION', schema, [{ path, message }]) };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+const parseCapabilities = parseCapabilitiesResponse;

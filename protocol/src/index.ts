@@ -90,6 +90,7 @@ export {
   ProtocolValidationError,
   parseCancelTaskRequest,
   parseCancelTaskResponse,
+  parseCapabilitiesResponse,
   parseClientActionRequest,
   parseClientActionResponse,
   parseCreateTaskRequest,
@@ -100,4 +101,5 @@ export {
   parseSubscribeFrame,
   parseTaskCreatedResponse,
   parseTaskEvent,
+  parseTaskStatusResponse,
 } from './validation';

@@ -137,3 +137,37 @@ export const heartbeatSchema = {
   required: ['type'],
   properties: { type: { const: 'HEARTBEAT' }, taskId: { type: 'string' } },
 } as const;
+
+/** E1 task status. */
+export const taskStatusResponseSchema = {
+  $schema: DRAFT,
+  type: 'object',
+  required: ['taskId', 'taskType', 'status', 'createdAt', 'updatedAt', 'lastEventId', 'terminalEvent'],
+  properties: {
+    taskId: { type: 'string' },
+    taskType: { type: 'string' },
+    status: taskStatus,
+    createdAt: { type: 'string' },
+    updatedAt: { type: 'string' },
+    lastEventId: { type: ['string', 'null'] },
+    terminalEvent: { type: ['object', 'null'] },
+  },
+} as const;
+
+/** E2 capabilities. */
+export const capabilitiesResponseSchema = {
+  $schema: DRAFT,
+  type: 'object',
+  required: ['protocolVersion', 'transports', 'heartbeatIntervalMs'],
+  properties: {
+    protocolVersion: { type: 'string' },
+    transports: { type: 'array', items: { enum: ['websocket', 'sse', 'polling'] } },
+    heartbeatIntervalMs: {
+      type: 'object',
+      properties: { websocket: { type: 'number', minimum: 0 }, sse: { type: 'number', minimum: 0 } },
+    },
+    retention: { type: 'object' },
+    limits: { type: 'object' },
+    routes: { type: 'object' },
+  },
+} as const;

@@ -9,6 +9,8 @@ import type { TaskEvent, UnknownTaskEvent } from './events';
 import { isKnownEventType } from './events';
 import type { ServerFrame, SubscribeFrame } from './frames';
 import type {
+  CapabilitiesResponse,
+  TaskStatusResponse,
   CancelTaskRequest,
   CancelTaskResponse,
   ClientActionRequest,
@@ -192,3 +194,11 @@ export function parseErrorEnvelope(value: unknown): ParseResult<ErrorEnvelope> {
   if (result.ok) result.value = { ...result.value, details: result.value.details ?? {} };
   return result;
 }
+
+/** Parses an E1 task status body; its `terminalEvent` is checked with {@link parseTaskEvent} by callers. */
+export const parseTaskStatusResponse = (value: unknown): ParseResult<TaskStatusResponse> =>
+  check(schemas.taskStatusResponseSchema, 'TaskStatusResponse', value);
+
+/** Parses an E2 capabilities body. */
+export const parseCapabilitiesResponse = (value: unknown): ParseResult<CapabilitiesResponse> =>
+  check(schemas.capabilitiesResponseSchema, 'CapabilitiesResponse', value);
