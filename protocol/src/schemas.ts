@@ -158,7 +158,7 @@ export const taskStatusResponseSchema = {
 export const capabilitiesResponseSchema = {
   $schema: DRAFT,
   type: 'object',
-  required: ['protocolVersion', 'transports', 'heartbeatIntervalMs'],
+  required: ['protocolVersion', 'transports'],
   properties: {
     protocolVersion: { type: 'string' },
     transports: { type: 'array', items: { enum: ['websocket', 'sse', 'polling'] } },
