@@ -1,0 +1,112 @@
+/**
+ * The public connection state of a task stream: a small, XState-free value (STYLE.md habit 4). This is
+ * the only file that reads machine snapshots.
+ */
+import { TaskBridgeError, type TransportName } from '@taskbridge/protocol';
+import type { SnapshotFrom } from 'xstate';
+import type { taskStreamMachine } from './machine/machine';
+
+/**
+ * Where a stream's connection is:
+ * - `idle`: not started.
+ * - `connecting`: opening a transport, waiting for its first frame, or refreshing credentials.
+ * - `live`: a transport is delivering (events or heartbeats).
+ * - `backoff`: waiting before the next attempt (`nextRetryAt`).
+ * - `offline`: parked until the browser is back online (no retries burn battery).
+ * - `paused`: parked while the page is hidden (only with `pauseWhenHidden`).
+ * - `done`: the terminal event was delivered; every transport is closed.
+ * - `failed`: a fatal error (or retries exhausted); see `error`.
+ * - `stopped`: the stream was stopped before its terminal event.
+ */
+export type ConnectionStatus =
+  'idle' | 'connecting' | 'live' | 'backoff' | 'offline' | 'paused' | 'done' | 'failed' | 'stopped';
+
+/** A stream's connection, as the app sees it (SPEC.md §10). Plain data; safe to compare and serialise. */
+export interface ConnectionState {
+  status: ConnectionStatus;
+  /** The transport running (or about to be retried); `null` when none is (idle, parked or final). */
+  transport: TransportName | null;
+  /** Failed attempts since a connection was last stable (reset once live for `stableConnectionMs`). */
+  attempt: number;
+  /** True when `transport` is not the best one available (a climb-back probe will try to go back up). */
+  degraded: boolean;
+  /** The better transport being probed in the background, if any. */
+  probing: TransportName | null;
+  /** When the next attempt starts, ms since the epoch, while in `backoff`; otherwise `null`. */
+  nextRetryAt: number | null;
+  /** The last error (cleared once live again); the fatal one when `failed`. */
+  error: TaskBridgeError | null;
+}
+
+/** The state of a stream that has not started. */
+export const IDLE_CONNECTION_STATE: Readonly<ConnectionState> = Object.freeze({
+  status: 'idle',
+  transport: null,
+  attempt: 0,
+  degraded: false,
+  probing: null,
+  nextRetryAt: null,
+  error: null,
+});
+
+type MachineSnapshot = SnapshotFrom<typeof taskStreamMachine>;
+
+function statusOf(snapshot: MachineSnapshot): ConnectionStatus {
+  if (snapshot.matches('running')) return snapshot.matches({ running: 'live' }) ? 'live' : 'connecting';
+  if (
+    snapshot.matches('refreshingCredentials') ||
+    snapshot.matches('confirmingPolicyViolation') ||
+    snapshot.matches('evaluating')
+  ) {
+    return 'connecting';
+  }
+  if (snapshot.matches('backoff')) return 'backoff';
+  if (snapshot.matches('offline')) return 'offline';
+  if (snapshot.matches('paused')) return 'paused';
+  if (snapshot.matches('done')) return 'done';
+  if (snapshot.matches('failed')) return 'failed';
+  if (snapshot.matches('stopped')) return 'stopped';
+  return 'idle';
+}
+
+/**
+ * Maps a {@link taskStreamMachine} snapshot to a {@link ConnectionState}. An actor that crashed
+ * (snapshot status `error`) maps to `failed` with the crash normalised by `TaskBridgeError.from`.
+ *
+ * @param snapshot - `actor.getSnapshot()` of a task stream machine actor.
+ */
+export function toConnectionState(snapshot: MachineSnapshot): ConnectionState {
+  const { context } = snapshot;
+  if (snapshot.status === 'error') {
+    return { ...IDLE_CONNECTION_STATE, status: 'failed', error: TaskBridgeError.from(snapshot.error) };
+  }
+  const status = statusOf(snapshot);
+  const hasTransport = status === 'connecting' || status === 'live' || status === 'backoff';
+  const transport = hasTransport ? (context.transports[context.index]?.name ?? null) : null;
+  const probeName =
+    context.probeRunId !== null && context.probeIndex !== null
+      ? (context.transports[context.probeIndex]?.name ?? null)
+      : null;
+  return {
+    status,
+    transport,
+    attempt: context.attempt,
+    degraded: transport !== null && context.index > 0,
+    probing: status === 'live' ? probeName : null,
+    nextRetryAt: status === 'backoff' ? context.nextRetryAt : null,
+    error: context.error,
+  };
+}
+
+/** True when two states would render the same (for `useSyncExternalStore`-style change detection). */
+export function connectionStatesEqual(a: ConnectionState, b: ConnectionState): boolean {
+  return (
+    a.status === b.status &&
+    a.transport === b.transport &&
+    a.attempt === b.attempt &&
+    a.degraded === b.degraded &&
+    a.probing === b.probing &&
+    a.nextRetryAt === b.nextRetryAt &&
+    a.error === b.error
+  );
+}

@@ -1,0 +1,149 @@
+/**
+ * Deadlines, backoff and fallback policy of one task stream (SPEC.md §10). Every default is the one the
+ * SDK commits to; every value can be overridden per client or per stream.
+ */
+import type { TransportName } from '@taskbridge/protocol';
+import type { BackoffOptions } from './backoff';
+
+/** Liveness deadline per transport, ms. */
+export type LivenessTimeouts = Readonly<Record<TransportName, number>>;
+
+/** The resolved connection policy the state machine runs with (all fields set). */
+export interface ConnectionConfig {
+  /**
+   * Open deadline, ms: WS `101` / SSE headers / first checked poll response must arrive within it.
+   * Missing it skips the transport at once. Default 5000 (SPEC.md §10).
+   */
+  openTimeoutMs: number;
+  /**
+   * First-frame deadline after open, ms (WS ack, or any event / JSON heartbeat on SSE). Catches a proxy
+   * that buffers SSE: headers arrive, then silence. Missing it skips the transport at once.
+   * Default 8000 (SPEC.md §10, §5 buffering detection).
+   */
+  firstFrameTimeoutMs: number;
+  /**
+   * Liveness deadline per transport, ms: no inbound frame for this long while live means the connection
+   * is dead, and the machine reconnects. Default 2.5 × the server's heartbeat interval for that transport
+   * when known, else 60000 (SPEC.md §10).
+   */
+  livenessTimeoutMs: LivenessTimeouts;
+  /** Retry backoff (full jitter), ms. Default `{ baseMs: 500, maxMs: 10000 }` (SPEC.md §10). */
+  backoff: BackoffOptions;
+  /**
+   * Retryable errors in a row on one transport before it is skipped for the next one down. The last
+   * transport (the floor, usually polling) is never skipped. Default 2 (SPEC.md §10).
+   */
+  maxConsecutiveFailuresPerTransport: number;
+  /**
+   * Failed attempts in a row (since a connection was last stable) before the stream fails with the last
+   * error. Default `Infinity` (SPEC.md §10: unlimited retries for retryable errors).
+   */
+  maxRetries: number;
+  /**
+   * A connection live this long counts as a success, ms: the attempt counter (backoff exponent,
+   * `maxRetries`), the per-transport failure count and the spent credentials refresh reset. A connection
+   * that drops sooner keeps backing off, so a server that accepts and drops cannot cause a tight loop.
+   * Default 5000.
+   */
+  stableConnectionMs: number;
+  /** First climb-back probe after this long degraded, ms; later probes back off from it. Default 30000. */
+  probeDelayMs: number;
+  /** Largest wait between climb-back probes, ms. Default 300000 (5 min). */
+  probeMaxDelayMs: number;
+  /** How long a transport given up on stays skipped for its origin, ms. Default 600000 (10 min). */
+  healthTtlMs: number;
+  /** Close the connection while the page is hidden and reconnect when visible. Default false. */
+  pauseWhenHidden: boolean;
+  /** Use only this transport: no fallback, no climb-back, no remembered health. Default null. */
+  forceTransport: TransportName | null;
+}
+
+/** What a caller may set; everything left out takes its default (see {@link ConnectionConfig}). */
+export interface ConnectionConfigInput {
+  openTimeoutMs?: number;
+  firstFrameTimeoutMs?: number;
+  /** One liveness deadline for every transport, ms; wins over `heartbeatIntervalMs`. */
+  livenessTimeoutMs?: number;
+  /**
+   * Heartbeat intervals the server advertises, ms (capabilities `heartbeatIntervalMs`, SPEC.md E2);
+   * each known one sets that transport's liveness deadline to 2.5 × the interval.
+   */
+  heartbeatIntervalMs?: Partial<Record<TransportName, number>>;
+  backoff?: Partial<BackoffOptions>;
+  maxConsecutiveFailuresPerTransport?: number;
+  maxRetries?: number;
+  stableConnectionMs?: number;
+  probeDelayMs?: number;
+  probeMaxDelayMs?: number;
+  healthTtlMs?: number;
+  pauseWhenHidden?: boolean;
+  forceTransport?: TransportName | null;
+}
+
+/** Liveness when the heartbeat interval is unknown, ms (SPEC.md §10). */
+export const DEFAULT_LIVENESS_TIMEOUT_MS = 60_000;
+
+/** Liveness deadline as a multiple of the heartbeat interval (SPEC.md §10). */
+export const LIVENESS_HEARTBEAT_FACTOR = 2.5;
+
+/** The SPEC.md §10 defaults, frozen. */
+export const DEFAULT_CONNECTION_CONFIG: Readonly<ConnectionConfig> = Object.freeze({
+  openTimeoutMs: 5_000,
+  firstFrameTimeoutMs: 8_000,
+  livenessTimeoutMs: Object.freeze({
+    websocket: DEFAULT_LIVENESS_TIMEOUT_MS,
+    sse: DEFAULT_LIVENESS_TIMEOUT_MS,
+    polling: DEFAULT_LIVENESS_TIMEOUT_MS,
+  }),
+  backoff: Object.freeze({ baseMs: 500, maxMs: 10_000 }),
+  maxConsecutiveFailuresPerTransport: 2,
+  maxRetries: Number.POSITIVE_INFINITY,
+  stableConnectionMs: 5_000,
+  probeDelayMs: 30_000,
+  probeMaxDelayMs: 300_000,
+  healthTtlMs: 600_000,
+  pauseWhenHidden: false,
+  forceTransport: null,
+});
+
+function livenessFor(transport: TransportName, input: ConnectionConfigInput): number {
+  if (input.livenessTimeoutMs !== undefined) return input.livenessTimeoutMs;
+  const heartbeat = input.heartbeatIntervalMs?.[transport];
+  return heartbeat !== undefined && heartbeat > 0
+    ? heartbeat * LIVENESS_HEARTBEAT_FACTOR
+    : DEFAULT_LIVENESS_TIMEOUT_MS;
+}
+
+/**
+ * Fills a partial config with the SPEC.md §10 defaults.
+ *
+ * @param input - the caller's overrides; `undefined` fields take their default.
+ * @returns a complete {@link ConnectionConfig}; never throws.
+ * @example
+ * resolveConnectionConfig({ heartbeatIntervalMs: { sse: 5_000 } }).livenessTimeoutMs.sse // 12_500
+ */
+export function resolveConnectionConfig(input: ConnectionConfigInput = {}): ConnectionConfig {
+  const defaults = DEFAULT_CONNECTION_CONFIG;
+  return {
+    openTimeoutMs: input.openTimeoutMs ?? defaults.openTimeoutMs,
+    firstFrameTimeoutMs: input.firstFrameTimeoutMs ?? defaults.firstFrameTimeoutMs,
+    livenessTimeoutMs: {
+      websocket: livenessFor('websocket', input),
+      sse: livenessFor('sse', input),
+      polling: livenessFor('polling', input),
+    },
+    backoff: {
+      baseMs: input.backoff?.baseMs ?? defaults.backoff.baseMs,
+      maxMs: input.backoff?.maxMs ?? defaults.backoff.maxMs,
+    },
+    maxConsecutiveFailuresPerTransport:
+      input.maxConsecutiveFailuresPerTransport ?? defaults.maxConsecutiveFailuresPerTransport,
+    maxRetries: input.maxRetries ?? defaults.maxRetries,
+    stableConnectionMs: input.stableConnectionMs ?? defaults.stableConnectionMs,
+    probeDelayMs: input.probeDelayMs ?? defaults.probeDelayMs,
+    probeMaxDelayMs: input.probeMaxDelayMs ?? defaults.probeMaxDelayMs,
+    healthTtlMs: input.healthTtlMs ?? defaults.healthTtlMs,
+    pauseWhenHidden: input.pauseWhenHidden ?? defaults.pauseWhenHidden,
+    forceTransport: input.forceTransport ?? defaults.forceTransport,
+  };
+}
