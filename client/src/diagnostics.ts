@@ -1,0 +1,52 @@
+/**
+ * What the client reports about itself, as data: transport choices, fallbacks, climb-backs, dropped
+ * duplicates, malformed or off-schema frames, credential refreshes and checkpoint failures.
+ */
+import type { SchemaIssue, TaskBridgeError, TransportName } from '@taskbridge/protocol';
+import type { DuplicateReason } from './sequencer';
+
+/** One diagnostic record. `taskId` is absent for client-wide records. */
+export type Diagnostic =
+  /** The first transport a stream went live on. */
+  | { type: 'transport-selected'; taskId: string; transport: TransportName }
+  /** The stream moved down the ladder (WS → SSE → polling), with the error that caused it when known. */
+  | {
+      type: 'fallback';
+      taskId: string;
+      from: TransportName;
+      to: TransportName;
+      error: TaskBridgeError | null;
+    }
+  /** A background probe of a better transport succeeded and the stream switched to it. */
+  | { type: 'climb-back'; taskId: string; from: TransportName; to: TransportName }
+  /** A retry was scheduled after a retryable error; `delayMs` is the backoff. */
+  | { type: 'retry'; taskId: string; attempt: number; delayMs: number; error: TaskBridgeError | null }
+  /** The stream failed for good. */
+  | { type: 'stream-failed'; taskId: string; error: TaskBridgeError }
+  /** A duplicate event was dropped by the sequencer (exactly-once delivery). */
+  | {
+      type: 'duplicate-dropped';
+      taskId: string;
+      eventId: string;
+      reason: DuplicateReason;
+      transport: TransportName;
+    }
+  /** A frame that could not be parsed; the stream went on. */
+  | { type: 'malformed-frame'; taskId: string; transport: TransportName; error: TaskBridgeError }
+  /** An event of a known type whose payload breaks the schema (peer quirk); delivered anyway. */
+  | {
+      type: 'off-schema-event';
+      taskId: string;
+      eventId: string;
+      eventType: string;
+      issues: readonly SchemaIssue[];
+    }
+  /** An event type this version does not know; delivered as unknown. */
+  | { type: 'unknown-event-type'; taskId: string; eventId: string; eventType: string }
+  /** Credentials were refreshed after a 401 or a WebSocket 1008 before the ack. */
+  | { type: 'auth-refresh'; taskId?: string }
+  /** The checkpoint store failed; the client fell back to memory or skipped a write. */
+  | { type: 'checkpoint-error'; taskId?: string; error: TaskBridgeError };
+
+/** Receives diagnostics; must not throw. */
+export type DiagnosticListener = (diagnostic: Diagnostic) => void;

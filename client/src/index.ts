@@ -1,0 +1,82 @@
+// @taskbridge/client: the framework-agnostic TaskBridge client. Explicit exports, grouped by section.
+
+// Client
+export type {
+  ActiveTask,
+  EnvironmentSource,
+  StartedTask,
+  StartTaskParams,
+  TaskBridgeClient,
+  TaskBridgeClientOptions,
+} from './client';
+export { createTaskBridgeClient } from './client';
+export type { EnvironmentEvent, SubmitActionOptions, TaskStream } from './task-stream';
+
+// Task state
+export type {
+  TaskSnapshot,
+  TaskSnapshotError,
+  TaskSnapshotMessage,
+  TaskSnapshotStatus,
+  TaskSnapshotSuspension,
+} from './task-snapshot';
+export { initialTaskSnapshot, reduceTaskSnapshot } from './task-snapshot';
+export type { ConnectionState, ConnectionStatus } from './connection-state';
+export { IDLE_CONNECTION_STATE } from './connection-state';
+
+// Errors and diagnostics
+export type { ClientErrorCode, TaskBridgeErrorCode } from '@taskbridge/protocol';
+export { TaskBridgeError } from '@taskbridge/protocol';
+export type { Diagnostic, DiagnosticListener } from './diagnostics';
+export type { DuplicateReason } from './sequencer';
+
+// Connection configuration
+export type { ConnectionConfig, ConnectionConfigInput } from './machine/config';
+export { DEFAULT_CONNECTION_CONFIG, resolveConnectionConfig } from './machine/config';
+export type { BackoffOptions } from './machine/backoff';
+export type { RequestRetryOptions } from './retry';
+export type {
+  ClientPlatform,
+  ConnectionOptions,
+  EventSourceConstructor,
+  FetchFunction,
+  RouteFunction,
+  WebSocketAuthMode,
+  WebSocketConstructor,
+} from './platform';
+export type { FileAttachment } from './http';
+
+// Checkpoints
+export type {
+  Checkpoint,
+  CheckpointRecord,
+  CheckpointStore,
+  PendingStart,
+} from './checkpoint/checkpoint-store';
+export { createMemoryCheckpointStore } from './checkpoint/memory';
+export type { IndexedDbCheckpointStoreOptions } from './checkpoint/indexeddb';
+export { createIndexedDbCheckpointStore } from './checkpoint/indexeddb';
+export type { DefaultCheckpointStoreOptions, ResilientCheckpointStoreOptions } from './checkpoint/fallback';
+export { createDefaultCheckpointStore, createResilientCheckpointStore } from './checkpoint/fallback';
+
+// Transport health
+export type { TransportHealthStore } from './machine/transport-health';
+export {
+  createLocalStorageTransportHealthStore,
+  createMemoryTransportHealthStore,
+} from './machine/transport-health';
+
+// Transports and the machine (for custom transports and tests)
+export type {
+  PollingTransportOptions,
+  SseTransportOptions,
+  Transport,
+  TransportMessage,
+  TransportRequest,
+  TransportSink,
+  WebSocketTransportOptions,
+} from './transports/index';
+export { createPollingTransport, createSseTransport, createWebSocketTransport } from './transports/index';
+export type { MemoryScript, MemoryStep, MemoryTransportOptions } from './transports/memory';
+export { MemoryTransport, memoryStep } from './transports/memory';
+export { taskStreamMachine } from './machine/machine';
