@@ -34,6 +34,8 @@ export interface Subscription extends AsyncIterableIterator<SubscriptionItem, un
   /** Stops the subscription; a pending `next()` resolves as done. Idempotent. */
   close(): void;
   readonly closed: boolean;
+  /** True when iteration ended because the task is terminal (not because of `close()` or overflow). */
+  readonly endedAtTerminal: boolean;
 }
 
 const DONE: IteratorResult<SubscriptionItem, undefined> = { done: true, value: undefined };
@@ -45,6 +47,7 @@ export function openSubscription(store: EventStore, options: SubscriptionOptions
   let replaying = true;
   let caughtUpSent = false;
   let finished = false;
+  let endedAtTerminal = false;
   let failure: TaskBridgeError | undefined;
   let wake: (() => void) | undefined;
 
@@ -76,7 +79,10 @@ export function openSubscription(store: EventStore, options: SubscriptionOptions
   const deliver = (events: TaskEvent[]): IteratorResult<SubscriptionItem, undefined> => {
     const last = events[events.length - 1] as TaskEvent;
     cursor = last.eventId;
-    if (isTerminalEvent(last)) finish();
+    if (isTerminalEvent(last)) {
+      endedAtTerminal = true;
+      finish();
+    }
     return { done: false, value: { kind: 'events', events } };
   };
 
@@ -104,6 +110,7 @@ export function openSubscription(store: EventStore, options: SubscriptionOptions
       }
       // Terminal and nothing newer: the terminal event is the last one a task ever gets.
       if (options.isTerminal()) {
+        endedAtTerminal = true;
         finish();
         return DONE;
       }
@@ -119,6 +126,9 @@ export function openSubscription(store: EventStore, options: SubscriptionOptions
     close: finish,
     get closed() {
       return finished;
+    },
+    get endedAtTerminal() {
+      return endedAtTerminal;
     },
     return() {
       finish();

@@ -94,13 +94,12 @@ export class SuspensionRegistry {
         details: { suspendId: request.suspendId },
       });
     }
-    if (taskTerminal || suspension.state === 'resolved') return { status: 'REJECTED_ALREADY_RESOLVED' };
-    if (
+    // Expiry first: an expired suspension fails the task, and a late answer should learn why.
+    const expired =
       suspension.state === 'expired' ||
-      (suspension.expiresAt !== null && this.#now() >= suspension.expiresAt)
-    ) {
-      return { status: 'REJECTED_EXPIRED' };
-    }
+      (suspension.state === 'open' && suspension.expiresAt !== null && this.#now() >= suspension.expiresAt);
+    if (expired) return { status: 'REJECTED_EXPIRED' };
+    if (taskTerminal || suspension.state === 'resolved') return { status: 'REJECTED_ALREADY_RESOLVED' };
     if (!suspension.allowedActions.includes(request.actionType)) {
       throw new TaskBridgeError({
         code: 'IDEMPOTENCY_CONFLICT',

@@ -7,7 +7,6 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
   CloseCode,
-  isTerminalEvent,
   parseJson,
   parseSubscribeFrame,
   TaskBridgeError,
@@ -140,8 +139,8 @@ export function attachWebSocket(
           continue;
         }
         await sendBatch(ws, item.events);
-        terminal = isTerminalEvent(item.events[item.events.length - 1] as TaskEvent);
       }
+      terminal = subscription.endedAtTerminal;
       if (terminal) code = CloseCode.NORMAL;
     } catch (error) {
       code = CloseCode.TRY_AGAIN_LATER;
