@@ -1,0 +1,129 @@
+/**
+ * `useTask`: follow a task (or start one) and render its folded snapshot and connection state.
+ */
+import {
+  type ConnectionState,
+  IDLE_CONNECTION_STATE,
+  initialTaskSnapshot,
+  type SubmitActionOptions,
+  type TaskBridgeClient,
+  TaskBridgeError,
+  type TaskSnapshot,
+  type TaskStream,
+} from '@taskbridge/client';
+import type { CancelTaskResponse, ClientActionResponse, JsonObject } from '@taskbridge/protocol';
+import { useCallback, useMemo } from 'react';
+import { useTaskBridgeClient } from './provider';
+import { useStreamValue } from './use-stream-value';
+import { type TaskStartRequest, useTaskStart } from './use-task-start';
+
+interface CommonTaskOptions {
+  /**
+   * Throw {@link UseTaskResult.failure} during render, to the nearest error boundary, instead of
+   * returning it; a function decides per error. A task that ran and failed (`status: 'failed'`) is an
+   * outcome, not a failure of the hook, and is never thrown. Default `false` (errors are data).
+   */
+  throwOnError?: boolean | ((error: TaskBridgeError) => boolean);
+}
+
+/** Follow an existing task. `null`/`undefined`: follow nothing (the result stays idle). */
+export interface AttachTaskOptions extends CommonTaskOptions {
+  taskId: string | null | undefined;
+}
+
+/**
+ * Start a task once and follow it. The start is idempotent: every component, StrictMode re-run and
+ * page reload that asks with the same `resumeKey` and request gets the same task until `restart()`.
+ */
+export interface StartTaskOptions extends CommonTaskOptions, TaskStartRequest {
+  /** `false` holds the start back (e.g. until a form is submitted). Default `true`. */
+  enabled?: boolean;
+}
+
+/** Options of {@link useTask}: either `taskId` or `taskType`. */
+export type UseTaskOptions = AttachTaskOptions | StartTaskOptions;
+
+/**
+ * What {@link useTask} returns: the folded snapshot's fields (`status`, `progress`, `stage`, `text`,
+ * `messages`, `suspension`, `result`, `error`, …; SPEC.md §3), the connection, and the commands.
+ */
+export interface UseTaskResult extends Omit<TaskSnapshot, 'taskId'> {
+  /** The task followed; `null` before a start has answered or when there is none. */
+  taskId: string | null;
+  /** Transport, status and attempt of the shared connection (SPEC.md §10). */
+  connection: ConnectionState;
+  /**
+   * Why the hook cannot start or follow the task: the start request failed, or the stream failed for
+   * good (e.g. `TASK_NOT_FOUND`, `AUTHENTICATION_ERROR`). `null` otherwise; see `error` for a task
+   * that failed.
+   */
+  failure: TaskBridgeError | null;
+  /**
+   * Requests cancellation (SPEC.md §7); the task then ends `cancelled` through the stream.
+   * @throws {TaskBridgeError} `INVALID_REQUEST` before there is a task; errors of `TaskStream.cancel`.
+   */
+  cancel(reason?: string): Promise<CancelTaskResponse>;
+  /**
+   * Answers the open suspension (SPEC.md §7), e.g. `submitAction('approve')`.
+   * @throws {TaskBridgeError} `INVALID_REQUEST` before there is a task or without an open suspension;
+   *   `IDEMPOTENCY_CONFLICT`, `TASK_NOT_FOUND` from the server.
+   */
+  submitAction(
+    actionType: string,
+    payload?: JsonObject,
+    options?: SubmitActionOptions,
+  ): Promise<ClientActionResponse>;
+  /**
+   * Starts a new task with the same request (forgetting the resume key's record); the old task is not
+   * cancelled. @throws {TaskBridgeError} `INVALID_REQUEST` in the `taskId` form.
+   */
+  restart(): Promise<void>;
+}
+
+const readSnapshot = (stream: TaskStream) => stream.getSnapshot();
+const readConnection = (stream: TaskStream) => stream.getConnectionState();
+const idleConnection = () => IDLE_CONNECTION_STATE;
+
+function onTask<T>(client: TaskBridgeClient, taskId: string | null, run: (stream: TaskStream) => Promise<T>) {
+  if (taskId !== null) return run(client.task(taskId));
+  const error = new TaskBridgeError({ code: 'INVALID_REQUEST', message: 'no task yet', retryable: false });
+  return Promise.reject(error);
+}
+
+/**
+ * Follows one task through the client's shared stream (`useSyncExternalStore`; one connection per task
+ * however many components follow it), or starts it first. Safe to render on the server: it renders the
+ * idle state there and starts nothing until mounted.
+ *
+ * @example
+ * const task = useTask({ taskType: 'summarize', input: { text }, resumeKey: `summary:${docId}` });
+ * if (task.suspension) return <button onClick={() => task.submitAction('approve')}>Approve</button>;
+ * return <p>{task.text}{task.status === 'running' && '…'}</p>;
+ *
+ * @throws {TaskBridgeError} `INVALID_REQUEST` without a `TaskBridgeProvider`; the `failure` when
+ *   `throwOnError` asks for it.
+ */
+export function useTask(options: UseTaskOptions): UseTaskResult {
+  const client = useTaskBridgeClient();
+  const starting = 'taskType' in options;
+  const start = useTaskStart(client, starting && options.enabled !== false ? options : null);
+  const taskId = starting ? start.taskId : (options.taskId ?? null);
+  const idle = useMemo(() => initialTaskSnapshot(taskId ?? ''), [taskId]);
+  const snapshot = useStreamValue(client, taskId, readSnapshot, () => idle);
+  const connection = useStreamValue(client, taskId, readConnection, idleConnection);
+  const failure = start.failure ?? (connection.status === 'failed' ? connection.error : null);
+  const { throwOnError = false } = options;
+  if (failure !== null && (typeof throwOnError === 'function' ? throwOnError(failure) : throwOnError)) {
+    throw failure;
+  }
+  const cancel = useCallback(
+    (reason?: string) => onTask(client, taskId, (stream) => stream.cancel(reason)),
+    [client, taskId],
+  );
+  const submitAction = useCallback(
+    (actionType: string, payload?: JsonObject, actionOptions?: SubmitActionOptions) =>
+      onTask(client, taskId, (stream) => stream.submitAction(actionType, payload, actionOptions)),
+    [client, taskId],
+  );
+  return { ...snapshot, taskId, connection, failure, cancel, submitAction, restart: start.restart };
+}
