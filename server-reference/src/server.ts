@@ -1,6 +1,7 @@
 /**
  * `createReferenceServer`: the engine, the Express app and the WebSocket route on one HTTP server.
  */
+import { setMaxListeners } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
@@ -46,6 +47,8 @@ export function createReferenceServer(options: ReferenceServerOptions = {}): Ref
     ...(options.store ? { store: options.store } : {}),
   });
   const shutdown = new AbortController();
+  // Every pending long poll listens for shutdown; hundreds at once are normal, not a leak.
+  setMaxListeners(0, shutdown.signal);
   let ready = false;
   const app = createTaskBridgeApp(engine, resolved, { shutdown: shutdown.signal, isReady: () => ready });
   const server = createServer(app);
