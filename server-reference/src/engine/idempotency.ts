@@ -15,6 +15,24 @@ export function stableStringify(value: unknown): string {
   return `{${entries.join(',')}}`;
 }
 
+/**
+ * Nesting depth of a JSON-like value (a scalar is 0, `{}` is 1), counted iteratively and stopping
+ * once past `limit`, so hostile input cannot overflow the stack here.
+ */
+export function jsonDepth(value: unknown, limit: number): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (current === null || typeof current !== 'object') continue;
+    const level = depth + 1;
+    if (level > max) max = level;
+    if (max > limit) return max;
+    for (const child of Object.values(current as Record<string, unknown>)) stack.push([child, level]);
+  }
+  return max;
+}
+
 async function sha256Hex(data: Uint8Array): Promise<string> {
   const digest = await globalThis.crypto.subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');

@@ -20,6 +20,8 @@ export interface SubscriptionOptions {
   replayPageSize: number;
   /** True when the task already has its terminal event (checked after the live attach). */
   isTerminal: () => boolean;
+  /** Called once when the subscription ends, for whatever reason. */
+  onFinish?: () => void;
 }
 
 /**
@@ -52,6 +54,7 @@ export function openSubscription(store: EventStore, options: SubscriptionOptions
   let wake: (() => void) | undefined;
 
   const finish = () => {
+    if (!finished) options.onFinish?.();
     finished = true;
     unsubscribe();
     wake?.();

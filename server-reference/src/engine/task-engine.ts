@@ -21,7 +21,7 @@ import {
   type TerminalTaskEvent,
 } from '@taskbridge/protocol';
 import type { EventStore, NewTaskEvent } from './event-store';
-import { requestFingerprint } from './idempotency';
+import { jsonDepth, requestFingerprint } from './idempotency';
 import { createMemoryEventStore } from './memory-event-store';
 import { openSubscription, type Subscription } from './subscription';
 import { SuspensionRegistry } from './suspensions';
@@ -99,6 +99,20 @@ export function checkCursor(cursor: string | null | undefined): string | null {
   return cursor;
 }
 
+/** Deepest nesting accepted in `input`, `metadata` and action `payload`s. */
+export const MAX_JSON_DEPTH = 64;
+
+// Fingerprints and stored copies recurse; a 10,000-deep object must be a 400, not a stack overflow.
+function checkDepth(value: unknown, field: string): void {
+  if (jsonDepth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    throw new TaskBridgeError({
+      code: 'INVALID_REQUEST',
+      message: `${field} is nested deeper than ${MAX_JSON_DEPTH} levels`,
+      details: { field, maxDepth: MAX_JSON_DEPTH },
+    });
+  }
+}
+
 /** The engine. Every method that takes `auth` masks foreign tasks as 404 (SPEC.md §9). */
 export class TaskEngine {
   readonly store: EventStore;
@@ -157,6 +171,8 @@ export class TaskEngine {
     attachments: readonly Attachment[] = [],
   ): Promise<CreateTaskResult> {
     const input = request.input ?? {};
+    checkDepth(input, 'input');
+    if (request.metadata !== undefined) checkDepth(request.metadata, 'metadata');
     const fingerprint = await requestFingerprint(request.taskType, input, attachments);
     // From here to the insert there is no await: concurrent identical creates cannot both miss.
     const key = `${auth.subject}\u0000${request.clientRequestId}`;
@@ -226,7 +242,7 @@ export class TaskEngine {
     return {
       taskId: r.taskId,
       taskType: r.taskType,
-      status: r.status,
+      status: this.#visibleStatus(state),
       createdAt: new Date(r.createdAt).toISOString(),
       updatedAt: new Date(r.updatedAt).toISOString(),
       lastEventId: state.lastEventId,
@@ -248,11 +264,20 @@ export class TaskEngine {
     const woken = new Promise<void>((resolve) => {
       wake = resolve;
     });
-    // Attach before reading (hazard H2): an append between the read and the wait still wakes us.
-    const unsubscribe = this.store.subscribe(taskId, () => wake());
+    let appended = false;
+    // Attach before reading (hazard H2): an append during the read or the wait is never missed.
+    const unsubscribe = this.store.subscribe(taskId, () => {
+      appended = true;
+      wake();
+    });
     try {
       let page = await this.store.read(taskId, cursor, maxEvents);
-      if (page.events.length === 0 && state.terminalEvent === null && options.waitTimeoutMs > 0) {
+      if (
+        page.events.length === 0 &&
+        !appended &&
+        state.terminalEvent === null &&
+        options.waitTimeoutMs > 0
+      ) {
         let timer: ReturnType<typeof setTimeout> | undefined;
         const onAbort = () => wake();
         options.signal?.addEventListener('abort', onAbort);
@@ -262,15 +287,16 @@ export class TaskEngine {
         ]);
         clearTimeout(timer);
         options.signal?.removeEventListener('abort', onAbort);
-        page = await this.store.read(taskId, cursor, maxEvents);
       }
+      // Something was stored after the read began (maybe the terminal event): read it too.
+      if (page.events.length === 0 && appended) page = await this.store.read(taskId, cursor, maxEvents);
       const last = page.events.at(-1);
       return {
         taskId,
         events: page.events,
         nextAfterEventId: last?.eventId ?? cursor,
         hasMore: page.hasMore,
-        taskStatus: state.record.status,
+        taskStatus: this.#visibleStatus(state),
       };
     } finally {
       unsubscribe();
@@ -290,13 +316,9 @@ export class TaskEngine {
       maxQueuedEvents: this.#maxQueued,
       replayPageSize: PollLimits.MAX_EVENTS,
       isTerminal: () => state.terminalEvent !== null,
+      onFinish: () => this.#subscriptions.delete(subscription),
     });
     this.#subscriptions.add(subscription);
-    const close = subscription.close;
-    subscription.close = () => {
-      this.#subscriptions.delete(subscription);
-      close();
-    };
     return subscription;
   }
 
@@ -324,6 +346,8 @@ export class TaskEngine {
     request: ClientActionRequest,
   ): Promise<{ httpStatus: 200 | 202; response: ClientActionResponse }> {
     const state = this.#owned(auth, taskId);
+    if (request.payload !== undefined) checkDepth(request.payload, 'payload');
+    if (request.metadata !== undefined) checkDepth(request.metadata, 'metadata');
     const decision = state.suspensions.decide(request, auth.subject, state.terminalClaimed);
     const response = (status: ClientActionResponse['status']): ClientActionResponse => ({
       taskId,
@@ -370,6 +394,14 @@ export class TaskEngine {
     const state = this.#tasks.get(taskId);
     if (!state || state.record.owner !== auth.subject) throw notFound(taskId);
     return state;
+  }
+
+  // The terminal status is claimed before its event is stored; until the event is readable, report
+  // RUNNING, or a client that stops on a terminal status would miss the terminal event itself.
+  #visibleStatus(state: TaskState): TaskStatus {
+    const status = state.record.status;
+    const terminal = status === 'COMPLETED' || status === 'FAILED' || status === 'CANCELLED';
+    return terminal && state.terminalEvent === null ? 'RUNNING' : status;
   }
 
   #createdResponse(state: TaskState, deduplicated: boolean): TaskCreatedResponse {

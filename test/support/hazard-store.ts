@@ -1,0 +1,109 @@
+/**
+ * Event store wrappers for hazard tests: one holds a history read open while the task moves on
+ * (hazard H2), one records what every live listener was given and when it left (hazards H3, H4).
+ */
+import type { TaskEvent } from '@taskbridge/protocol';
+import type { EventListener, EventPage, EventStore } from '@taskbridge/server-reference';
+import { createDeferred, type Deferred } from './hazard-deferred';
+
+/** A read held by {@link HoldingStore.holdNextEmptyRead}. */
+export interface HeldRead {
+  /** Resolves when a matching read took its snapshot and is being held. */
+  entered: Promise<void>;
+  /** Lets the held read return its (now stale) snapshot. */
+  release(): void;
+}
+
+/** A store whose `read` can be held after taking its snapshot. */
+export interface HoldingStore extends EventStore {
+  /**
+   * Holds the next `read` of `taskId` whose snapshot has no events: that is the read after which a
+   * racy subscriber would decide "caught up" and attach to live events too late.
+   */
+  holdNextEmptyRead(taskId: string): HeldRead;
+  /** Number of `read` calls so far. */
+  readonly reads: number;
+}
+
+/** Wraps `inner` so one read at a time can be held open (hazard H2). */
+export function createHoldingStore(inner: EventStore): HoldingStore {
+  let armed: { taskId: string; entered: Deferred; released: Deferred } | undefined;
+  let reads = 0;
+  return {
+    append: (event) => inner.append(event),
+    subscribe: (taskId, listener) => inner.subscribe(taskId, listener),
+    lastEventId: (taskId) => inner.lastEventId(taskId),
+    retention: () => inner.retention(),
+    async read(taskId, afterEventId, limit): Promise<EventPage> {
+      reads += 1;
+      // Snapshot first, then wait: the page goes stale while the task keeps appending.
+      const page = await inner.read(taskId, afterEventId, limit);
+      const hold = armed;
+      if (hold && hold.taskId === taskId && page.events.length === 0) {
+        armed = undefined;
+        hold.entered.resolve();
+        await hold.released.promise;
+      }
+      return page;
+    },
+    holdNextEmptyRead(taskId) {
+      const hold = { taskId, entered: createDeferred(), released: createDeferred() };
+      armed = hold;
+      return { entered: hold.entered.promise, release: () => hold.released.resolve() };
+    },
+    get reads() {
+      return reads;
+    },
+  };
+}
+
+/** What one live listener of an {@link ObservedStore} was given. */
+export interface ListenerRecord {
+  taskId: string;
+  /** Events handed to the listener. */
+  delivered: TaskEvent[];
+  /** True once it unsubscribed. */
+  unsubscribed: boolean;
+  /** Events of its task appended before it unsubscribed (its whole life if still attached). */
+  appendsWhileAttached: number;
+}
+
+/** A store that records its live listeners. */
+export interface ObservedStore extends EventStore {
+  /** Every listener ever attached, in attach order. */
+  readonly listeners: readonly ListenerRecord[];
+  /** For each appended event: how many listeners of its task were attached at that moment. */
+  attachedAt(eventId: string): number | undefined;
+}
+
+/** Wraps `inner` to record listeners (hazards H3, H4). */
+export function createObservedStore(inner: EventStore): ObservedStore {
+  const records: ListenerRecord[] = [];
+  const attachedCount = new Map<string, number>();
+  return {
+    async append(event) {
+      const live = records.filter((r) => r.taskId === event.taskId && !r.unsubscribed);
+      for (const record of live) record.appendsWhileAttached += 1;
+      const stored = await inner.append(event);
+      attachedCount.set(stored.eventId, live.length);
+      return stored;
+    },
+    read: (taskId, afterEventId, limit) => inner.read(taskId, afterEventId, limit),
+    lastEventId: (taskId) => inner.lastEventId(taskId),
+    retention: () => inner.retention(),
+    subscribe(taskId, listener: EventListener) {
+      const record: ListenerRecord = { taskId, delivered: [], unsubscribed: false, appendsWhileAttached: 0 };
+      records.push(record);
+      const unsubscribe = inner.subscribe(taskId, (event) => {
+        record.delivered.push(event);
+        listener(event);
+      });
+      return () => {
+        record.unsubscribed = true;
+        unsubscribe();
+      };
+    },
+    listeners: records,
+    attachedAt: (eventId) => attachedCount.get(eventId),
+  };
+}
