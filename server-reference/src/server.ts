@@ -4,6 +4,7 @@
 import { setMaxListeners } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { TaskBridgeError } from '@taskbridge/protocol';
 import type { Express } from 'express';
 import { createTaskEngine, type TaskEngine } from './engine/task-engine';
 import { demoHandlers } from './handlers/index';
@@ -48,10 +49,31 @@ export function createReferenceServer(options: ReferenceServerOptions = {}): Ref
   });
   const shutdown = new AbortController();
   // Every pending long poll listens for shutdown; hundreds at once are normal, not a leak.
-  setMaxListeners(0, shutdown.signal);
+  // (Non-Node AbortSignals, e.g. a test DOM's, are not accepted here and need no raising.)
+  try {
+    setMaxListeners(0, shutdown.signal);
+  } catch {
+    // nothing to raise
+  }
   let ready = false;
   const app = createTaskBridgeApp(engine, resolved, { shutdown: shutdown.signal, isReady: () => ready });
   const server = createServer(app);
+  // Requests Node's HTTP parser rejects (oversized request line or headers, garbage) never reach
+  // Express; answer them with the envelope too instead of a bare status line.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    const failure = new TaskBridgeError({
+      code: tooLarge ? 'PAYLOAD_TOO_LARGE' : 'INVALID_REQUEST',
+      message: tooLarge ? 'request line or headers too large' : 'malformed HTTP request',
+    });
+    const status = tooLarge ? 431 : 400;
+    const body = JSON.stringify(failure.toEnvelope());
+    socket.end(
+      `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
   const ws = attachWebSocket(server, engine, resolved);
 
   return {

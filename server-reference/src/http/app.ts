@@ -8,10 +8,11 @@ import type { TaskEngine } from '../engine/task-engine';
 import type { ResolvedServerOptions } from '../options';
 import { createTaskRoute } from './create-route';
 import { errorEnvelopeMiddleware } from './envelope';
+import { capabilitiesOf, readyOp } from './operations';
 import { pollRoute } from './poll-route';
 import { toExpressPath } from './route-paths';
 import { sseRoute } from './sse-route';
-import { actionsRoute, cancelRoute, capabilitiesOf, statusRoute } from './task-routes';
+import { actionsRoute, cancelRoute, statusRoute } from './task-routes';
 
 /** State the app shares with the server around it. */
 export interface AppControl {
@@ -48,8 +49,8 @@ export function createTaskBridgeApp(
     res.json({ status: 'ok' });
   });
   app.get('/ready', (_req, res) => {
-    const ready = control.isReady();
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', details: {} });
+    const { status, body } = readyOp(control.isReady());
+    res.status(status).json(body);
   });
   app.get(path(routes.capabilities), (_req, res) => {
     res.json(capabilitiesOf(engine, options));

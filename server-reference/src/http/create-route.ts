@@ -1,78 +1,16 @@
 /**
- * `POST /tasks` (SPEC.md §2): JSON or multipart, idempotent by `clientRequestId`.
+ * `POST /tasks` (SPEC.md §2) on Express: JSON or multipart (streamed through multer, which enforces
+ * the upload limits while reading), then the shared {@link createTaskOp}.
  */
-import {
-  type CreateTaskRequest,
-  parseCreateTaskRequest,
-  parseJson,
-  TaskBridgeError,
-} from '@taskbridge/protocol';
+import { TaskBridgeError } from '@taskbridge/protocol';
 import express, { type RequestHandler } from 'express';
 import multer from 'multer';
 import type { TaskEngine } from '../engine/task-engine';
 import type { Attachment } from '../engine/types';
 import type { ResolvedServerOptions } from '../options';
+import { createTaskOp } from './operations';
+import { checkUploadType, fromMultipart } from './uploads';
 import { authenticate } from './request-auth';
-
-const invalid = (message: string, details: Record<string, unknown> = {}) =>
-  new TaskBridgeError({ code: 'INVALID_REQUEST', message, details });
-
-function typeAllowed(mime: string, allowed: readonly string[]): boolean {
-  const [major] = mime.toLowerCase().split('/');
-  return allowed.some((a) => a === mime.toLowerCase() || (a.endsWith('/*') && a.slice(0, -2) === major));
-}
-
-// Browsers send base names; anything with a path or control characters is an attack or a bug.
-function checkFilename(name: string): string {
-  const hasControl = Array.from(name).some((c) => c.charCodeAt(0) < 0x20);
-  if (
-    name.length === 0 ||
-    name.length > 255 ||
-    /[/\\]/.test(name) ||
-    hasControl ||
-    name === '.' ||
-    name === '..'
-  ) {
-    throw new TaskBridgeError({
-      code: 'UPLOAD_VALIDATION_ERROR',
-      message: 'attachment file names must be plain base names',
-      details: { filename: name.slice(0, 255) },
-    });
-  }
-  return name;
-}
-
-function parseJsonField(fields: Record<string, unknown>, name: string): unknown {
-  const raw = fields[name];
-  if (raw === undefined || raw === '') return undefined;
-  if (typeof raw !== 'string') throw invalid(`${name} must be a single JSON text field`);
-  const parsed = parseJson(raw, name);
-  if (!parsed.ok) throw invalid(`${name} is not valid JSON`, { field: name });
-  return parsed.value;
-}
-
-/** Reads a multipart body into a create request plus attachments. */
-function fromMultipart(fields: Record<string, unknown>, files: Express.Multer.File[]) {
-  const single = (name: string) => {
-    const value = fields[name];
-    return Array.isArray(value) ? undefined : value;
-  };
-  const candidate: Record<string, unknown> = {
-    clientRequestId: single('clientRequestId'),
-    taskType: single('taskType'),
-  };
-  const input = parseJsonField(fields, 'input');
-  const metadata = parseJsonField(fields, 'metadata');
-  if (input !== undefined) candidate.input = input;
-  if (metadata !== undefined) candidate.metadata = metadata;
-  const attachments: Attachment[] = files.map((f) => ({
-    filename: checkFilename(Buffer.from(f.originalname, 'latin1').toString('utf8')),
-    contentType: f.mimetype,
-    size: f.size,
-    data: new Uint8Array(f.buffer.buffer, f.buffer.byteOffset, f.buffer.byteLength),
-  }));
-  return { candidate, attachments };
-}
 
 /** The create route's middleware chain. */
 export function createTaskRoute(engine: TaskEngine, options: ResolvedServerOptions): RequestHandler[] {
@@ -86,14 +24,12 @@ export function createTaskRoute(engine: TaskEngine, options: ResolvedServerOptio
       fieldSize: options.maxJsonBodyBytes,
     },
     fileFilter: (_req, file, accept) => {
-      if (typeAllowed(file.mimetype, uploads.allowedTypes)) return accept(null, true);
-      accept(
-        new TaskBridgeError({
-          code: 'UPLOAD_VALIDATION_ERROR',
-          message: `attachment type ${file.mimetype} is not accepted`,
-          details: { allowedTypes: [...uploads.allowedTypes] },
-        }),
-      );
+      try {
+        checkUploadType(file.mimetype, uploads);
+        accept(null, true);
+      } catch (error) {
+        accept(error as TaskBridgeError);
+      }
     },
   }).fields([
     { name: 'attachment', maxCount: uploads.maxFiles },
@@ -103,7 +39,14 @@ export function createTaskRoute(engine: TaskEngine, options: ResolvedServerOptio
 
   const parseBody: RequestHandler = (req, res, next) => {
     if (req.is('application/json')) return json(req, res, next);
-    if (req.is('multipart/form-data')) return upload(req, res, next);
+    if (req.is('multipart/form-data')) {
+      // busboy reports a broken body (no boundary, truncated, bad part header) as a plain Error: a 400.
+      return upload(req, res, (error?: unknown) => {
+        const limit = error instanceof multer.MulterError && error.code.startsWith('LIMIT_');
+        if (error === undefined || error instanceof TaskBridgeError || limit) return next(error);
+        next(new TaskBridgeError({ code: 'INVALID_REQUEST', message: 'malformed multipart body' }));
+      });
+    }
     next(
       new TaskBridgeError({
         code: 'UNSUPPORTED_MEDIA_TYPE',
@@ -117,15 +60,19 @@ export function createTaskRoute(engine: TaskEngine, options: ResolvedServerOptio
     let candidate: unknown = req.body;
     let attachments: Attachment[] = [];
     if (req.is('multipart/form-data')) {
-      const files = Object.values((req.files ?? {}) as Record<string, Express.Multer.File[]>).flat();
+      const files = Object.values((req.files ?? {}) as Record<string, Express.Multer.File[]>)
+        .flat()
+        .map((f) => ({
+          field: f.fieldname,
+          // multer hands over the raw header bytes as latin1; browsers send UTF-8 names.
+          filename: Buffer.from(f.originalname, 'latin1').toString('utf8'),
+          contentType: f.mimetype,
+          data: new Uint8Array(f.buffer.buffer, f.buffer.byteOffset, f.buffer.byteLength),
+        }));
       ({ candidate, attachments } = fromMultipart((req.body ?? {}) as Record<string, unknown>, files));
     }
-    const parsed = parseCreateTaskRequest(candidate);
-    if (!parsed.ok) {
-      throw invalid(parsed.error.message, { issues: parsed.error.issues.map((i) => ({ ...i })) });
-    }
-    const result = await engine.createTask(auth, parsed.value as CreateTaskRequest, attachments);
-    res.status(result.created ? 201 : 200).json(result.response);
+    const { status, body } = await createTaskOp(engine, auth, candidate, attachments);
+    res.status(status).json(body);
   };
 
   return [parseBody, handle];

@@ -2,9 +2,24 @@
  * The error envelope on every HTTP error path (SPEC.md §8): JSON, never a stack trace, never a
  * plain-text 500.
  */
-import { TaskBridgeError } from '@taskbridge/protocol';
+import { type ErrorEnvelope, TaskBridgeError } from '@taskbridge/protocol';
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from '../logger';
+
+/** An error response, transport-neutral: status, extra headers and the SPEC.md §8 envelope. */
+export interface ErrorResponse {
+  status: number;
+  /** `Retry-After` (whole seconds, rounded up) when the error carries `retryAfterMs`. */
+  headers: Record<string, string>;
+  body: ErrorEnvelope;
+}
+
+/** The SPEC.md §8 response for `error`: its status (500 when it has none), envelope and `Retry-After`. */
+export function errorResponseOf(error: TaskBridgeError): ErrorResponse {
+  const headers: Record<string, string> = {};
+  if (error.retryAfterMs !== undefined) headers['Retry-After'] = String(Math.ceil(error.retryAfterMs / 1000));
+  return { status: error.status ?? 500, headers, body: error.toEnvelope() };
+}
 
 /** Sends `error` as the SPEC.md §8 envelope with its status (and `Retry-After` for 429). */
 export function sendError(res: Response, error: TaskBridgeError): void {
@@ -12,10 +27,9 @@ export function sendError(res: Response, error: TaskBridgeError): void {
     res.end();
     return;
   }
-  const status = error.status ?? 500;
-  if (error.retryAfterMs !== undefined)
-    res.setHeader('Retry-After', String(Math.ceil(error.retryAfterMs / 1000)));
-  res.status(status).json(error.toEnvelope());
+  const { status, headers, body } = errorResponseOf(error);
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  res.status(status).json(body);
 }
 
 interface BodyParserError {

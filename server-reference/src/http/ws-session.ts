@@ -1,0 +1,147 @@
+/**
+ * One WebSocket connection of SPEC.md §6, transport-neutral: one subscribe frame, the ack, replay,
+ * live events and heartbeats; close 1000 right after the terminal event; 1008 for bad frames, unknown
+ * or foreign tasks and auth failures; 1003 for binary frames; 1013 when the subscriber fell too far
+ * behind (hazard H3). The `ws` adapter and the MSW handler both drive it through a {@link WsPeer}.
+ */
+import {
+  CloseCode,
+  isTerminalEvent,
+  parseJson,
+  parseSubscribeFrame,
+  TaskBridgeError,
+  type TaskEvent,
+} from '@taskbridge/protocol';
+import type { Subscription } from '../engine/subscription';
+import type { TaskEngine } from '../engine/task-engine';
+import type { AuthContext } from '../engine/types';
+import type { ResolvedServerOptions } from '../options';
+
+/** The auth hook's result for an upgrade, resolved before the subscribe frame arrives. */
+export type AuthOutcome = { ok: true; value: AuthContext } | { ok: false; error: TaskBridgeError };
+
+/** What a frame the session sends is, so adapters (and fault injection) need not parse it back. */
+export type WsFrame = { kind: 'ack' } | { kind: 'heartbeat' } | { kind: 'event'; event: TaskEvent };
+
+/** The socket a session talks to. */
+export interface WsPeer {
+  /** Sends one text frame; a returned promise makes the session wait (backpressure). */
+  send(text: string, frame: WsFrame): void | Promise<void>;
+  /** Closes the socket with a close code (SPEC.md §6) and reason. */
+  close(code: number, reason: string): void;
+  /** True while frames can be sent. */
+  isOpen(): boolean;
+}
+
+/** Inbound side of a session: the adapter forwards the socket's messages and its close. */
+export interface WsSession {
+  /** A text frame (`string`) or a binary frame (`null`). */
+  receive(data: string | null): void;
+  /** The socket closed (either side): stops timers and the subscription. */
+  closed(): void;
+}
+
+/**
+ * Starts a session on an open socket. The subscribe deadline (`options.subscribeTimeoutMs`) starts now.
+ * Frames after the subscribe frame are read (so a closed client is noticed) and ignored.
+ */
+export function startWsSession(
+  peer: WsPeer,
+  engine: TaskEngine,
+  options: ResolvedServerOptions,
+  auth: Promise<AuthOutcome>,
+): WsSession {
+  let subscribed = false;
+  let subscription: Subscription | undefined;
+  let ended = false;
+  const timeout = setTimeout(
+    () => peer.close(CloseCode.POLICY_VIOLATION, 'subscribe frame expected'),
+    options.subscribeTimeoutMs,
+  );
+
+  const subscribe = async (text: string): Promise<void> => {
+    const json = parseJson(text);
+    const frame = json.ok ? parseSubscribeFrame(json.value) : json;
+    if (!frame.ok) return peer.close(CloseCode.POLICY_VIOLATION, 'invalid subscribe frame');
+    const outcome = await auth;
+    if (!outcome.ok) return peer.close(CloseCode.POLICY_VIOLATION, 'authentication failed');
+    const { taskId, lastEventId } = frame.value;
+    let opened: Subscription;
+    try {
+      opened = engine.subscribe(outcome.value, taskId, lastEventId);
+    } catch (error) {
+      const reason =
+        TaskBridgeError.from(error).code === 'TASK_NOT_FOUND' ? 'task not found' : 'invalid cursor';
+      return peer.close(CloseCode.POLICY_VIOLATION, reason);
+    }
+    if (ended || !peer.isOpen()) return opened.close();
+    subscription = opened;
+    const ack = JSON.stringify({
+      type: 'SUBSCRIPTION_CONFIRMED',
+      taskId,
+      replayStartedAfterEventId: lastEventId,
+      live: true,
+    });
+    void peer.send(ack, { kind: 'ack' });
+    void pump(outcome.value, taskId, opened);
+  };
+
+  const pump = async (user: AuthContext, taskId: string, source: Subscription): Promise<void> => {
+    const heartbeat = JSON.stringify({ type: 'HEARTBEAT', taskId, live: true });
+    const interval = options.heartbeatIntervalMs.websocket;
+    let lastSend = Date.now();
+    const timer = setInterval(() => {
+      if (Date.now() - lastSend >= interval / 2 && peer.isOpen()) {
+        lastSend = Date.now();
+        void peer.send(heartbeat, { kind: 'heartbeat' });
+      }
+    }, interval);
+    let terminal = false;
+    let code: number = CloseCode.GOING_AWAY;
+    try {
+      for await (const item of source) {
+        if (!peer.isOpen()) break;
+        lastSend = Date.now();
+        if (item.kind === 'caught-up') {
+          void peer.send(heartbeat, { kind: 'heartbeat' });
+          continue;
+        }
+        for (const event of item.events) {
+          const pending = peer.send(JSON.stringify(event), { kind: 'event', event });
+          if (pending) await pending;
+        }
+        terminal = isTerminalEvent(item.events[item.events.length - 1] as TaskEvent);
+      }
+      // Ended with nothing newer than a cursor at the terminal event (SPEC.md §6, E): still a normal end.
+      terminal ||= engine.getStatus(user, taskId).terminalEvent !== null;
+      if (terminal) code = CloseCode.NORMAL;
+    } catch (error) {
+      code = CloseCode.TRY_AGAIN_LATER;
+      options.logger({
+        level: 'warn',
+        msg: 'websocket subscriber overflow',
+        taskId,
+        error: TaskBridgeError.from(error).message,
+      });
+    } finally {
+      clearInterval(timer);
+      source.close();
+      if (peer.isOpen()) peer.close(code, terminal ? 'task finished' : 'stream ended');
+    }
+  };
+
+  return {
+    receive(data) {
+      if (data === null) return peer.close(CloseCode.UNSUPPORTED_DATA, 'text frames only');
+      if (subscribed) return;
+      subscribed = true;
+      clearTimeout(timeout);
+      void subscribe(data);
+    },
+    closed() {
+      ended = true;
+      clearTimeout(timeout);
+      subscription?.close();
+    },
+  };
+}

@@ -1,0 +1,133 @@
+/**
+ * The WebSocket route (SPEC.md §6) as an MSW `ws.link` handler running the shared
+ * {@link startWsSession}, with the WebSocket faults of {@link TaskBridgeFaults}.
+ *
+ * MSW intercepts only the *global* `WebSocket` (patched at `listen()`/`start()`): the client must use
+ * it (no `platform.WebSocket` from `ws`), so credentials travel as the `access_token` query parameter.
+ */
+import { CloseCode, parseJson, TaskBridgeError } from '@taskbridge/protocol';
+import { delay, ws, type WebSocketHandler } from 'msw';
+import type { AuthOutcome, WsPeer } from '../http/ws-session';
+import { startWsSession } from '../http/ws-session';
+import { authenticate, type KitContext } from './context';
+import type { HistoryFault, WebSocketFault } from './faults';
+import { cursorUnderFault } from './history-faults';
+import type { RouteParams } from './web-request';
+
+// The server side of an MSW connection, as far as the session needs it.
+interface MswClient {
+  readonly url: URL;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: 'close', listener: () => void): void;
+}
+
+// What a browser reports when the upgrade fails: an `error`, then close 1006 (abnormal).
+const ABNORMAL = 1006;
+
+function peerUnder(client: MswClient, fault: WebSocketFault | undefined): WsPeer {
+  let left = fault?.kind === 'close-after' ? fault.events : Number.POSITIVE_INFINITY;
+  let closing = false;
+  client.addEventListener('close', () => {
+    closing = true;
+  });
+  // Frames sent before MSW opens the socket are queued until it opens, so "not closed" is enough.
+  const isOpen = () => !closing;
+  // MSW delivers sends a microtask later and drops them once the socket is closing: close after them.
+  const close = (code: number, reason: string) => {
+    if (closing) return;
+    closing = true;
+    queueMicrotask(() => client.close(code, reason));
+  };
+  return {
+    send(text, frame) {
+      if (!isOpen()) return;
+      client.send(text);
+      if (frame.kind === 'event' && --left <= 0 && fault?.kind === 'close-after') {
+        close(fault.code ?? ABNORMAL, 'injected fault: connection dropped');
+      }
+    },
+    close,
+    isOpen,
+  };
+}
+
+// Rewrites the subscribe frame's `lastEventId` under a history fault; anything unexpected is passed
+// through untouched so the session gives its usual answer (e.g. 1008 for a bad frame).
+async function subscribeFrameUnder(
+  ctx: KitContext,
+  auth: Promise<AuthOutcome>,
+  text: string,
+  fault: HistoryFault,
+): Promise<string> {
+  const json = parseJson(text);
+  const outcome = await auth;
+  if (!json.ok || !outcome.ok || typeof json.value !== 'object' || json.value === null) return text;
+  const frame = json.value as Record<string, unknown>;
+  const { taskId, lastEventId } = frame;
+  if (typeof taskId !== 'string' || (typeof lastEventId !== 'string' && lastEventId !== null)) return text;
+  try {
+    const cursor = await cursorUnderFault(ctx.engine, outcome.value, taskId, lastEventId, fault);
+    return JSON.stringify({ ...frame, lastEventId: cursor });
+  } catch {
+    return text;
+  }
+}
+
+/** The WebSocket handler, or none when the WebSocket transport is disabled. */
+export function createWebSocketHandlers(ctx: KitContext): WebSocketHandler[] {
+  const { engine, options, faults } = ctx;
+  if (!options.transports.websocket) return [];
+  const link = ws.link(ctx.webSocketPath());
+  return [
+    link.addEventListener('connection', ({ client, params }) => {
+      const fault = faults.take('websocket');
+      if (fault?.kind === 'refuse') {
+        // The typed connection hides the mock socket; when present, report the error a browser would.
+        (client as { socket?: EventTarget }).socket?.dispatchEvent(new Event('error'));
+        client.close(ABNORMAL, 'injected fault: upgrade refused');
+        return;
+      }
+      // Open, then nothing: the client's first-frame deadline has to notice.
+      if (fault?.kind === 'silent') {
+        const end = () => client.close(CloseCode.GOING_AWAY, 'server shutting down');
+        ctx.closers.add(end);
+        client.addEventListener('close', () => ctx.closers.delete(end));
+        return;
+      }
+      const auth: Promise<AuthOutcome> = Promise.resolve()
+        .then(() => authenticate(ctx, 'websocket', 'GET', client.url, undefined, params as RouteParams))
+        .then(
+          (value) => ({ ok: true as const, value }),
+          (error: unknown) => ({ ok: false as const, error: TaskBridgeError.from(error) }),
+        );
+      const session = startWsSession(peerUnder(client, fault), engine, options, auth);
+      const shutdown = (mode: 'shutdown' | 'drop') =>
+        mode === 'drop'
+          ? client.close(ABNORMAL, 'injected fault: connection dropped')
+          : client.close(CloseCode.GOING_AWAY, 'server shutting down');
+      ctx.closers.add(shutdown);
+      client.addEventListener('close', () => {
+        ctx.closers.delete(shutdown);
+        session.closed();
+      });
+      let first = true;
+      client.addEventListener('message', (event) => {
+        const data: unknown = event.data;
+        if (typeof data !== 'string' || !first)
+          return session.receive(typeof data === 'string' ? data : null);
+        first = false;
+        if (fault?.kind === 'policy-violation') {
+          client.close(CloseCode.POLICY_VIOLATION, 'injected fault: policy violation');
+          return;
+        }
+        const latency = faults.take('latency', 'websocket');
+        const history = faults.take('history');
+        void (async () => {
+          if (latency) await delay(latency.ms);
+          session.receive(history ? await subscribeFrameUnder(ctx, auth, data, history) : data);
+        })();
+      });
+    }),
+  ];
+}
