@@ -147,6 +147,10 @@ export class TaskStreamController implements TaskStream {
   #phase: 'new' | 'starting' | 'running' | 'settled' | 'disposed' = 'new';
   #failure: TaskBridgeError | undefined;
   #deliveringTransport: TransportName = 'websocket';
+  // The transport that last went live: a state's `transport` is set while connecting (and moves to the
+  // next rung during backoff), so comparing with the previous state would never see a change.
+  #liveTransport: TransportName | null = null;
+  #lastError: TaskBridgeError | null = null;
   #settledWaiters: { resolve: (s: TaskSnapshot) => void; reject: (e: TaskBridgeError) => void }[] = [];
 
   constructor(deps: TaskStreamDeps) {
@@ -423,21 +427,25 @@ export class TaskStreamController implements TaskStream {
     if (connectionStatesEqual(previous, next)) return;
     this.#connection = next;
     const { diagnostic } = this.#deps;
-    if (next.status === 'live' && next.transport !== null && previous.transport !== next.transport) {
-      if (previous.transport === null) {
+    if (next.error !== null) this.#lastError = next.error;
+    const from = this.#liveTransport;
+    if (next.status === 'live' && next.transport !== null && from !== next.transport) {
+      this.#liveTransport = next.transport;
+      if (from === null) {
         diagnostic({ type: 'transport-selected', taskId: this.taskId, transport: next.transport });
-      } else if (RANK[next.transport] < RANK[previous.transport]) {
-        diagnostic({ type: 'climb-back', taskId: this.taskId, from: previous.transport, to: next.transport });
+      } else if (RANK[next.transport] < RANK[from]) {
+        diagnostic({ type: 'climb-back', taskId: this.taskId, from, to: next.transport });
       } else {
         diagnostic({
           type: 'fallback',
           taskId: this.taskId,
-          from: previous.transport,
+          from,
           to: next.transport,
-          error: previous.error,
+          error: this.#lastError,
         });
       }
     }
+    if (next.status === 'live') this.#lastError = null;
     if (next.status === 'backoff' && previous.status !== 'backoff' && next.nextRetryAt !== null) {
       diagnostic({
         type: 'retry',

@@ -41,8 +41,11 @@ const MAX_TIMER_MS = 2_147_483_647;
  *   (not retryable); both with `details.closeCode` and `details.reason`;
  * - close 1003 → `PROTOCOL_ERROR` (not retryable);
  * - any other close (1001, 1006, 1011, 1013 subscriber overflow…) → `CONNECTION_CLOSED` (retryable);
- * - socket error before open (e.g. upgrade refused by a proxy) → `NETWORK_ERROR` (retryable,
- *   `details.phase = 'open'`).
+ * - socket error before open → `NETWORK_ERROR` (retryable, `details.phase = 'open'`), except an upgrade
+ *   refused with a status the platform shows (Node `ws`; `details.upgradeStatus`): 401
+ *   `AUTHENTICATION_ERROR`, 429 `RATE_LIMITED` and 5xx `SERVER_ERROR` (retryable; `Retry-After` is not
+ *   visible here), any other status `NETWORK_ERROR` with that `status` (the route is refused, not the
+ *   task; the same classification a browser, which never sees the status, ends up with).
  * Aborting `request.signal` closes the socket with 1000 and reports nothing more.
  */
 export function createWebSocketTransport(
@@ -186,6 +189,8 @@ function classifyClose(
   if (!opened || sawError !== undefined) {
     if (!opened) {
       const message = sawError instanceof Error ? sawError.message : 'WebSocket failed to open';
+      const status = refusedUpgradeStatus(message);
+      if (status !== undefined) return { type: 'error', error: refusedUpgrade(status, message, sawError) };
       return {
         type: 'error',
         error: new TaskBridgeError({
@@ -218,6 +223,43 @@ function classifyClose(
     default:
       return closedWith('CONNECTION_CLOSED', `WebSocket closed ${event.code}`, true, details);
   }
+}
+
+/**
+ * The HTTP status of a refused upgrade, when the platform shows it: the Node `ws` package fails with
+ * "Unexpected server response: <status>"; browsers hide the status (a plain `error` event).
+ */
+function refusedUpgradeStatus(message: string): number | undefined {
+  const match = /Unexpected server response: (\d{3})\b/.exec(message);
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * A refused upgrade, classified by status (SPEC.md §8, HAZARDS.md H5): 401 is an auth failure (the
+ * machine refreshes credentials once, then fails); 429 and 5xx are retryable server errors. Any other
+ * refusal (403, 404, …) says the WebSocket route is refused here — a proxy that blocks upgrades, or a
+ * server without the route (H7) — not that the task is: it stays the retryable `NETWORK_ERROR` a
+ * browser reports (browsers never see the status), so the machine falls back the same way in both.
+ */
+function refusedUpgrade(status: number, message: string, cause: unknown): TaskBridgeError {
+  const details = { phase: 'open', upgradeStatus: status };
+  if (status === 401) {
+    return new TaskBridgeError({
+      code: 'AUTHENTICATION_ERROR',
+      message,
+      status,
+      retryable: false,
+      details,
+      cause,
+    });
+  }
+  if (status === 429) {
+    return new TaskBridgeError({ code: 'RATE_LIMITED', message, status, retryable: true, details, cause });
+  }
+  if (status >= 500) {
+    return new TaskBridgeError({ code: 'SERVER_ERROR', message, status, retryable: true, details, cause });
+  }
+  return new TaskBridgeError({ code: 'NETWORK_ERROR', message, status, retryable: true, details, cause });
 }
 
 function closedWith(
