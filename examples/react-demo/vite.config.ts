@@ -1,0 +1,13 @@
+// Builds the demo into dist/, which `npm start` serves from the reference server (same origin, no CORS).
+// `npm run dev` proxies the API to a reference server on :8787 instead.
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+
+const api = { target: 'http://127.0.0.1:8787', ws: true };
+
+export default defineConfig({
+  plugins: [react()],
+  // React, RxJS, XState and ajv in one chunk: about 500 kB before gzip, fine for a demo.
+  build: { outDir: 'dist', emptyOutDir: true, chunkSizeWarningLimit: 800 },
+  server: { proxy: { '/api': api, '/health': api } },
+});

@@ -1,0 +1,65 @@
+/**
+ * TaskBridge without a framework: start a `summarize` task and render it from the stream's observables.
+ * `events$` gives each event exactly once, in order (tokens are appended as they arrive); `snapshot$`
+ * gives the folded state (progress); `connection$` the transport.
+ */
+import { createTaskBridgeClient, type TaskStream } from '@taskbridge/client';
+import type { TaskEvent, UnknownTaskEvent } from '@taskbridge/protocol';
+import { distinctUntilChanged, filter, fromEvent, map, type Subscription } from 'rxjs';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const text = $<HTMLTextAreaElement>('text');
+const startButton = $<HTMLButtonElement>('start');
+const cancelButton = $<HTMLButtonElement>('cancel');
+const progress = $<HTMLProgressElement>('progress');
+const stage = $('stage');
+const output = $('output');
+const badge = $('badge');
+
+const client = createTaskBridgeClient({ baseUrl: location.origin, getAccessToken: () => 'demo' });
+let subscriptions: Subscription[] = [];
+
+// A peer may send an off-schema payload; only a string message is a token.
+const tokenOf = (event: TaskEvent | UnknownTaskEvent): string | null => {
+  const message = event.type === 'TASK_MESSAGE' ? event.payload.message : undefined;
+  return typeof message === 'string' ? message : null;
+};
+
+function follow(stream: TaskStream): void {
+  for (const s of subscriptions) s.unsubscribe();
+  output.textContent = '';
+  subscriptions = [
+    stream.events$
+      .pipe(
+        map(tokenOf),
+        filter((token) => token !== null),
+      )
+      .subscribe((token) => output.append(token)),
+    stream.snapshot$
+      .pipe(
+        map((s) => ({ progress: s.progress ?? 0, label: `${s.status} · ${s.stage ?? ''}` })),
+        distinctUntilChanged((a, b) => a.progress === b.progress && a.label === b.label),
+      )
+      .subscribe(({ progress: value, label }) => {
+        progress.value = value;
+        stage.textContent = label;
+      }),
+    stream.connection$.subscribe((c) => {
+      badge.textContent = `${c.transport ?? 'none'} · ${c.status} · retries ${c.attempt}`;
+      cancelButton.disabled = c.status === 'done' || c.status === 'failed';
+    }),
+  ];
+  cancelButton.onclick = () => void stream.cancel('cancelled in the vanilla demo');
+}
+
+fromEvent(startButton, 'click').subscribe(async () => {
+  startButton.disabled = true;
+  try {
+    const { stream } = await client.startTask({ taskType: 'summarize', input: { text: text.value } });
+    follow(stream);
+  } catch (error) {
+    stage.textContent = String(error);
+  } finally {
+    startButton.disabled = false;
+  }
+});

@@ -1,0 +1,98 @@
+/**
+ * The demo as a newcomer runs it, for the browser tests: the React and vanilla pages built by Vite into
+ * a temp dir, served by the real reference server with the demo handlers on 127.0.0.1:0, plus readers
+ * of the server's authoritative event log (what the page must show: every event once, in order).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { TaskEvent } from '@taskbridge/protocol';
+import {
+  createSummarizeHandler,
+  demoHandlers,
+  type ReferenceServer,
+  createReferenceServer,
+} from '@taskbridge/server-reference';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const VITE = join(ROOT, 'node_modules/vite/bin/vite.js');
+
+/** The subject the demo page sends as its bearer token (`?user=` default). */
+export const DEMO_SUBJECT = 'demo';
+
+/** A built copy of the demo. */
+export interface DemoBuild {
+  dir: string;
+  remove(): Promise<void>;
+}
+
+/** Builds both pages into a fresh temp dir, as `npm run build:examples` does into the demo's dist/. */
+export async function buildDemo(): Promise<DemoBuild> {
+  const dir = await mkdtemp(join(tmpdir(), 'taskbridge-e2e-demo-'));
+  const run = promisify(execFile);
+  const vite = (project: string, outDir: string) =>
+    run(
+      process.execPath,
+      [VITE, 'build', project, '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'],
+      {
+        cwd: ROOT,
+      },
+    );
+  await vite('examples/react-demo', dir);
+  await vite('examples/vanilla', join(dir, 'vanilla'));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** A running demo server. */
+export interface DemoServer {
+  server: ReferenceServer;
+  url: string;
+  port: number;
+  /** Every stored event of a task, oldest first. */
+  events(taskId: string): Promise<TaskEvent[]>;
+  /** The id of the only task created so far (fails unless exactly one was). */
+  onlyTaskId(): string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the reference server with the demo handlers and `staticDir`. `tokenDelayMs` paces `summarize`
+ * (default 40, as in `npm start`).
+ */
+export async function startDemoServer(staticDir: string, tokenDelayMs = 40): Promise<DemoServer> {
+  const server = createReferenceServer({
+    staticDir,
+    handlers: { ...demoHandlers, summarize: createSummarizeHandler({ tokenDelayMs }) },
+  });
+  const created: string[] = [];
+  server.engine.onTaskCreated((taskId) => created.push(taskId));
+  const { url, port } = await server.listen(0, '127.0.0.1');
+  return {
+    server,
+    url,
+    port,
+    async events(taskId) {
+      const { events } = await server.engine.store.read(taskId, null, 100_000);
+      return events;
+    },
+    onlyTaskId() {
+      if (created.length !== 1) throw new Error(`expected one task, the server has ${created.length}`);
+      return created[0] as string;
+    },
+    close: () => server.close(),
+  };
+}
+
+/** The concatenated `TASK_MESSAGE` payloads: the text the page must show. */
+export function streamedText(events: readonly TaskEvent[]): string {
+  return events.map((e) => (e.type === 'TASK_MESSAGE' ? e.payload.message : '')).join('');
+}
+
+/** `result` of the task's `TASK_COMPLETED` event, or `undefined`. */
+export function completedResult(events: readonly TaskEvent[]): unknown {
+  const completed = events.find((e) => e.type === 'TASK_COMPLETED');
+  return completed?.type === 'TASK_COMPLETED' ? completed.payload.result : undefined;
+}
