@@ -1,0 +1,143 @@
+/**
+ * Bundle sizes the way an app's bundler sees our packages: esbuild (browser, ESM, minified,
+ * tree-shaken through the `"sideEffects": false` barrels), then gzip level 9. Shared by the bundle-size
+ * benchmark and the budget test that `npm test` runs.
+ */
+import { gzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { build, type Metafile, type Plugin } from 'esbuild';
+
+/** Repository root: entries resolve workspace packages (`@taskbridge/*`) and dependencies from here. */
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The full client: ≤ 30 KiB minified + gzip. */
+export const CLIENT_BUDGET_BYTES = 30 * 1024;
+/** The React binding on top of the full client: ≤ 2 KiB minified + gzip. */
+export const REACT_BUDGET_BYTES = 2 * 1024;
+
+/** One bundle to measure. */
+export interface BundleEntry {
+  label: string;
+  /** The entry module's source (TypeScript). */
+  contents: string;
+  /** Packages left out (peer dependencies such as `react`). */
+  external?: readonly string[];
+  /** What-if: module specifiers replaced by the given source (e.g. to price a dependency). */
+  stubs?: Readonly<Record<string, string>>;
+}
+
+/** A measured bundle, bytes. */
+export interface BundleSize {
+  label: string;
+  minified: number;
+  gzip: number;
+  /** Bytes in the minified output per package or workspace folder, largest first. */
+  contributors: [string, number][];
+}
+
+const REACT_EXTERNAL = ['react', 'react-dom', 'react/jsx-runtime'];
+
+/** Our entries and the competitors', each as an app would import it. */
+export const ENTRIES = {
+  fullClient: { label: 'ours: full client (every export)', contents: "export * from '@taskbridge/client';" },
+  // Prices ajv: the validators replaced by no-ops, as a lower bound for precompiled (standalone) ones.
+  fullClientWithoutAjv: {
+    label: 'what-if: full client, ajv + ajv-formats stubbed',
+    contents: "export * from '@taskbridge/client';",
+    stubs: {
+      'ajv/dist/2020.js': 'export class Ajv2020 { compile() { return () => true; } }',
+      'ajv-formats': 'export default (ajv) => ajv;',
+    },
+  },
+  startAndStream: {
+    label: 'ours: createTaskBridgeClient only',
+    contents: "export { createTaskBridgeClient } from '@taskbridge/client';",
+  },
+  webSocketTransport: {
+    label: 'ours: WebSocket transport alone',
+    contents: "export { createWebSocketTransport } from '@taskbridge/client';",
+  },
+  protocol: {
+    label: 'ours: @taskbridge/protocol (every export)',
+    contents: "export * from '@taskbridge/protocol';",
+  },
+  clientAndReact: {
+    label: 'ours: full client + React binding',
+    contents: "export * from '@taskbridge/client';\nexport * from '@taskbridge/react';",
+    external: REACT_EXTERNAL,
+  },
+  socketIo: { label: 'socket.io-client 4', contents: "export * from 'socket.io-client';" },
+  signalr: { label: '@microsoft/signalr', contents: "export * from '@microsoft/signalr';" },
+  centrifuge: { label: 'centrifuge', contents: "export * from 'centrifuge';" },
+} satisfies Record<string, BundleEntry>;
+
+// Groups an input path by package (`node_modules/<pkg>`) or by workspace folder (`protocol/src/x.ts`).
+function contributorOf(path: string): string {
+  const nm = path.lastIndexOf('node_modules/');
+  if (nm < 0) return path;
+  const parts = path.slice(nm + 'node_modules/'.length).split('/');
+  return parts[0]?.startsWith('@') ? `${parts[0]}/${parts[1]}` : (parts[0] ?? path);
+}
+
+function contributors(metafile: Metafile): [string, number][] {
+  const totals = new Map<string, number>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const key = contributorOf(path);
+      totals.set(key, (totals.get(key) ?? 0) + bytesInOutput);
+    }
+  }
+  return [...totals.entries()].sort((a, b) => b[1] - a[1]);
+}
+
+function stubPlugin(stubs: Readonly<Record<string, string>>): Plugin {
+  return {
+    name: 'stubs',
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, (args) =>
+        args.path in stubs ? { path: args.path, namespace: 'stub' } : undefined,
+      );
+      b.onLoad({ filter: /.*/, namespace: 'stub' }, (args) => ({
+        contents: stubs[args.path] ?? '',
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
+ * Bundles, minifies and gzips one entry.
+ *
+ * @throws {Error} when esbuild cannot bundle it (e.g. a missing package).
+ */
+export async function measureBundle(entry: BundleEntry): Promise<BundleSize> {
+  const result = await build({
+    stdin: { contents: entry.contents, resolveDir: REPO_ROOT, sourcefile: 'entry.ts', loader: 'ts' },
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+    external: [...(entry.external ?? [])],
+    define: { 'process.env.NODE_ENV': '"production"' },
+    plugins: entry.stubs ? [stubPlugin(entry.stubs)] : [],
+  });
+  const code = result.outputFiles[0]?.contents ?? new Uint8Array();
+  return {
+    label: entry.label,
+    minified: code.byteLength,
+    gzip: gzipSync(code, { level: 9 }).byteLength,
+    contributors: contributors(result.metafile),
+  };
+}
+
+/** `top` contributors as `name 12.3 KiB` lines (minified bytes, before gzip). */
+export function describeContributors(size: BundleSize, top = 10): string {
+  return size.contributors
+    .slice(0, top)
+    .map(([name, bytes]) => `  ${name.padEnd(60)} ${(bytes / 1024).toFixed(1).padStart(7)} KiB`)
+    .join('\n');
+}

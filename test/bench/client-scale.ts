@@ -1,0 +1,115 @@
+/**
+ * Client scale: `BENCH_CLIENT_TASKS` (1,000) tasks observed at once by one client in one Node process,
+ * each over its own WebSocket. Reports memory per task (heap + external after GC, and RSS), beside a
+ * bare `ws` subscription measured the same way in another process — the part no client can avoid.
+ * Target: ≤ 10 KB per task.
+ */
+import { join } from 'node:path';
+import type { BenchConfig } from './config';
+import { benchFile, type BenchProcess, spawnBench } from './processes';
+import { describeProfiles, startProfiles, stopProfiles } from './profile';
+import { type BenchReport, fmt, fmtInt, table } from './stats';
+
+const TARGET_BYTES = 10 * 1024;
+
+interface Memory {
+  heap: number;
+  rss: number;
+}
+
+async function createTask(url: string, i: number): Promise<string> {
+  const response = await fetch(`${url}/api/v1/tasks`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer alice', 'content-type': 'application/json' },
+    body: JSON.stringify({
+      clientRequestId: `bare-${Date.now()}-${i}`,
+      taskType: 'ticker',
+      input: { count: 120, intervalMs: 1000 },
+    }),
+  });
+  return ((await response.json()) as { taskId: string }).taskId;
+}
+
+/** Runs the client-scale benchmark. */
+export async function runClientScale(config: BenchConfig): Promise<BenchReport> {
+  const profileDir = join(config.profileDir, 'client-scale');
+  const processes: BenchProcess[] = [];
+  const notes: string[] = [];
+  try {
+    const [server, ours, bare] = await Promise.all([
+      spawnBench('reference', benchFile(import.meta.url, './servers/reference.ts')),
+      spawnBench('client-scale', benchFile(import.meta.url, './clients/client-scale.ts'), {
+        nodeFlags: ['--expose-gc'],
+      }),
+      spawnBench('bare ws', benchFile(import.meta.url, './clients/subscribers.ts'), {
+        nodeFlags: ['--expose-gc'],
+      }),
+    ]);
+    processes.push(server, ours, bare);
+    const { url } = await server.call<{ url: string }>('fresh');
+    if (config.profile) await startProfiles([ours]);
+    const result = await ours.call<{
+      tasks: number;
+      ms: number;
+      heapPerTask: number;
+      rssPerTask: number;
+      growth: string[][];
+    }>('observe', { url, tasks: config.clientTasks, census: true }, 600_000);
+    if (config.profile) {
+      await stopProfiles([ours], profileDir);
+      notes.push(...describeProfiles(profileDir));
+    }
+    // The same number of bare subscriptions, one task each, as the floor.
+    const bareCount = Math.min(config.clientTasks, 1_000);
+    const taskIds = await Promise.all(Array.from({ length: bareCount }, (_, i) => createTask(url, i)));
+    await bare.call('open', { url, taskId: taskIds[0], transport: 'websocket', count: 20 });
+    const before = await bare.call<Memory>('memory');
+    // One task per subscription, as in our client: open them one task id at a time.
+    for (const taskId of taskIds) await bare.call('open', { url, taskId, transport: 'websocket', count: 1 });
+    const after = await bare.call<Memory>('memory');
+    const bareHeap = (after.heap - before.heap) / bareCount;
+    const bareRss = (after.rss - before.rss) / bareCount;
+    const rows = [
+      ['client', 'heap + external per task', 'RSS per task', 'time to attach all'],
+      [
+        `ours (${fmtInt(result.tasks)} tasks, WebSocket)`,
+        `${fmt(result.heapPerTask / 1024, 1)} KB`,
+        `${fmt(result.rssPerTask / 1024, 1)} KB`,
+        `${fmt(result.ms / 1000, 1)} s`,
+      ],
+      [
+        `bare ws subscription (${fmtInt(bareCount)})`,
+        `${fmt(bareHeap / 1024, 1)} KB`,
+        `${fmt(bareRss / 1024, 1)} KB`,
+        '',
+      ],
+      [
+        'ours − bare',
+        `${fmt((result.heapPerTask - bareHeap) / 1024, 1)} KB`,
+        `${fmt((result.rssPerTask - bareRss) / 1024, 1)} KB`,
+        '',
+      ],
+    ];
+    return {
+      name: 'client-scale',
+      tables: [
+        table(`Client scale, ${fmtInt(config.clientTasks)} tasks observed at once in one Node process`, rows),
+        table('Client scale: heap growth per task by constructor (self size, from two heap snapshots)', [
+          ['constructor', 'KB per task', 'objects per task'],
+          ...result.growth,
+        ]),
+      ],
+      targets: [
+        {
+          benchmark: 'client-scale',
+          claim: 'client memory ≤ 10 KB per task (heap + external)',
+          measured: `${fmt(result.heapPerTask / 1024, 1)} KB (RSS ${fmt(result.rssPerTask / 1024, 1)} KB)`,
+          met: result.heapPerTask <= TARGET_BYTES,
+        },
+      ],
+      notes,
+    };
+  } finally {
+    await Promise.all(processes.map((p) => p.stop()));
+  }
+}
