@@ -259,7 +259,7 @@ export function createTaskBridgeClient(options: TaskBridgeClientOptions): TaskBr
       throw errorFromFetchFailure(error);
     }
     if (response.ok) {
-      await response.body?.cancel().catch(() => undefined);
+      void response.body?.cancel().catch(() => undefined);
       return null;
     }
     const error = await errorFromResponse(response);
@@ -299,6 +299,9 @@ export function createTaskBridgeClient(options: TaskBridgeClientOptions): TaskBr
         isHidden: () => environment?.isHidden() ?? false,
         onDisposed: (disposed) => {
           if (streams.get(taskId) === disposed) streams.delete(taskId);
+        },
+        onAttached: (attached) => {
+          if (!streams.has(taskId)) streams.set(taskId, attached);
         },
       });
       streams.set(taskId, stream);

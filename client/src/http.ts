@@ -267,7 +267,7 @@ async function readJsonResponse<T>(response: Response, parse: Parser<T>, signal?
 }
 
 async function discardBody(response: Response): Promise<void> {
-  await response.body?.cancel().catch(() => undefined);
+  void response.body?.cancel().catch(() => undefined);
 }
 
 // The terminal event inside E1 is checked with the event parser, so an off-schema one still passes.

@@ -24,6 +24,18 @@ export { initialTaskSnapshot, reduceTaskSnapshot } from './task-snapshot';
 export type { ConnectionState, ConnectionStatus } from './connection-state';
 export { IDLE_CONNECTION_STATE } from './connection-state';
 
+// Wire types apps handle directly (re-exported so apps need not depend on the protocol package)
+export type {
+  JsonObject,
+  TaskEvent,
+  TaskEventType,
+  TaskStatus,
+  TerminalTaskEvent,
+  TransportName,
+  UnknownTaskEvent,
+} from '@taskbridge/protocol';
+export { isTerminalEvent } from '@taskbridge/protocol';
+
 // Errors and diagnostics
 export type { ClientErrorCode, TaskBridgeErrorCode } from '@taskbridge/protocol';
 export { TaskBridgeError } from '@taskbridge/protocol';

@@ -120,6 +120,8 @@ export interface TaskStreamDeps {
   isOnline(): boolean;
   isHidden(): boolean;
   onDisposed(stream: TaskStreamController): void;
+  /** A stream forgotten while unobserved was attached after all: the client may take it back. */
+  onAttached(stream: TaskStreamController): void;
   machine?: typeof taskStreamMachine;
 }
 
@@ -173,6 +175,12 @@ export class TaskStreamController implements TaskStream {
       if (this.#phase === 'settled' || this.#failure) return subscriber.complete();
       return this.#snapshots.subscribe(subscriber);
     });
+    // A stream nobody ever observes (e.g. created by a render React threw away) must not stay in the
+    // client's map forever; it stays usable and re-registers if someone attaches later.
+    this.#detachTimer = setTimeout(() => {
+      if (this.#refs === 0 && this.#phase === 'new') deps.onDisposed(this);
+    }, deps.detachGraceMs);
+    (this.#detachTimer as { unref?: () => void }).unref?.();
     this.connection$ = this.#attached((subscriber) => {
       subscriber.next(this.#connection);
       if (this.#phase === 'settled' || this.#failure) return subscriber.complete();
@@ -245,7 +253,10 @@ export class TaskStreamController implements TaskStream {
       clearTimeout(this.#detachTimer);
       this.#detachTimer = undefined;
     }
-    if (this.#phase === 'new') void this.#start();
+    if (this.#phase === 'new') {
+      this.#deps.onAttached(this);
+      void this.#start();
+    }
   }
 
   /** Removes an observer; the last one detaches after the grace period. */
@@ -489,6 +500,11 @@ export class TaskStreamController implements TaskStream {
     if (this.#failure || this.#phase === 'settled' || this.#phase === 'disposed') return;
     this.#failure = error;
     this.#deps.diagnostic({ type: 'stream-failed', taskId: this.taskId, error });
+    // A failure outside the machine (e.g. resolving transports) must still read as `failed`.
+    if (this.#connection.status !== 'failed') {
+      this.#connection = { ...this.#connection, status: 'failed', nextRetryAt: null, error };
+      this.#connections.next(this.#connection);
+    }
     this.#events.error(error);
     this.#snapshots.complete();
     this.#connections.complete();

@@ -183,7 +183,7 @@ async function pollOnce(
     });
     if (!response.ok) throw await errorFromResponse(response);
     if (!isJsonContentType(response.headers.get('content-type'))) {
-      await response.body?.cancel().catch(() => undefined);
+      void response.body?.cancel().catch(() => undefined);
       throw unexpectedResponse(response, 'application/json');
     }
     const json = parseJson(await response.text(), 'PollEventsResponse');

@@ -126,7 +126,7 @@ async function connect(context: TransportContext, request: TransportRequest, del
     }
     const contentType = response.headers.get('content-type') ?? '';
     if (response.status !== 200 || !/^text\/event-stream\s*(;|$)/i.test(contentType)) {
-      await response.body?.cancel().catch(() => undefined);
+      void response.body?.cancel().catch(() => undefined);
       emit({ type: 'error', error: unexpectedResponse(response, 'text/event-stream') });
       // An AbortError is the one rejection the package swallows without scheduling a reconnect.
       throw abortError();
