@@ -1,6 +1,6 @@
 /**
  * Browser setup for the MSW kit: a service worker (`setupWorker` from `msw/browser`) serving the kit's
- * handlers. Copy the worker script once with `npx msw init <public dir>` (npm 11 does not run msw's
+ * handlers. Copy the worker script once with `npx msw init <public dir> --no-save` (npm 11 does not run msw's
  * postinstall).
  */
 import { setupWorker, type SetupWorker, type StartOptions } from 'msw/browser';
