@@ -55,7 +55,7 @@ function statusOf(snapshot: MachineSnapshot): ConnectionStatus {
   if (snapshot.matches('running')) return snapshot.matches({ running: 'live' }) ? 'live' : 'connecting';
   if (
     snapshot.matches('refreshingCredentials') ||
-    snapshot.matches('confirmingPolicyViolation') ||
+    snapshot.matches('confirmingReachability') ||
     snapshot.matches('evaluating')
   ) {
     return 'connecting';

@@ -5,16 +5,23 @@
 import type { TransportName } from '@taskbridge/protocol';
 import type { BackoffOptions } from './backoff';
 
+/** One deadline per transport, ms. */
+export type TransportTimeouts = Readonly<Record<TransportName, number>>;
+
 /** Liveness deadline per transport, ms. */
-export type LivenessTimeouts = Readonly<Record<TransportName, number>>;
+export type LivenessTimeouts = TransportTimeouts;
 
 /** The resolved connection policy the state machine runs with (all fields set). */
 export interface ConnectionConfig {
   /**
-   * Open deadline, ms: WS `101` / SSE headers / first checked poll response must arrive within it.
-   * Missing it skips the transport at once. Default 5000 (SPEC.md §10).
+   * Open deadline per transport, ms: WS `101` / SSE headers / first checked poll response must arrive
+   * within it. Missing it skips the transport at once, and the next one down starts without a backoff.
+   * Defaults: `{ websocket: 2500, sse: 5000, polling: 5000 }`. SPEC.md §10 lists 5000; the WebSocket's
+   * is shorter because an upgrade that a proxy never answers is the commonest silent failure, and a
+   * false miss is cheap (SSE carries the same stream, and a climb-back probe returns to the WebSocket
+   * after `probeDelayMs`), while each second spent here is a second the user sees nothing.
    */
-  openTimeoutMs: number;
+  openTimeoutMs: TransportTimeouts;
   /**
    * First-frame deadline after open, ms (WS ack, or any event / JSON heartbeat on SSE). Catches a proxy
    * that buffers SSE: headers arrive, then silence. Missing it skips the transport at once.
@@ -29,6 +36,16 @@ export interface ConnectionConfig {
   livenessTimeoutMs: LivenessTimeouts;
   /** Retry backoff (full jitter), ms. Default `{ baseMs: 500, maxMs: 10000 }` (SPEC.md §10). */
   backoff: BackoffOptions;
+  /**
+   * When a connection that was live (it delivered its first frame) drops, the first retry starts at once
+   * (0 ms, or the server's `Retry-After`) instead of after a jittered backoff; from the second attempt on,
+   * full jitter applies. Safe for a herd of clients: each client gets one immediate retry per drop, and
+   * only after a live connection, not per attempt, since the attempt counter resets only once a connection
+   * stays up for `stableConnectionMs`; a server that accepts then drops still sees jittered, growing waits.
+   * Set false to jitter every retry (e.g. when many clients share one server that closes them all at once
+   * on deploy). Default true.
+   */
+  immediateReconnect: boolean;
   /**
    * Retryable errors in a row on one transport before it is skipped for the next one down. The last
    * transport (the floor, usually polling) is never skipped. Default 2 (SPEC.md §10).
@@ -60,7 +77,8 @@ export interface ConnectionConfig {
 
 /** What a caller may set; everything left out takes its default (see {@link ConnectionConfig}). */
 export interface ConnectionConfigInput {
-  openTimeoutMs?: number;
+  /** One open deadline for every transport, ms, or some transports' deadlines (the rest keep theirs). */
+  openTimeoutMs?: number | Partial<Record<TransportName, number>>;
   firstFrameTimeoutMs?: number;
   /** One liveness deadline for every transport, ms; wins over `heartbeatIntervalMs`. */
   livenessTimeoutMs?: number;
@@ -70,6 +88,7 @@ export interface ConnectionConfigInput {
    */
   heartbeatIntervalMs?: Partial<Record<TransportName, number>>;
   backoff?: Partial<BackoffOptions>;
+  immediateReconnect?: boolean;
   maxConsecutiveFailuresPerTransport?: number;
   maxRetries?: number;
   stableConnectionMs?: number;
@@ -86,9 +105,19 @@ export const DEFAULT_LIVENESS_TIMEOUT_MS = 60_000;
 /** Liveness deadline as a multiple of the heartbeat interval (SPEC.md §10). */
 export const LIVENESS_HEARTBEAT_FACTOR = 2.5;
 
-/** The SPEC.md §10 defaults, frozen. */
+/** Open deadline of SSE and polling, ms (SPEC.md §10). */
+export const DEFAULT_OPEN_TIMEOUT_MS = 5_000;
+
+/** Open deadline of the WebSocket, ms: shorter than SPEC.md §10's 5000 (see `ConnectionConfig.openTimeoutMs`). */
+export const DEFAULT_WEBSOCKET_OPEN_TIMEOUT_MS = 2_500;
+
+/** The SPEC.md §10 defaults (WebSocket open deadline aside, see above), frozen. */
 export const DEFAULT_CONNECTION_CONFIG: Readonly<ConnectionConfig> = Object.freeze({
-  openTimeoutMs: 5_000,
+  openTimeoutMs: Object.freeze({
+    websocket: DEFAULT_WEBSOCKET_OPEN_TIMEOUT_MS,
+    sse: DEFAULT_OPEN_TIMEOUT_MS,
+    polling: DEFAULT_OPEN_TIMEOUT_MS,
+  }),
   firstFrameTimeoutMs: 8_000,
   livenessTimeoutMs: Object.freeze({
     websocket: DEFAULT_LIVENESS_TIMEOUT_MS,
@@ -96,6 +125,7 @@ export const DEFAULT_CONNECTION_CONFIG: Readonly<ConnectionConfig> = Object.free
     polling: DEFAULT_LIVENESS_TIMEOUT_MS,
   }),
   backoff: Object.freeze({ baseMs: 500, maxMs: 10_000 }),
+  immediateReconnect: true,
   maxConsecutiveFailuresPerTransport: 2,
   maxRetries: Number.POSITIVE_INFINITY,
   stableConnectionMs: 5_000,
@@ -114,6 +144,12 @@ function livenessFor(transport: TransportName, input: ConnectionConfigInput): nu
     : DEFAULT_LIVENESS_TIMEOUT_MS;
 }
 
+function openTimeoutFor(transport: TransportName, input: ConnectionConfigInput): number {
+  const value = input.openTimeoutMs;
+  if (typeof value === 'number') return value;
+  return value?.[transport] ?? DEFAULT_CONNECTION_CONFIG.openTimeoutMs[transport];
+}
+
 /**
  * Fills a partial config with the SPEC.md §10 defaults.
  *
@@ -121,11 +157,16 @@ function livenessFor(transport: TransportName, input: ConnectionConfigInput): nu
  * @returns a complete {@link ConnectionConfig}; never throws.
  * @example
  * resolveConnectionConfig({ heartbeatIntervalMs: { sse: 5_000 } }).livenessTimeoutMs.sse // 12_500
+ * resolveConnectionConfig({ openTimeoutMs: { sse: 3_000 } }).openTimeoutMs // { websocket: 2_500, sse: 3_000, polling: 5_000 }
  */
 export function resolveConnectionConfig(input: ConnectionConfigInput = {}): ConnectionConfig {
   const defaults = DEFAULT_CONNECTION_CONFIG;
   return {
-    openTimeoutMs: input.openTimeoutMs ?? defaults.openTimeoutMs,
+    openTimeoutMs: {
+      websocket: openTimeoutFor('websocket', input),
+      sse: openTimeoutFor('sse', input),
+      polling: openTimeoutFor('polling', input),
+    },
     firstFrameTimeoutMs: input.firstFrameTimeoutMs ?? defaults.firstFrameTimeoutMs,
     livenessTimeoutMs: {
       websocket: livenessFor('websocket', input),
@@ -136,6 +177,7 @@ export function resolveConnectionConfig(input: ConnectionConfigInput = {}): Conn
       baseMs: input.backoff?.baseMs ?? defaults.backoff.baseMs,
       maxMs: input.backoff?.maxMs ?? defaults.backoff.maxMs,
     },
+    immediateReconnect: input.immediateReconnect ?? defaults.immediateReconnect,
     maxConsecutiveFailuresPerTransport:
       input.maxConsecutiveFailuresPerTransport ?? defaults.maxConsecutiveFailuresPerTransport,
     maxRetries: input.maxRetries ?? defaults.maxRetries,

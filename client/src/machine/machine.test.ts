@@ -183,29 +183,30 @@ describe('happy path', () => {
 });
 
 describe('deadlines', () => {
-  it('open deadline: a silent WebSocket is skipped for SSE after 5 s, and remembered for the origin', async () => {
+  it('open deadline: a silent WebSocket is skipped after 2.5 s, SSE starts at once, and the miss is remembered', async () => {
     const socket = ws(hang);
     const stream = sse(sseLive);
     const health = createMemoryTransportHealthStore();
     const { state } = start({ transports: [socket, stream, polling()], health });
-    await advance(4_999);
+    await advance(2_499);
     expect(state().status).toBe('connecting');
     await advance(1);
     expect(socket.connections[0]?.signal.aborted).toBe(true);
+    // A fresh transport gets no backoff: the wait was spent on the WebSocket.
     expect(state()).toMatchObject({
       status: 'backoff',
       transport: 'sse',
       attempt: 1,
       degraded: true,
-      nextRetryAt: Date.now() + 250,
+      nextRetryAt: Date.now(),
     });
     expect(state().error).toMatchObject({
       code: 'TIMEOUT',
-      details: { deadline: 'open', transport: 'websocket' },
+      details: { deadline: 'open', transport: 'websocket', timeoutMs: 2_500 },
     });
     expect(health.isUnhealthy(ORIGIN, 'websocket')).toBe(true);
-    await advance(249);
     expect(stream.connections).toHaveLength(0);
+    // A zero delay set inside a timer callback runs on the next fake millisecond.
     await advance(1);
     expect(stream.connections).toHaveLength(1);
     await advance(20);
@@ -230,8 +231,8 @@ describe('deadlines', () => {
     await advance(1);
     expect(stream.connections[0]?.signal.aborted).toBe(true);
     expect(state().error).toMatchObject({ code: 'TIMEOUT', details: { deadline: 'firstFrame' } });
-    expect(state()).toMatchObject({ status: 'backoff', transport: 'polling' });
-    await advance(250 + 10);
+    expect(state()).toMatchObject({ status: 'backoff', transport: 'polling', nextRetryAt: Date.now() });
+    await advance(1 + 10);
     expect(state()).toMatchObject({ status: 'live', transport: 'polling', degraded: true });
     expect(stream.connections).toHaveLength(1);
   });
@@ -268,10 +269,123 @@ describe('deadlines', () => {
     const stream = sse([step.open(), step.heartbeat(), step.closed(100)], sseLive);
     const { state } = start({ transports: [stream, polling()] });
     await advance(100);
-    expect(state()).toMatchObject({ status: 'backoff', transport: 'sse' });
+    expect(state()).toMatchObject({ status: 'backoff', transport: 'sse', nextRetryAt: Date.now() });
     expect(state().error?.code).toBe('CONNECTION_CLOSED');
-    await advance(250 + 20);
+    await advance(1 + 20);
     expect(state()).toMatchObject({ status: 'live', transport: 'sse' });
+  });
+
+  it('open deadlines are per transport: SSE keeps the SPEC.md §10 5 s', async () => {
+    const stream = sse(hang);
+    const poll = polling(pollLive);
+    const { state } = start({ transports: [stream, poll] });
+    await advance(4_999);
+    expect(state()).toMatchObject({ status: 'connecting', transport: 'sse' });
+    await advance(1);
+    expect(state()).toMatchObject({ status: 'backoff', transport: 'polling' });
+    expect(state().error).toMatchObject({
+      details: { deadline: 'open', transport: 'sse', timeoutMs: 5_000 },
+    });
+  });
+
+  it('openTimeoutMs as a number sets every transport; as a record, only those named', async () => {
+    const one = start({ transports: [ws(hang), sse(sseLive)], config: { openTimeoutMs: 1_000 } });
+    const some = start({
+      transports: [ws(hang), sse(hang), polling()],
+      config: { openTimeoutMs: { sse: 700 } },
+    });
+    await advance(999);
+    expect(one.state().transport).toBe('websocket');
+    await advance(1);
+    expect(one.state()).toMatchObject({ status: 'backoff', transport: 'sse' });
+    // Default WebSocket deadline (2.5 s), then the overridden SSE one (0.7 s) from the next fake ms.
+    await advance(1_500);
+    expect(some.state()).toMatchObject({ status: 'backoff', transport: 'sse' });
+    await advance(1 + 699);
+    expect(some.state()).toMatchObject({ status: 'connecting', transport: 'sse' });
+    await advance(1);
+    expect(some.state()).toMatchObject({ status: 'backoff', transport: 'polling' });
+  });
+});
+
+describe('recovery latency', () => {
+  it('the first retry after a live connection is immediate, from the cursor; the next one is jittered', async () => {
+    const dropping: MemoryScript = [step.open(10), step.ack(), step.error(errors.network(), 100)];
+    const socket = ws(dropping, dropping, wsLive);
+    const { state, setCursor } = start({ transports: [socket] });
+    await advance(20);
+    setCursor('30');
+    await advance(90);
+    expect(state()).toMatchObject({ status: 'backoff', transport: 'websocket', attempt: 1 });
+    expect(state().nextRetryAt).toBe(Date.now());
+    await advance(1);
+    expect(socket.connections.map((c) => c.cursor)).toEqual([null, '30']);
+    // Live again but not yet stable: this drop waits the jittered window (attempt 1: 1000 ms × 0.5).
+    await advance(110);
+    expect(state()).toMatchObject({ status: 'backoff', transport: 'websocket', attempt: 2 });
+    expect((state().nextRetryAt ?? 0) - Date.now()).toBe(500);
+    await advance(499);
+    expect(socket.connections).toHaveLength(2);
+    await advance(1);
+    expect(socket.connections).toHaveLength(3);
+  });
+
+  it('a connection that stayed up long enough to be stable earns another immediate retry', async () => {
+    const socket = ws([step.open(10), step.ack(), step.error(errors.network(), 6_000)]);
+    const { state } = start({
+      transports: [socket],
+      config: { livenessTimeoutMs: 600_000 },
+      random: () => 0.999,
+    });
+    // First drop at 6010 (attempt 0): immediate.
+    await advance(6_010);
+    expect(state().nextRetryAt).toBe(Date.now());
+    // Reconnected at +1, live at +11, stable at +5011, drops at +6011: immediate again.
+    await advance(6_011);
+    expect(socket.connections).toHaveLength(2);
+    expect(state()).toMatchObject({ status: 'backoff', attempt: 1, nextRetryAt: Date.now() });
+  });
+
+  it('a server that accepts then drops at once gets growing, jittered waits, not a tight loop', async () => {
+    const socket = ws([step.open(1), step.ack(), step.closed(1)]);
+    const { actor } = start({ transports: [socket], random: () => 0.5 });
+    const waits: number[] = [];
+    actor.subscribe((snapshot) => {
+      const { status, nextRetryAt } = toConnectionState(snapshot);
+      // One wait per failed connection (a backoff snapshot may be published more than once).
+      if (status === 'backoff' && nextRetryAt !== null && waits.length < socket.connections.length)
+        waits.push(nextRetryAt - Date.now());
+    });
+    await advance(60_000);
+    expect(waits.slice(0, 6)).toEqual([0, 500, 1_000, 2_000, 4_000, 5_000]);
+    // One immediate retry, then at most one attempt per 5 s (half the 10 s cap) for the rest of the minute.
+    expect(socket.connections.length).toBeLessThan(20);
+  });
+
+  it('immediateReconnect: false jitters the first retry after a live connection too', async () => {
+    const socket = ws([step.open(10), step.ack(), step.error(errors.network(), 100)], wsLive);
+    const { state } = start({ transports: [socket], config: { immediateReconnect: false } });
+    await advance(110);
+    expect((state().nextRetryAt ?? 0) - Date.now()).toBe(250);
+  });
+
+  it('Retry-After stays a floor for the immediate retry after a live connection', async () => {
+    const socket = ws([step.open(10), step.ack(), step.error(errors.rateLimited(3_000), 100)], wsLive);
+    const { state } = start({ transports: [socket] });
+    await advance(110);
+    expect((state().nextRetryAt ?? 0) - Date.now()).toBe(3_000);
+  });
+
+  it('Retry-After stays a floor when falling back to a fresh transport', async () => {
+    const socket = ws([step.error(errors.rateLimited(2_000))]);
+    const stream = sse(sseLive);
+    const { state } = start({ transports: [socket, stream] });
+    // The second WebSocket attempt reports its 429 on the fake millisecond after the 2 s wait.
+    await advance(2_001);
+    expect(socket.connections).toHaveLength(2);
+    expect(stream.connections).toHaveLength(0);
+    expect(state()).toMatchObject({ status: 'backoff', transport: 'sse' });
+    expect((state().nextRetryAt ?? 0) - Date.now()).toBe(2_000);
   });
 });
 
@@ -304,9 +418,9 @@ describe('retryable errors and backoff', () => {
     await advance(250 + 5);
     expect(socket.connections).toHaveLength(2);
     expect(state()).toMatchObject({ status: 'backoff', transport: 'sse', attempt: 2 });
-    // attempt 1 → window 1000 ms, × 0.5.
-    expect((state().nextRetryAt ?? 0) - Date.now()).toBe(500);
-    await advance(500 + 20);
+    // The next transport down starts at once: no backoff before a fresh transport.
+    expect(state().nextRetryAt).toBe(Date.now());
+    await advance(1 + 20);
     expect(state()).toMatchObject({ status: 'live', transport: 'sse' });
     expect(socket.connections).toHaveLength(2);
     expect(stream.connections).toHaveLength(1);
@@ -328,11 +442,15 @@ describe('retryable errors and backoff', () => {
     expect(state().transport).toBe('polling');
     expect(state().status).not.toBe('failed');
     expect(poll.connections.length).toBeGreaterThan(50);
-    expect(Math.min(...waits)).toBeGreaterThan(0);
+    const [sseWait, fallbackWait, ...pollingWaits] = waits;
+    expect(Math.min(...pollingWaits)).toBeGreaterThan(0);
     expect(Math.max(...waits)).toBeLessThanOrEqual(10_000);
     expect(Math.max(...waits)).toBeGreaterThan(9_990);
-    // Windows double from 500 ms: 500, 1000, 2000, 4000, 8000, then the 10 s cap.
-    expect(waits.slice(0, 6).map(Math.round)).toEqual([500, 1_000, 2_000, 4_000, 7_999, 9_999]);
+    // Windows double from 500 ms (SSE's retry), none before polling (a fresh transport), then
+    // 2000, 4000, 8000, and the 10 s cap.
+    expect(Math.round(sseWait ?? -1)).toBe(500);
+    expect(fallbackWait).toBe(0);
+    expect(pollingWaits.slice(0, 4).map(Math.round)).toEqual([2_000, 4_000, 7_999, 9_999]);
   });
 
   it('honours Retry-After from a 429 as a floor', async () => {
@@ -369,17 +487,18 @@ describe('retryable errors and backoff', () => {
     expect(state().attempt).toBe(0);
   });
 
-  it('a transport that drops right after its first frame keeps backing off, then is skipped', async () => {
+  it('a transport that drops right after its first frame gets one immediate retry, then is skipped', async () => {
     const flapping: MemoryScript = [step.open(10), step.ack(), step.closed(100)];
     const socket = ws(flapping);
     const stream = sse(sseLive);
     const { state } = start({ transports: [socket, stream] });
     await advance(110);
     expect(state()).toMatchObject({ status: 'backoff', transport: 'websocket', attempt: 1 });
-    await advance(250 + 110);
+    expect(state().nextRetryAt).toBe(Date.now());
+    await advance(1 + 110);
     expect(socket.connections).toHaveLength(2);
     expect(state()).toMatchObject({ status: 'backoff', transport: 'sse', attempt: 2 });
-    await advance(500 + 20);
+    await advance(1 + 20);
     expect(state()).toMatchObject({ status: 'live', transport: 'sse' });
   });
 });
@@ -465,7 +584,9 @@ describe('fatal errors', () => {
     await advance(0);
     expect(confirmPolicyViolation).toHaveBeenCalledWith({
       taskId: TASK_ID,
+      cursor: null,
       error: expect.objectContaining({ details: { closeCode: 1008 } }),
+      reason: 'policy-violation',
     });
     expect(state()).toMatchObject({ status: 'failed', error: { code: 'TASK_NOT_FOUND' } });
     expect(stream.connections).toHaveLength(0);
@@ -484,6 +605,143 @@ describe('fatal errors', () => {
   });
 });
 
+describe('SSE that opens then ends before its first frame (SPEC.md §5 peer quirk)', () => {
+  /** How our SSE transport reports a body that ended after 200 + headers, before the terminal event. */
+  const closedEarly = () =>
+    new TaskBridgeError({
+      code: 'CONNECTION_CLOSED',
+      message: 'SSE stream ended before the terminal event',
+      retryable: true,
+      details: { phase: 'stream' },
+    });
+  const abortedBody: MemoryScript = [step.open(5), step.error(closedEarly(), 5)];
+
+  it('forced SSE: the second early end asks confirmTaskReachable once, and a 404 ends the stream', async () => {
+    const confirmTaskReachable = vi.fn(async () => errors.notFound());
+    const stream = sse(abortedBody);
+    const { state, setCursor } = start({
+      transports: [stream, polling()],
+      config: { forceTransport: 'sse' },
+      confirmTaskReachable,
+    });
+    setCursor('41');
+    await advance(10);
+    expect(state()).toMatchObject({ status: 'backoff', transport: 'sse' });
+    expect(confirmTaskReachable).not.toHaveBeenCalled();
+    await advance(250 + 10);
+    expect(stream.connections).toHaveLength(2);
+    expect(confirmTaskReachable).toHaveBeenCalledTimes(1);
+    expect(confirmTaskReachable).toHaveBeenCalledWith({
+      taskId: TASK_ID,
+      cursor: '41',
+      error: expect.objectContaining({ code: 'CONNECTION_CLOSED' }),
+      reason: 'closed-before-first-frame',
+    });
+    expect(state()).toMatchObject({ status: 'failed', error: { code: 'TASK_NOT_FOUND' } });
+    await advance(60_000);
+    expect(stream.connections).toHaveLength(2);
+  });
+
+  it('a clean close right after open counts too', async () => {
+    const confirmTaskReachable = vi.fn(async () => errors.notFound());
+    const stream = sse([step.open(5), step.closed(5)]);
+    const { state } = start({ transports: [stream], confirmTaskReachable });
+    await advance(10 + 250 + 10);
+    expect(confirmTaskReachable).toHaveBeenCalledTimes(1);
+    expect(state()).toMatchObject({ status: 'failed', error: { code: 'TASK_NOT_FOUND' } });
+  });
+
+  it('reads as connecting while the check runs', async () => {
+    const stream = sse(abortedBody);
+    const { actor, state } = start({
+      transports: [stream],
+      confirmTaskReachable: () => new Promise<null>(() => {}),
+    });
+    await advance(10 + 250 + 10);
+    expect(actor.getSnapshot().matches('confirmingReachability')).toBe(true);
+    expect(state()).toMatchObject({ status: 'connecting', transport: 'sse' });
+  });
+
+  it('a reachable task keeps retrying (forced SSE), checking again only after two more early ends', async () => {
+    const confirmTaskReachable = vi.fn(async () => null);
+    const stream = sse(abortedBody);
+    const { state } = start({
+      transports: [stream],
+      config: { forceTransport: 'sse' },
+      confirmTaskReachable,
+    });
+    // Attempts at 0, +250 (attempt 0 × 0.5), then waits of 500 (reachable: attempt 1) and 1000.
+    await advance(10 + 250 + 10);
+    expect(confirmTaskReachable).toHaveBeenCalledTimes(1);
+    expect(state()).toMatchObject({ status: 'backoff', transport: 'sse', attempt: 2 });
+    await advance(500 + 10);
+    expect(stream.connections).toHaveLength(3);
+    expect(confirmTaskReachable).toHaveBeenCalledTimes(1);
+    await advance(1_000 + 10);
+    expect(stream.connections).toHaveLength(4);
+    expect(confirmTaskReachable).toHaveBeenCalledTimes(2);
+    expect(state().status).toBe('backoff');
+  });
+
+  it('auto: a reachable task moves on to polling at once (two failures in a row on SSE)', async () => {
+    const stream = sse(abortedBody);
+    const poll = polling(pollLive);
+    const { state } = start({ transports: [stream, poll], confirmTaskReachable: async () => null });
+    await advance(10 + 250 + 10);
+    expect(state()).toMatchObject({ status: 'backoff', transport: 'polling', nextRetryAt: Date.now() });
+    await advance(1 + 10);
+    expect(state()).toMatchObject({ status: 'live', transport: 'polling' });
+  });
+
+  it('an early end after a first frame, or not in a row, is not the quirk', async () => {
+    // How many SSE connections were made when the check ran.
+    const connectionsAtCheck: number[] = [];
+    const confirmTaskReachable = vi.fn(async () => {
+      connectionsAtCheck.push(stream.connections.length);
+      return errors.notFound();
+    });
+    const stream = sse(
+      [step.open(5), step.heartbeat(), step.error(closedEarly(), 5)],
+      abortedBody,
+      [step.open(5), step.hang()],
+      abortedBody,
+    );
+    const { state } = start({
+      transports: [stream],
+      config: { firstFrameTimeoutMs: 100 },
+      confirmTaskReachable,
+    });
+    // Live then ended (0); ended before a frame (1); first-frame deadline (back to 0); ended before a
+    // frame (1); the last script again (2): only then is the task checked.
+    await advance(30_000);
+    expect(connectionsAtCheck).toEqual([5]);
+    expect(stream.connections).toHaveLength(5);
+    expect(state()).toMatchObject({ status: 'failed', error: { code: 'TASK_NOT_FOUND' } });
+  });
+
+  it('without the hook, early ends are retried like any retryable failure', async () => {
+    const stream = sse(abortedBody);
+    const { state } = start({ transports: [stream], config: { forceTransport: 'sse' } });
+    await advance(60_000);
+    expect(stream.connections.length).toBeGreaterThan(5);
+    expect(state().status).toBe('backoff');
+    expect(state().error?.code).toBe('CONNECTION_CLOSED');
+  });
+
+  it('the WebSocket 1008 check goes through the same hook, by its new name', async () => {
+    const confirmTaskReachable = vi.fn(async () => errors.notFound());
+    const { state } = start({
+      transports: [ws([step.open(), step.error(errors.policyClose())]), sse()],
+      confirmTaskReachable,
+    });
+    await advance(0);
+    expect(confirmTaskReachable).toHaveBeenCalledWith(
+      expect.objectContaining({ reason: 'policy-violation' }),
+    );
+    expect(state()).toMatchObject({ status: 'failed', error: { code: 'TASK_NOT_FOUND' } });
+  });
+});
+
 describe('climb-back', () => {
   async function liveOnSseAfterWsTimeout(socket: MemoryTransport, stream: MemoryTransport) {
     // Liveness far away, so only the climb-back timers run in these tests.
@@ -491,8 +749,8 @@ describe('climb-back', () => {
       transports: [socket, stream, polling()],
       config: { livenessTimeoutMs: 600_000 },
     });
-    // Open deadline 5 s, backoff 250 ms, then SSE opens at +10 and sends a heartbeat at +20.
-    await advance(5_000 + 250 + 20);
+    // WebSocket open deadline 2.5 s, SSE at once (next fake ms), opens at +10, heartbeat at +20.
+    await advance(2_500 + 1 + 20);
     expect(harness.state()).toMatchObject({ status: 'live', transport: 'sse', degraded: true });
     return harness;
   }
@@ -557,7 +815,10 @@ describe('climb-back', () => {
     const harness = await liveOnSseAfterWsTimeout(socket, stream);
     await advance(30_000);
     expect(harness.state().probing).toBe('websocket');
-    await advance(13_000);
+    // The probed transport's own deadlines: WebSocket open 2.5 s + first frame 8 s.
+    await advance(10_499);
+    expect(harness.state().probing).toBe('websocket');
+    await advance(1);
     expect(harness.state()).toMatchObject({ status: 'live', transport: 'sse', probing: null });
     expect(socket.connections[1]?.signal.aborted).toBe(true);
   });
