@@ -68,6 +68,16 @@ describe('createSequencer', () => {
     expect(delivered).toEqual(['5-0', 'opaque', '6-0']);
   });
 
+  it('drops a comparable id at or before the newest comparable one, even after incomparable ids', () => {
+    const reasons: DuplicateReason[] = [];
+    const { delivered, sequencer } = run([msg('7'), msg('opaque'), msg('5'), msg('7'), msg('8')], {
+      onDuplicate: (_, reason) => reasons.push(reason),
+    });
+    expect(delivered).toEqual(['7', 'opaque', '8']);
+    expect(reasons).toEqual(['older', 'older']);
+    expect(sequencer.cursor()).toBe('8');
+  });
+
   it('stops at the terminal event: everything after it is dropped', () => {
     const reasons: DuplicateReason[] = [];
     const { sequencer, delivered } = run([msg('1'), done('2'), msg('3'), done('4')], {

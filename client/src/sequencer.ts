@@ -6,6 +6,10 @@
  * It lives in the data path, not in a transport, because duplicates appear *between* transports: during
  * climb-back the old and the new transport both deliver for a moment, and a replay after reconnect
  * repeats what the previous connection already delivered.
+ *
+ * Cost: comparable ids (`<int>`, `<int>-<int>`, what servers send) need only the newest one delivered —
+ * no hashing, no per-event allocation, constant memory however long the stream. The recent-ids window
+ * holds incomparable ids only, so it costs nothing unless a peer sends them.
  */
 import { compareEventIds, isTerminalEventType } from '@taskbridge/protocol';
 
@@ -14,8 +18,9 @@ export type SequencerDecision = 'deliver' | 'duplicate';
 
 /**
  * Why an event was dropped:
- * - `older`: its id is ≤ the cursor, both ids being comparable (`<int>` or `<int>-<int>`);
- * - `window`: its id is among the recent delivered ids (how incomparable ids are caught);
+ * - `older`: its id is comparable (`<int>` or `<int>-<int>`) and ≤ the newest comparable id delivered
+ *   (or the comparable initial cursor);
+ * - `window`: its id is incomparable and among the recent incomparable ids delivered;
  * - `after-terminal`: the terminal event was already delivered (e.g. the peer keeps the stream open).
  */
 export type DuplicateReason = 'older' | 'window' | 'after-terminal';
@@ -32,7 +37,7 @@ export interface SequencerOptions {
   initialCursor?: string | null;
   /** True when the checkpoint already holds the terminal event: everything is dropped. Default: false. */
   initiallyDone?: boolean;
-  /** How many recent delivered ids are remembered for incomparable ids. Default: 1024; minimum 1. */
+  /** How many recent delivered incomparable ids are remembered. Default: 1024; minimum 1. */
   windowSize?: number;
   /** Called for each dropped event, e.g. to count "duplicates dropped" in diagnostics. Must not throw. */
   onDuplicate?: (event: SequencedEvent, reason: DuplicateReason) => void;
@@ -58,62 +63,99 @@ export interface Sequencer {
   stats(): SequencerStats;
 }
 
+// Any comparable id: `compareEventIds(id, ANY_COMPARABLE)` is `'incomparable'` exactly when `id` is.
+const ANY_COMPARABLE = '0';
+
 /**
  * Creates the sequencer of one task stream.
  *
- * An event is a duplicate when its id is ≤ the cursor and both ids are comparable ({@link compareEventIds});
- * when they are not, when it is among the last `windowSize` delivered ids; and every event after the
- * terminal one is dropped. Ids are never compared as strings (SPEC.md §3).
+ * An event is a duplicate when its id is comparable ({@link compareEventIds}) and ≤ the newest
+ * comparable id delivered so far (or the initial cursor, when comparable); when its id is incomparable,
+ * when it is among the last `windowSize` incomparable ids delivered (or the initial cursor); and every
+ * event after the terminal one is dropped. Ids are never compared as strings (SPEC.md §3).
  *
  * @see SPEC.md §3 (eventId, replay), §10 (each eventId reaches the app once, in order)
  */
 export function createSequencer(options: SequencerOptions = {}): Sequencer {
-  const windowSize = Math.max(1, Math.floor(options.windowSize ?? 1024));
-  const onDuplicate = options.onDuplicate;
-  let last = options.initialCursor || null;
-  let done = options.initiallyDone === true;
-  let delivered = 0;
-  let duplicates = 0;
-  // The recent-ids window: a Set for O(1) lookup plus a ring buffer that says which id to evict.
-  const recent = new Set<string>();
-  const ring: string[] = [];
-  let next = 0;
+  return new TaskSequencer(options);
+}
 
-  const remember = (id: string): void => {
-    if (ring.length < windowSize) {
+// A class, not a closure bag: with thousands of streams open, one object per stream instead of one
+// closure per method (and per helper) adds up.
+class TaskSequencer implements Sequencer {
+  readonly #windowSize: number;
+  readonly #onDuplicate: SequencerOptions['onDuplicate'];
+  #last: string | null;
+  /** The newest comparable id delivered (or the comparable initial cursor). */
+  #newest: string | null = null;
+  #done: boolean;
+  #delivered = 0;
+  #duplicates = 0;
+  // The window of incomparable ids: a Set for O(1) lookup plus a ring buffer that says which to evict.
+  // Both are created with the first incomparable id.
+  #recent: Set<string> | undefined;
+  #ring: string[] | undefined;
+  #next = 0;
+
+  constructor(options: SequencerOptions) {
+    this.#windowSize = Math.max(1, Math.floor(options.windowSize ?? 1024));
+    this.#onDuplicate = options.onDuplicate;
+    this.#last = options.initialCursor || null;
+    this.#done = options.initiallyDone === true;
+    if (this.#last !== null) {
+      this.#record(this.#last, compareEventIds(this.#last, ANY_COMPARABLE) !== 'incomparable');
+    }
+  }
+
+  accept(event: SequencedEvent): SequencerDecision {
+    if (this.#done) return this.#drop(event, 'after-terminal');
+    const id = event.eventId;
+    const order = compareEventIds(id, this.#newest ?? ANY_COMPARABLE);
+    if (order === 'incomparable') {
+      if (this.#recent?.has(id)) return this.#drop(event, 'window');
+    } else if (this.#newest !== null && order !== 1) {
+      return this.#drop(event, 'older');
+    }
+    this.#record(id, order !== 'incomparable');
+    this.#last = id;
+    this.#delivered += 1;
+    if (isTerminalEventType(event.type)) this.#done = true;
+    return 'deliver';
+  }
+
+  cursor(): string | null {
+    return this.#last;
+  }
+
+  isDone(): boolean {
+    return this.#done;
+  }
+
+  stats(): SequencerStats {
+    return { delivered: this.#delivered, duplicates: this.#duplicates };
+  }
+
+  /** Remembers a delivered id: the newest comparable one, or in the window when incomparable. */
+  #record(id: string, comparable: boolean): void {
+    if (comparable) {
+      this.#newest = id;
+      return;
+    }
+    const ring = (this.#ring ??= []);
+    const recent = (this.#recent ??= new Set());
+    if (ring.length < this.#windowSize) {
       ring.push(id);
     } else {
-      recent.delete(ring[next] as string);
-      ring[next] = id;
-      next = (next + 1) % windowSize;
+      recent.delete(ring[this.#next] as string);
+      ring[this.#next] = id;
+      this.#next = (this.#next + 1) % this.#windowSize;
     }
     recent.add(id);
-  };
-  if (last !== null) remember(last);
+  }
 
-  const drop = (event: SequencedEvent, reason: DuplicateReason): SequencerDecision => {
-    duplicates += 1;
-    onDuplicate?.(event, reason);
+  #drop(event: SequencedEvent, reason: DuplicateReason): SequencerDecision {
+    this.#duplicates += 1;
+    this.#onDuplicate?.(event, reason);
     return 'duplicate';
-  };
-
-  return {
-    accept(event) {
-      if (done) return drop(event, 'after-terminal');
-      const id = event.eventId;
-      if (last !== null) {
-        const order = compareEventIds(id, last);
-        if (order === 0 || order === -1) return drop(event, 'older');
-      }
-      if (recent.has(id)) return drop(event, 'window');
-      remember(id);
-      last = id;
-      delivered += 1;
-      if (isTerminalEventType(event.type)) done = true;
-      return 'deliver';
-    },
-    cursor: () => last,
-    isDone: () => done,
-    stats: () => ({ delivered, duplicates }),
-  };
+  }
 }

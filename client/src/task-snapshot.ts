@@ -11,8 +11,9 @@
  * checkpoint. The consequence callers must know: an *older* snapshot's `messages` may show entries
  * appended after it. Read `messages` from the latest snapshot (what `getSnapshot()` returns), detect
  * changes with `eventCount`, not with the identity of `messages`, and call {@link detachTaskSnapshot}
- * before keeping a snapshot beyond the next event (the checkpoint stores do so). `text` is a plain string
- * built by concatenation (engines use ropes, so this is amortised O(1)) and is always exact.
+ * before keeping a snapshot beyond the next event (the checkpoint stores do so, or keep the shared array
+ * with the snapshot's own count: {@link sharedMessageCount}). `text` is a plain string built by
+ * concatenation (engines use ropes, so this is amortised O(1)) and is always exact.
  */
 import type {
   MessageLevel,
@@ -44,8 +45,9 @@ export interface TaskSnapshotError {
 }
 
 /**
- * The folded state of one task. Plain data, JSON-serialisable, treated as immutable — except that
- * `messages` is shared append-only between successive snapshots (see the module comment).
+ * The folded state of one task. Data only (own enumerable fields, JSON-serialisable and
+ * structured-cloneable), treated as immutable — except that `messages` is shared append-only between
+ * successive snapshots (see the module comment).
  */
 export interface TaskSnapshot {
   readonly taskId: string;
@@ -72,12 +74,6 @@ export interface TaskSnapshot {
   readonly eventCount: number;
 }
 
-/**
- * For each snapshot made by the reducer, how many entries of its (shared) `messages` array are its own.
- * A snapshot absent from this map owns its whole array, and nobody pushes onto that array.
- */
-const ownLength = new WeakMap<TaskSnapshot, number>();
-
 /** The snapshot of a task before any event: `status: 'idle'`, everything else empty. */
 export function initialTaskSnapshot(taskId: string): TaskSnapshot {
   return {
@@ -102,9 +98,80 @@ export function initialTaskSnapshot(taskId: string): TaskSnapshot {
  * otherwise. Use it before storing or handing a snapshot to code that keeps it.
  */
 export function detachTaskSnapshot(snapshot: TaskSnapshot): TaskSnapshot {
-  const length = ownLength.get(snapshot);
-  if (length === undefined) return snapshot;
-  return { ...snapshot, messages: snapshot.messages.slice(0, length) };
+  const count = sharedMessageCount(snapshot);
+  if (count === undefined) return snapshot;
+  return { ...snapshot, messages: snapshot.messages.slice(0, count) };
+}
+
+/**
+ * How many entries of `snapshot.messages` are its own when the reducer made it and its array is shared
+ * with later snapshots; `undefined` when the snapshot owns its whole array (initial, restored, detached
+ * or built by hand). Entries below that count never change, so storage may keep the shared array and the
+ * count instead of a copy (`checkpoint/memory.ts`). Internal.
+ */
+export function sharedMessageCount(snapshot: TaskSnapshot): number | undefined {
+  return ReducedSnapshot.messageCountOf(snapshot);
+}
+
+type Draft = { -readonly [K in keyof TaskSnapshot]: TaskSnapshot[K] };
+
+/**
+ * A snapshot made by the reducer. Its fields are exactly {@link TaskSnapshot}'s, in the same order (so
+ * `structuredClone`, JSON and deep equality see plain data); the class exists for one private field:
+ * how many entries of the shared `messages` array are its own. A side table (a WeakMap per snapshot)
+ * cost more than the rest of the reducer together, and one class gives every snapshot one hidden class.
+ * Fields are writable only while {@link reduceTaskSnapshot} builds the instance.
+ */
+class ReducedSnapshot implements Draft {
+  taskId: string;
+  status: TaskSnapshotStatus;
+  progress: number | null;
+  stage: string | null;
+  messages: readonly TaskSnapshotMessage[];
+  text: string;
+  suspension: TaskSnapshotSuspension | null;
+  result: unknown;
+  error: TaskSnapshotError | null;
+  terminalEvent: TaskEvent | null;
+  lastEventId: string | null;
+  eventCount: number;
+  // -1: `messages` is not ours to push onto (the previous snapshot owned its whole array).
+  #messageCount: number;
+
+  /** The next snapshot after `previous`, before the event's own changes. */
+  constructor(previous: TaskSnapshot, eventId: string) {
+    this.taskId = previous.taskId;
+    this.status = previous.status;
+    this.progress = previous.progress;
+    this.stage = previous.stage;
+    this.messages = previous.messages;
+    this.text = previous.text;
+    this.suspension = previous.suspension;
+    this.result = previous.result;
+    this.error = previous.error;
+    this.terminalEvent = previous.terminalEvent;
+    this.lastEventId = eventId;
+    this.eventCount = previous.eventCount + 1;
+    this.#messageCount = ReducedSnapshot.messageCountOf(previous) ?? -1;
+  }
+
+  static messageCountOf(snapshot: TaskSnapshot): number | undefined {
+    // Storage may hand back anything (another version's data): never throw on a non-object.
+    if (typeof snapshot !== 'object' || snapshot === null || !(#messageCount in snapshot)) return undefined;
+    const count = (snapshot as ReducedSnapshot).#messageCount;
+    return count < 0 ? undefined : count;
+  }
+
+  /** Appends one message: in place when no later snapshot extended the array, else on a copy (once). */
+  appendMessage(entry: TaskSnapshotMessage): void {
+    const shared = this.messages as TaskSnapshotMessage[];
+    const count = this.#messageCount;
+    const messages = count === shared.length ? shared : shared.slice(0, count < 0 ? shared.length : count);
+    messages.push(entry);
+    this.messages = messages;
+    this.#messageCount = messages.length;
+    this.text += entry.message;
+  }
 }
 
 type Payload = Readonly<Record<string, unknown>>;
@@ -118,73 +185,62 @@ function stringOr<T>(value: unknown, fallback: T): string | T {
   return typeof value === 'string' ? value : fallback;
 }
 
-function appendMessage(snapshot: TaskSnapshot, entry: TaskSnapshotMessage): TaskSnapshotMessage[] {
-  const length = ownLength.get(snapshot);
-  const shared = snapshot.messages as TaskSnapshotMessage[];
-  // Push in place only when no later snapshot has extended this array; otherwise branch with a copy.
-  const messages =
-    length !== undefined && length === shared.length ? shared : shared.slice(0, length ?? shared.length);
-  messages.push(entry);
-  return messages;
-}
-
-type Changes = Partial<Omit<TaskSnapshot, 'taskId' | 'lastEventId' | 'eventCount'>>;
-
-/** Changes made by a non-terminal event; payloads are read defensively because off-schema ones get here. */
-function foldLive(snapshot: TaskSnapshot, type: TaskEventType, payload: Payload, eventId: string): Changes {
+/** Applies a non-terminal event; payloads are read defensively because off-schema ones get here. */
+function foldLive(next: ReducedSnapshot, type: TaskEventType, payload: Payload, eventId: string): void {
   // Any sign of life moves an idle task to running (its TASK_STARTED may have been trimmed from history).
-  const status = snapshot.status === 'idle' ? 'running' : snapshot.status;
+  if (next.status === 'idle') next.status = 'running';
   switch (type) {
     case 'TASK_STARTED':
-      return { status };
+      return;
     case 'TASK_PROGRESS': {
       const raw = payload.progress;
-      const progress =
-        typeof raw === 'number' && Number.isFinite(raw) ? Math.min(100, Math.max(0, raw)) : snapshot.progress;
-      return { status, progress, stage: stringOr(payload.stage, snapshot.stage) };
+      if (typeof raw === 'number' && Number.isFinite(raw)) next.progress = Math.min(100, Math.max(0, raw));
+      next.stage = stringOr(payload.stage, next.stage);
+      return;
     }
-    case 'TASK_MESSAGE': {
-      if (typeof payload.message !== 'string') return { status };
-      const entry = { eventId, message: payload.message, level: stringOr(payload.level, 'info') };
-      return { status, messages: appendMessage(snapshot, entry), text: snapshot.text + payload.message };
-    }
+    case 'TASK_MESSAGE':
+      if (typeof payload.message !== 'string') return;
+      next.appendMessage({ eventId, message: payload.message, level: stringOr(payload.level, 'info') });
+      return;
     case 'TASK_SUSPENDED':
-      return {
-        status: 'suspended',
-        suspension: { ...(payload as unknown as TaskSuspendedPayload), eventId },
-      };
+      next.status = 'suspended';
+      next.suspension = { ...(payload as unknown as TaskSuspendedPayload), eventId };
+      return;
     case 'TASK_ACTION_ACCEPTED':
-      if (snapshot.suspension === null || snapshot.suspension.suspendId !== payload.suspendId)
-        return { status };
-      return { status: 'running', suspension: null };
+      if (next.suspension !== null && next.suspension.suspendId === payload.suspendId) {
+        next.status = 'running';
+        next.suspension = null;
+      }
+      return;
     case 'TASK_COMPLETED':
     case 'TASK_FAILED':
     case 'TASK_CANCELLED':
       // Folded by foldTerminal; listed so the switch stays exhaustive over the event types.
-      return {};
+      return;
   }
 }
 
-/** Changes made by a terminal event, whose payload may be off-schema (peer quirk, SPEC.md §3). */
-function foldTerminal(event: TaskEvent, payload: Payload): Changes {
-  const ended = { suspension: null, terminalEvent: event };
+/** Applies a terminal event, whose payload may be off-schema (peer quirk, SPEC.md §3). */
+function foldTerminal(next: ReducedSnapshot, event: TaskEvent, payload: Payload): void {
+  next.suspension = null;
+  next.terminalEvent = event;
   switch (event.type) {
     case 'TASK_COMPLETED':
       // `TASK_COMPLETED {"message": …}` without `result` is still a completion.
-      return { ...ended, status: 'completed', result: 'result' in payload ? payload.result : null };
+      next.status = 'completed';
+      next.result = 'result' in payload ? payload.result : null;
+      return;
     case 'TASK_FAILED':
-      return {
-        ...ended,
-        status: 'failed',
-        error: {
-          code: stringOr(payload.code, 'TASK_FAILED'),
-          message: stringOr(payload.message, 'Task failed'),
-          retryable: payload.retryable === true,
-        },
+      next.status = 'failed';
+      next.error = {
+        code: stringOr(payload.code, 'TASK_FAILED'),
+        message: stringOr(payload.message, 'Task failed'),
+        retryable: payload.retryable === true,
       };
+      return;
     default:
       // TASK_CANCELLED, with or without `reason`; the reason stays readable on `terminalEvent`.
-      return { ...ended, status: 'cancelled' };
+      next.status = 'cancelled';
   }
 }
 
@@ -209,32 +265,24 @@ export function reduceTaskSnapshot(
   event: TaskEvent | UnknownTaskEvent,
 ): TaskSnapshot {
   if (snapshot.terminalEvent !== null) return snapshot;
+  const next = new ReducedSnapshot(snapshot, event.eventId);
   const payload = payloadOf(event);
   const known = event as TaskEvent;
-  let changes: Changes;
   switch (known.type) {
     case 'TASK_COMPLETED':
     case 'TASK_FAILED':
     case 'TASK_CANCELLED':
-      changes = foldTerminal(known, payload);
+      foldTerminal(next, known, payload);
       break;
     case 'TASK_STARTED':
     case 'TASK_PROGRESS':
     case 'TASK_MESSAGE':
     case 'TASK_SUSPENDED':
     case 'TASK_ACTION_ACCEPTED':
-      changes = foldLive(snapshot, known.type, payload, event.eventId);
+      foldLive(next, known.type, payload, event.eventId);
       break;
     default:
-      changes = {};
+    // Unknown types only advance `lastEventId` and `eventCount`.
   }
-  const next: TaskSnapshot = {
-    ...snapshot,
-    ...changes,
-    lastEventId: event.eventId,
-    eventCount: snapshot.eventCount + 1,
-  };
-  const length = changes.messages ? changes.messages.length : ownLength.get(snapshot);
-  if (length !== undefined) ownLength.set(next, length);
   return next;
 }

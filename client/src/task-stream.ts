@@ -127,18 +127,25 @@ export interface TaskStreamDeps {
 
 const RANK: Record<TransportName, number> = { websocket: 0, sse: 1, polling: 2 };
 
+interface SettledWaiter {
+  resolve(snapshot: TaskSnapshot): void;
+  reject(error: TaskBridgeError): void;
+}
+
 /** The implementation behind {@link TaskStream}; the client also drives its lifecycle. Internal. */
 export class TaskStreamController implements TaskStream {
   readonly taskId: string;
-  readonly events$: Observable<TaskEvent | UnknownTaskEvent>;
-  readonly snapshot$: Observable<TaskSnapshot>;
-  readonly connection$: Observable<ConnectionState>;
 
   readonly #deps: TaskStreamDeps;
-  readonly #events = new Subject<TaskEvent | UnknownTaskEvent>();
-  readonly #snapshots = new Subject<TaskSnapshot>();
-  readonly #connections = new Subject<ConnectionState>();
-  readonly #listeners = new Set<() => void>();
+  // Created on first use: with thousands of streams open, most never get a snapshot$ observer or an
+  // external-store listener, and an unobserved Subject still costs its allocation.
+  #events$: Observable<TaskEvent | UnknownTaskEvent> | undefined;
+  #snapshot$: Observable<TaskSnapshot> | undefined;
+  #connection$: Observable<ConnectionState> | undefined;
+  #events: Subject<TaskEvent | UnknownTaskEvent> | undefined;
+  #snapshots: Subject<TaskSnapshot> | undefined;
+  #connections: Subject<ConnectionState> | undefined;
+  #listeners: Set<() => void> | undefined;
   readonly #writer: CheckpointWriter;
   #snapshot: TaskSnapshot;
   #connection: ConnectionState = IDLE_CONNECTION_STATE;
@@ -153,7 +160,7 @@ export class TaskStreamController implements TaskStream {
   // next rung during backoff), so comparing with the previous state would never see a change.
   #liveTransport: TransportName | null = null;
   #lastError: TaskBridgeError | null = null;
-  #settledWaiters: { resolve: (s: TaskSnapshot) => void; reject: (e: TaskBridgeError) => void }[] = [];
+  #settledWaiters: SettledWaiter[] | undefined;
 
   constructor(deps: TaskStreamDeps) {
     this.#deps = deps;
@@ -165,37 +172,48 @@ export class TaskStreamController implements TaskStream {
       minIntervalMs: deps.checkpointMinIntervalMs,
       onError: (error) => deps.diagnostic({ type: 'checkpoint-error', taskId: deps.taskId, error }),
     });
-    this.events$ = this.#attached((subscriber) => {
-      if (this.#failure) return subscriber.error(this.#failure);
-      if (this.#phase === 'settled') return subscriber.complete();
-      return this.#events.subscribe(subscriber);
-    });
-    this.snapshot$ = this.#attached((subscriber) => {
-      subscriber.next(this.#snapshot);
-      if (this.#phase === 'settled' || this.#failure) return subscriber.complete();
-      return this.#snapshots.subscribe(subscriber);
-    });
     // A stream nobody ever observes (e.g. created by a render React threw away) must not stay in the
     // client's map forever; it stays usable and re-registers if someone attaches later.
-    this.#detachTimer = setTimeout(() => {
-      if (this.#refs === 0 && this.#phase === 'new') deps.onDisposed(this);
-    }, deps.detachGraceMs);
+    this.#detachTimer = setTimeout(TaskStreamController.#forgetIfUnobserved, deps.detachGraceMs, this);
     (this.#detachTimer as { unref?: () => void }).unref?.();
-    this.connection$ = this.#attached((subscriber) => {
+  }
+
+  get events$(): Observable<TaskEvent | UnknownTaskEvent> {
+    return (this.#events$ ??= this.#attached((subscriber) => {
+      if (this.#failure) return subscriber.error(this.#failure);
+      if (this.#phase === 'settled') return subscriber.complete();
+      return (this.#events ??= new Subject()).subscribe(subscriber);
+    }));
+  }
+
+  get snapshot$(): Observable<TaskSnapshot> {
+    return (this.#snapshot$ ??= this.#attached((subscriber) => {
+      subscriber.next(this.#snapshot);
+      if (this.#phase === 'settled' || this.#failure) return subscriber.complete();
+      return (this.#snapshots ??= new Subject()).subscribe(subscriber);
+    }));
+  }
+
+  get connection$(): Observable<ConnectionState> {
+    return (this.#connection$ ??= this.#attached((subscriber) => {
       subscriber.next(this.#connection);
       if (this.#phase === 'settled' || this.#failure) return subscriber.complete();
-      return this.#connections.subscribe(subscriber);
-    });
+      return (this.#connections ??= new Subject()).subscribe(subscriber);
+    }));
+  }
+
+  static #forgetIfUnobserved(stream: TaskStreamController): void {
+    if (stream.#refs === 0 && stream.#phase === 'new') stream.#deps.onDisposed(stream);
   }
 
   subscribe(listener: () => void): () => void {
-    this.#listeners.add(listener);
+    (this.#listeners ??= new Set()).add(listener);
     this.retain();
     let active = true;
     return () => {
       if (!active) return;
       active = false;
-      this.#listeners.delete(listener);
+      this.#listeners?.delete(listener);
       this.release();
     };
   }
@@ -213,7 +231,7 @@ export class TaskStreamController implements TaskStream {
     if (this.#phase === 'settled') return Promise.resolve(this.#snapshot);
     this.retain();
     return new Promise<TaskSnapshot>((resolve, reject) => {
-      this.#settledWaiters.push({ resolve, reject });
+      (this.#settledWaiters ??= []).push({ resolve, reject });
     }).finally(() => this.release());
   }
 
@@ -287,7 +305,7 @@ export class TaskStreamController implements TaskStream {
     void this.#writer.dispose();
     if (!wasSettled && !this.#failure) {
       const stopped = new TaskBridgeError({ code: 'ABORTED', message: 'stream disposed', retryable: false });
-      for (const waiter of this.#settledWaiters.splice(0)) waiter.reject(stopped);
+      for (const waiter of this.#takeSettledWaiters()) waiter.reject(stopped);
     }
     this.#deps.onDisposed(this);
   }
@@ -406,7 +424,7 @@ export class TaskStreamController implements TaskStream {
     }
     this.#snapshot = reduceTaskSnapshot(this.#snapshot, event);
     const terminal = isTerminalEvent(event);
-    this.#events.next(event);
+    this.#events?.next(event);
     this.#changed();
     // After the app has the event: a crash before this line replays it, never skips it.
     this.#writer.schedule({
@@ -466,33 +484,41 @@ export class TaskStreamController implements TaskStream {
         error: next.error,
       });
     }
-    this.#connections.next(next);
+    this.#connections?.next(next);
     this.#emitChange();
   }
 
   #changed(): void {
-    this.#snapshots.next(this.#snapshot);
+    this.#snapshots?.next(this.#snapshot);
     this.#emitChange();
   }
 
   #emitChange(): void {
-    for (const listener of Array.from(this.#listeners)) listener();
+    const listeners = this.#listeners;
+    if (listeners === undefined || listeners.size === 0) return;
+    for (const listener of Array.from(listeners)) listener();
+  }
+
+  #takeSettledWaiters(): SettledWaiter[] {
+    const waiters = this.#settledWaiters ?? [];
+    this.#settledWaiters = undefined;
+    return waiters;
   }
 
   #settle(): void {
     if (this.#phase === 'settled' || this.#phase === 'disposed') return;
     this.#phase = 'settled';
-    this.#events.complete();
-    this.#snapshots.complete();
-    for (const waiter of this.#settledWaiters.splice(0)) waiter.resolve(this.#snapshot);
+    this.#events?.complete();
+    this.#snapshots?.complete();
+    for (const waiter of this.#takeSettledWaiters()) waiter.resolve(this.#snapshot);
     // The machine reaches `done` a tick later; publish the final connection state, then complete.
     queueMicrotask(() => {
       if (this.#connection.status !== 'done') {
         this.#connection = { ...this.#connection, status: 'done', nextRetryAt: null };
-        this.#connections.next(this.#connection);
+        this.#connections?.next(this.#connection);
         this.#emitChange();
       }
-      this.#connections.complete();
+      this.#connections?.complete();
     });
   }
 
@@ -503,12 +529,12 @@ export class TaskStreamController implements TaskStream {
     // A failure outside the machine (e.g. resolving transports) must still read as `failed`.
     if (this.#connection.status !== 'failed') {
       this.#connection = { ...this.#connection, status: 'failed', nextRetryAt: null, error };
-      this.#connections.next(this.#connection);
+      this.#connections?.next(this.#connection);
     }
-    this.#events.error(error);
-    this.#snapshots.complete();
-    this.#connections.complete();
-    for (const waiter of this.#settledWaiters.splice(0)) waiter.reject(error);
+    this.#events?.error(error);
+    this.#snapshots?.complete();
+    this.#connections?.complete();
+    for (const waiter of this.#takeSettledWaiters()) waiter.reject(error);
     this.#emitChange();
   }
 }

@@ -23,6 +23,11 @@ export function parseEventId(id: string): readonly [bigint, bigint] | undefined 
 /**
  * Compares two event ids numerically and component-wise.
  *
+ * Runs on every delivered event (the client's sequencer, the server's replay search), so it reads the
+ * digits in place instead of going through {@link parseEventId}: no regex, no bigint, no allocation.
+ * Components of any length compare exactly (digit strings without leading zeros order by length, then
+ * lexically).
+ *
  * @returns -1 when `a` is older, 1 when newer, 0 when equal, `'incomparable'` when either id is not of
  *   the form `<int>` or `<int>-<int>`.
  * @example compareEventIds('9-0', '10-0') // -1
@@ -31,11 +36,62 @@ export function parseEventId(id: string): readonly [bigint, bigint] | undefined 
  */
 export function compareEventIds(a: string, b: string): EventIdOrder {
   if (a === b) return 0;
-  const pa = parseEventId(a);
-  const pb = parseEventId(b);
-  if (!pa || !pb) return 'incomparable';
-  if (pa[0] !== pb[0]) return pa[0] < pb[0] ? -1 : 1;
-  if (pa[1] !== pb[1]) return pa[1] < pb[1] ? -1 : 1;
+  const dashA = separatorOf(a);
+  const dashB = separatorOf(b);
+  if (dashA < 0 || dashB < 0) return 'incomparable';
+  const major = compareDigits(a, 0, dashA, b, 0, dashB);
+  if (major !== 0) return major;
+  // A missing sequence part is an empty digit run, which compares as 0.
+  return compareDigits(
+    a,
+    Math.min(dashA + 1, a.length),
+    a.length,
+    b,
+    Math.min(dashB + 1, b.length),
+    b.length,
+  );
+}
+
+const ZERO = 48;
+const NINE = 57;
+const DASH = 45;
+
+/**
+ * Where the major part of `<int>` or `<int>-<int>` ends: the index of the `-`, or `id.length` when
+ * there is none; -1 when `id` has another form (the same language as `ID_PATTERN`).
+ */
+function separatorOf(id: string): number {
+  const length = id.length;
+  let dash = -1;
+  for (let i = 0; i < length; i += 1) {
+    const code = id.charCodeAt(i);
+    if (code >= ZERO && code <= NINE) continue;
+    if (code !== DASH || dash !== -1 || i === 0 || i === length - 1) return -1;
+    dash = i;
+  }
+  if (length === 0) return -1;
+  return dash === -1 ? length : dash;
+}
+
+/** Numeric order of the ASCII digit runs `a[aFrom, aTo)` and `b[bFrom, bTo)`; empty runs are 0. */
+function compareDigits(
+  a: string,
+  aFrom: number,
+  aTo: number,
+  b: string,
+  bFrom: number,
+  bTo: number,
+): -1 | 0 | 1 {
+  while (aFrom < aTo && a.charCodeAt(aFrom) === ZERO) aFrom += 1;
+  while (bFrom < bTo && b.charCodeAt(bFrom) === ZERO) bFrom += 1;
+  const lengthA = aTo - aFrom;
+  const lengthB = bTo - bFrom;
+  if (lengthA !== lengthB) return lengthA < lengthB ? -1 : 1;
+  for (let i = 0; i < lengthA; i += 1) {
+    const da = a.charCodeAt(aFrom + i);
+    const db = b.charCodeAt(bFrom + i);
+    if (da !== db) return da < db ? -1 : 1;
+  }
   return 0;
 }
 

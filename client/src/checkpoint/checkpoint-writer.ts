@@ -65,93 +65,109 @@ const globalTimer: CheckpointTimer = {
  * @see SPEC.md §10 (checkpoint after delivery), design/recovery.md (coalesced, flushed on terminal and pagehide)
  */
 export function createCheckpointWriter(options: CheckpointWriterOptions): CheckpointWriter {
-  const { store, key, onError } = options;
-  const minIntervalMs = Math.max(0, options.minIntervalMs ?? 0);
-  const timer = options.timer ?? globalTimer;
+  return new CoalescingCheckpointWriter(options);
+}
 
-  let pending: Checkpoint | undefined;
+// A class, not a closure bag: every open stream has one, and a closure per method adds up at scale.
+class CoalescingCheckpointWriter implements CheckpointWriter {
+  readonly #store: CheckpointStore;
+  readonly #key: string;
+  readonly #onError: CheckpointWriterOptions['onError'];
+  readonly #minIntervalMs: number;
+  readonly #timer: CheckpointTimer;
+  #pending: Checkpoint | undefined;
   // Sequence numbers: `scheduled` counts schedule() calls; `settled` is the highest one whose write ended.
-  let scheduled = 0;
-  let settled = 0;
-  let inFlight = false;
-  let handle: unknown;
-  let armed = false;
-  let disposed = false;
-  const waiters: { seq: number; resolve: () => void }[] = [];
+  #scheduled = 0;
+  #settled = 0;
+  #inFlight = false;
+  #handle: unknown;
+  #armed = false;
+  #disposed = false;
+  #waiters: { seq: number; resolve: () => void }[] | undefined;
 
-  const arm = (): void => {
-    if (armed) return;
-    armed = true;
-    handle = timer.setTimeout(() => {
-      armed = false;
-      write();
-    }, minIntervalMs);
-  };
+  constructor(options: CheckpointWriterOptions) {
+    this.#store = options.store;
+    this.#key = options.key;
+    this.#onError = options.onError;
+    this.#minIntervalMs = Math.max(0, options.minIntervalMs ?? 0);
+    this.#timer = options.timer ?? globalTimer;
+  }
 
-  const disarm = (): void => {
-    if (!armed) return;
-    armed = false;
-    timer.clearTimeout(handle);
-  };
+  schedule(checkpoint: Checkpoint): void {
+    if (this.#disposed) return;
+    this.#scheduled += 1;
+    this.#pending = checkpoint;
+    if (!this.#inFlight) this.#arm();
+  }
 
-  const afterWrite = (seq: number): void => {
-    inFlight = false;
-    settled = seq;
-    for (let i = waiters.length - 1; i >= 0; i -= 1) {
-      const waiter = waiters[i] as (typeof waiters)[number];
-      if (waiter.seq <= settled) {
-        waiters.splice(i, 1);
-        waiter.resolve();
-      }
+  flush(): Promise<void> {
+    if (this.#settled >= this.#scheduled) return Promise.resolve();
+    const seq = this.#scheduled;
+    const done = new Promise<void>((resolve) => (this.#waiters ??= []).push({ seq, resolve }));
+    if (!this.#inFlight) {
+      this.#disarm();
+      this.#write();
     }
-    if (pending === undefined) return;
-    // Someone is waiting in flush(): no delay.
-    if (waiters.length > 0) write();
-    else arm();
-  };
+    return done;
+  }
 
-  const write = (): void => {
-    if (inFlight || pending === undefined) return;
-    const checkpoint = pending;
-    const seq = scheduled;
-    pending = undefined;
-    inFlight = true;
+  dispose(): Promise<void> {
+    this.#disposed = true;
+    return this.flush();
+  }
+
+  #arm(): void {
+    if (this.#armed) return;
+    this.#armed = true;
+    this.#handle = this.#timer.setTimeout(() => {
+      this.#armed = false;
+      this.#write();
+    }, this.#minIntervalMs);
+  }
+
+  #disarm(): void {
+    if (!this.#armed) return;
+    this.#armed = false;
+    this.#timer.clearTimeout(this.#handle);
+  }
+
+  #write(): void {
+    if (this.#inFlight || this.#pending === undefined) return;
+    const checkpoint = this.#pending;
+    const seq = this.#scheduled;
+    this.#pending = undefined;
+    this.#inFlight = true;
     let saving: Promise<void>;
     try {
-      saving = store.save(key, checkpoint);
+      saving = this.#store.save(this.#key, checkpoint);
     } catch (error) {
       saving = Promise.reject(error);
     }
     saving.then(
-      () => afterWrite(seq),
+      () => this.#afterWrite(seq),
       (error: unknown) => {
-        onError?.(checkpointError('checkpoint write failed', error));
-        afterWrite(seq);
+        this.#onError?.(checkpointError('checkpoint write failed', error));
+        this.#afterWrite(seq);
       },
     );
-  };
+  }
 
-  const flush = (): Promise<void> => {
-    if (settled >= scheduled) return Promise.resolve();
-    const done = new Promise<void>((resolve) => waiters.push({ seq: scheduled, resolve }));
-    if (!inFlight) {
-      disarm();
-      write();
+  #afterWrite(seq: number): void {
+    this.#inFlight = false;
+    this.#settled = seq;
+    const waiters = this.#waiters;
+    if (waiters !== undefined) {
+      for (let i = waiters.length - 1; i >= 0; i -= 1) {
+        const waiter = waiters[i] as (typeof waiters)[number];
+        if (waiter.seq <= seq) {
+          waiters.splice(i, 1);
+          waiter.resolve();
+        }
+      }
     }
-    return done;
-  };
-
-  return {
-    schedule(checkpoint) {
-      if (disposed) return;
-      scheduled += 1;
-      pending = checkpoint;
-      if (!inFlight) arm();
-    },
-    flush,
-    dispose() {
-      disposed = true;
-      return flush();
-    },
-  };
+    if (this.#pending === undefined) return;
+    // Someone is waiting in flush(): no delay.
+    if (waiters !== undefined && waiters.length > 0) this.#write();
+    else this.#arm();
+  }
 }

@@ -31,7 +31,9 @@ export interface ResilientCheckpointStore extends CheckpointStore {
  * From then on `primary` is not called again (a store that failed once, e.g. on quota, tends to keep
  * failing, and each failure costs time on the data path).
  *
- * The mirror costs one structured clone per write; the checkpoint writer already coalesces writes.
+ * The mirror costs little per write whatever the stream's length (the memory store keeps `messages` and
+ * `text` by reference and copies only the rest), so the only full copy of a checkpoint is the one the
+ * browser makes inside IndexedDB's `put`; the checkpoint writer already coalesces writes.
  *
  * Rejects only when a value cannot be stored anywhere (not structured-cloneable: `CHECKPOINT_ERROR`).
  *

@@ -66,6 +66,40 @@ describe('createMemoryCheckpointStore', () => {
     expect((await store.load('k'))?.snapshot.messages).toHaveLength(1);
   });
 
+  it('keeps the messages of a reducer snapshot by reference (O(1) save) and its text whole', async () => {
+    const store = createMemoryCheckpointStore();
+    const message = (eventId: string) =>
+      ({
+        type: 'TASK_MESSAGE',
+        taskId: 'a',
+        eventId,
+        createdAt: '2026-05-04T12:00:00Z',
+        payload: { message: `m${eventId} ` },
+      }) as const;
+    let live = initialTaskSnapshot('a');
+    for (let i = 1; i <= 5; i += 1) live = reduceTaskSnapshot(live, message(String(i)));
+    await store.save('k', { ...cp('a'), lastEventId: '5', snapshot: live });
+    const later = reduceTaskSnapshot(live, message('6'));
+    const loaded = await store.load('k');
+    expect(loaded?.snapshot.messages[0]).toBe(live.messages[0]);
+    expect(loaded?.snapshot.messages).toHaveLength(5);
+    expect(loaded?.snapshot.text).toBe('m1 m2 m3 m4 m5 ');
+    expect(later.messages).toHaveLength(6);
+    expect(loaded?.snapshot).toEqual({ ...live, messages: live.messages.slice(0, 5) });
+  });
+
+  it('copies the messages of a snapshot the reducer did not make: later changes by the caller do not leak', async () => {
+    const store = createMemoryCheckpointStore();
+    const messages = [{ eventId: '1', message: 'a', level: 'info' }];
+    const snapshot = { ...initialTaskSnapshot('a'), messages, text: 'a', eventCount: 1, lastEventId: '1' };
+    await store.save('k', { ...cp('a'), snapshot });
+    messages.push({ eventId: '2', message: 'b', level: 'info' });
+    (messages[0] as { message: string }).message = 'changed';
+    expect((await store.load('k'))?.snapshot.messages).toEqual([
+      { eventId: '1', message: 'a', level: 'info' },
+    ]);
+  });
+
   it('keeps pending starts apart and rejects values that cannot be cloned with CHECKPOINT_ERROR', async () => {
     const store = createMemoryCheckpointStore();
     await store.savePendingStart('k', { clientRequestId: 'r', taskType: 'greet', input: {}, createdAt: 1 });
@@ -75,5 +109,7 @@ describe('createMemoryCheckpointStore', () => {
     expect(await store.loadPendingStart('k')).toBeUndefined();
     const bad = { clientRequestId: 'r', taskType: 'greet', input: () => 1, createdAt: 1 };
     await expect(store.savePendingStart('k', bad)).rejects.toMatchObject({ code: 'CHECKPOINT_ERROR' });
+    const badCheckpoint = { ...cp('a'), snapshot: { ...initialTaskSnapshot('a'), result: () => 1 } };
+    await expect(store.save('k', badCheckpoint)).rejects.toMatchObject({ code: 'CHECKPOINT_ERROR' });
   });
 });

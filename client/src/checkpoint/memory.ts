@@ -1,9 +1,18 @@
 /**
  * The in-memory checkpoint store: the default where `indexedDB` is missing (Node, SSR) and the fallback
- * when IndexedDB fails (SPEC.md §10). Lives as long as the page or process.
+ * (and mirror) when IndexedDB fails (SPEC.md §10). Lives as long as the page or process.
+ *
+ * Cost model: a stream saves its checkpoint every `checkpointMinIntervalMs` while tokens arrive, so a save
+ * must not cost O(stream length). The two parts that grow with the stream — `snapshot.messages` and
+ * `snapshot.text` — are kept by reference: `text` is an immutable string, and the reducer's `messages`
+ * array is append-only (entries below a snapshot's own count never change, see `task-snapshot.ts`), so
+ * remembering the array and that count is an exact, O(1) copy. Everything else (cursor, status,
+ * suspension, result, terminal event: small) is copied with `structuredClone`.
  */
+import type { TaskSnapshot, TaskSnapshotMessage } from '../task-snapshot';
+import { sharedMessageCount } from '../task-snapshot';
 import type { Checkpoint, CheckpointRecord, CheckpointStore, PendingStart } from './checkpoint-store';
-import { checkpointError, toStoredCheckpoint } from './checkpoint-store';
+import { checkpointError } from './checkpoint-store';
 
 // structuredClone throws DataCloneError for functions, symbols and the like: report it as storage would.
 function copy<T>(value: T): T {
@@ -14,31 +23,67 @@ function copy<T>(value: T): T {
   }
 }
 
+/** One stored checkpoint: a copy of its small part, and its messages and text by reference. */
+interface Stored {
+  /** The checkpoint with `snapshot.messages` empty and `snapshot.text` `''`; never handed out. */
+  readonly rest: Checkpoint;
+  /** Read only below `messageCount`: a reducer's shared array may grow past it, never change below it. */
+  readonly messages: readonly TaskSnapshotMessage[];
+  readonly messageCount: number;
+  readonly text: string;
+}
+
+const NO_MESSAGES: readonly TaskSnapshotMessage[] = [];
+
+function toStored(checkpoint: Checkpoint): Stored {
+  const snapshot = checkpoint.snapshot;
+  const shared = sharedMessageCount(snapshot);
+  // A snapshot the reducer did not make (initial, restored, hand-built) owns an array its caller may
+  // still change: copy that one. The reducer's entries are its own and never change.
+  const messages = shared === undefined ? copy(snapshot.messages) : snapshot.messages;
+  const rest = copy({ ...checkpoint, snapshot: { ...snapshot, messages: NO_MESSAGES, text: '' } });
+  return { rest, messages, messageCount: shared ?? messages.length, text: snapshot.text };
+}
+
+function fromStored(stored: Stored): Checkpoint {
+  const rest = copy(stored.rest);
+  const snapshot: TaskSnapshot = {
+    ...rest.snapshot,
+    messages: stored.messages.slice(0, stored.messageCount),
+    text: stored.text,
+  };
+  return { ...rest, snapshot };
+}
+
 /**
- * Creates an in-memory {@link CheckpointStore}. Values are copied with `structuredClone` on the way in
- * and on the way out, as a real storage would, so neither side can mutate the other's state.
+ * Creates an in-memory {@link CheckpointStore}. What is loaded is a copy, and what was saved cannot be
+ * changed afterwards through the caller's objects, as with a real storage; a save costs O(1) in the
+ * length of the stream (see the module comment), a load O(messages).
+ *
  * Rejects only when a value is not structured-cloneable (a `CHECKPOINT_ERROR` wrapping the platform's
  * `DataCloneError`; IndexedDB refuses the same values).
+ *
+ * @see SPEC.md §10 (checkpoint)
  */
 export function createMemoryCheckpointStore(): CheckpointStore {
-  const checkpoints = new Map<string, Checkpoint>();
+  const checkpoints = new Map<string, Stored>();
   const pendingStarts = new Map<string, PendingStart>();
 
   return {
     async load(key) {
-      const checkpoint = checkpoints.get(key);
-      return checkpoint === undefined ? undefined : copy(checkpoint);
+      const stored = checkpoints.get(key);
+      return stored === undefined ? undefined : fromStored(stored);
     },
     async save(key, checkpoint) {
-      checkpoints.set(key, copy(toStoredCheckpoint(checkpoint)));
+      checkpoints.set(key, toStored(checkpoint));
     },
     async delete(key) {
       checkpoints.delete(key);
     },
     async list(prefix = '') {
       const records: CheckpointRecord[] = [];
-      for (const [key, checkpoint] of checkpoints) {
-        if (key.startsWith(prefix)) records.push({ key, checkpoint: copy(checkpoint) });
+      for (const [key, stored] of checkpoints) {
+        if (key.startsWith(prefix)) records.push({ key, checkpoint: fromStored(stored) });
       }
       return records;
     },

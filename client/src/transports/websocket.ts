@@ -16,7 +16,7 @@ import {
   parseServerFrame,
   TaskBridgeError,
 } from '@taskbridge/protocol';
-import ReconnectingWebSocket, { type CloseEvent } from 'reconnecting-websocket';
+import ReconnectingWebSocket, { type CloseEvent, type ErrorEvent } from 'reconnecting-websocket';
 import type { TransportContext, WebSocketConstructor } from '../platform';
 import { toWebSocketUrl } from '../routes';
 import type { Transport, TransportMessage, TransportRequest, TransportSink } from './transport';
@@ -61,89 +61,155 @@ export function createWebSocketTransport(
   };
 }
 
-async function connect(context: TransportContext, request: TransportRequest, deliver: TransportSink) {
-  const { signal, taskId } = request;
-  let finished = false;
-  let opened = false;
-  let acked = false;
-  let sawError: unknown;
-  let socket: ReconnectingWebSocket | undefined;
+function connect(
+  context: TransportContext,
+  request: TransportRequest,
+  deliver: TransportSink,
+): Promise<void> {
+  return new WebSocketConnection(request, deliver).open(context);
+}
 
-  const stop = () => {
-    signal.removeEventListener('abort', onAbort);
+type SocketEvent = Event | MessageEvent | ErrorEvent | CloseEvent;
+
+/**
+ * One connection attempt. A class that is its own event listener (`handleEvent`) for the abort signal
+ * and the socket, rather than a closure per handler: with thousands of tasks open, each connection then
+ * costs one object instead of a context and seven closures.
+ */
+class WebSocketConnection {
+  readonly #request: TransportRequest;
+  readonly #deliver: TransportSink;
+  #finished = false;
+  #opened = false;
+  #acked = false;
+  #sawError: unknown;
+  #socket: ReconnectingWebSocket | undefined;
+
+  constructor(request: TransportRequest, deliver: TransportSink) {
+    this.#request = request;
+    this.#deliver = deliver;
+  }
+
+  async open(context: TransportContext): Promise<void> {
+    const { signal } = this.#request;
+    if (signal.aborted) return;
+    signal.addEventListener('abort', this, { once: true });
+
+    const Constructor = context.getWebSocket();
+    if (!Constructor) {
+      this.#emit({ type: 'error', error: unavailable('no WebSocket constructor on this platform') });
+      return;
+    }
+    let url: string;
+    let WebSocketImpl: WebSocketConstructor = Constructor;
+    let protocols: HeaderCarrier | undefined;
+    try {
+      const credentials = await context.getCredentials();
+      url = toWebSocketUrl(context.resolveUrl('websocket'));
+      const mode = context.webSocketAuthFor(Constructor);
+      if (mode === 'query' && credentials.token) {
+        const withToken = new URL(url);
+        withToken.searchParams.set(ACCESS_TOKEN_QUERY_PARAM, credentials.token);
+        url = withToken.toString();
+      } else if (mode === 'header' && Object.keys(credentials.headers).length > 0) {
+        WebSocketImpl = headerCapable(Constructor);
+        protocols = new HeaderCarrier(credentials.headers);
+      }
+    } catch (error) {
+      this.#emit({ type: 'error', error: TaskBridgeError.from(error) });
+      return;
+    }
+    if (this.#finished || signal.aborted) return;
+
+    let socket: ReconnectingWebSocket;
+    try {
+      // The library's type says `string[]`; it only hands the value to `WebSocketImpl` (see HeaderCarrier).
+      socket = new ReconnectingWebSocket(url, protocols as string[] | undefined, {
+        WebSocket: WebSocketImpl,
+        maxRetries: 0,
+        connectionTimeout: MAX_TIMER_MS,
+      });
+    } catch (error) {
+      this.#emit({
+        type: 'error',
+        error: unavailable(error instanceof Error ? error.message : String(error)),
+      });
+      return;
+    }
+    this.#socket = socket;
+    for (const type of SOCKET_EVENTS) socket.addEventListener(type, asListener(this));
+  }
+
+  /** Every event of the abort signal and the socket. */
+  handleEvent(event: SocketEvent): void {
+    switch (event.type) {
+      case 'abort':
+        this.#finished = true;
+        this.#stop();
+        return;
+      case 'open':
+        this.#opened = true;
+        this.#emit({ type: 'open' });
+        if (this.#finished) return;
+        this.#socket?.send(
+          JSON.stringify({
+            action: 'subscribe',
+            taskId: this.#request.taskId,
+            lastEventId: this.#request.getCursor(),
+          }),
+        );
+        return;
+      case 'message': {
+        const message = frameMessage((event as MessageEvent).data);
+        if (message.type === 'ack') this.#acked = true;
+        this.#emit(message);
+        return;
+      }
+      case 'error': {
+        const { error, message } = event as ErrorEvent;
+        this.#sawError = error ?? message;
+        return;
+      }
+      case 'close': {
+        const close = event as CloseEvent;
+        // The library emits its synthetic close before the error event; classify once both are in.
+        queueMicrotask(() =>
+          this.#emit(
+            classifyClose(close, { opened: this.#opened, acked: this.#acked, sawError: this.#sawError }),
+          ),
+        );
+        return;
+      }
+    }
+  }
+
+  #emit(message: TransportMessage): void {
+    if (this.#finished || this.#request.signal.aborted) return;
+    if (message.type === 'error' || message.type === 'closed') {
+      this.#finished = true;
+      this.#stop();
+    }
+    this.#deliver(message);
+  }
+
+  #stop(): void {
+    this.#request.signal.removeEventListener('abort', this);
+    const socket = this.#socket;
     if (socket) {
-      socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
+      for (const type of SOCKET_EVENTS) socket.removeEventListener(type, asListener(this));
       socket.close(CloseCode.NORMAL);
     }
-  };
-  const emit = (message: TransportMessage) => {
-    if (finished || signal.aborted) return;
-    if (message.type === 'error' || message.type === 'closed') {
-      finished = true;
-      stop();
-    }
-    deliver(message);
-  };
-  const onAbort = () => {
-    finished = true;
-    stop();
-  };
-  if (signal.aborted) return;
-  signal.addEventListener('abort', onAbort, { once: true });
+  }
+}
 
-  const Constructor = context.getWebSocket();
-  if (!Constructor) {
-    emit({ type: 'error', error: unavailable('no WebSocket constructor on this platform') });
-    return;
-  }
-  let url: string;
-  let WebSocketImpl: WebSocketConstructor = Constructor;
-  try {
-    const credentials = await context.getCredentials();
-    url = toWebSocketUrl(context.resolveUrl('websocket'));
-    const mode = context.webSocketAuthFor(Constructor);
-    if (mode === 'query' && credentials.token) {
-      const withToken = new URL(url);
-      withToken.searchParams.set(ACCESS_TOKEN_QUERY_PARAM, credentials.token);
-      url = withToken.toString();
-    } else if (mode === 'header' && Object.keys(credentials.headers).length > 0) {
-      WebSocketImpl = withHeaders(Constructor, credentials.headers);
-    }
-  } catch (error) {
-    emit({ type: 'error', error: TaskBridgeError.from(error) });
-    return;
-  }
-  if (finished || signal.aborted) return;
+const SOCKET_EVENTS = ['open', 'message', 'error', 'close'] as const;
 
-  try {
-    socket = new ReconnectingWebSocket(url, undefined, {
-      WebSocket: WebSocketImpl,
-      maxRetries: 0,
-      connectionTimeout: MAX_TIMER_MS,
-    });
-  } catch (error) {
-    emit({ type: 'error', error: unavailable(error instanceof Error ? error.message : String(error)) });
-    return;
-  }
-  const ws = socket;
-  ws.onopen = () => {
-    opened = true;
-    emit({ type: 'open' });
-    if (finished) return;
-    ws.send(JSON.stringify({ action: 'subscribe', taskId, lastEventId: request.getCursor() }));
-  };
-  ws.onmessage = (event: MessageEvent) => {
-    const message = frameMessage(event.data);
-    if (message.type === 'ack') acked = true;
-    emit(message);
-  };
-  ws.onerror = (event) => {
-    sawError = event.error ?? event.message;
-  };
-  ws.onclose = (event) => {
-    // The library emits its synthetic close before the error event; classify once both are in.
-    queueMicrotask(() => emit(classifyClose(event, { opened, acked, sawError })));
-  };
+/**
+ * The library calls `listener.handleEvent(event)` for listener objects, but its declared listener type
+ * only admits functions.
+ */
+function asListener(connection: WebSocketConnection): (event: SocketEvent) => void {
+  return connection as unknown as (event: SocketEvent) => void;
 }
 
 function frameMessage(data: unknown): TransportMessage {
@@ -276,11 +342,33 @@ function unavailable(message: string): TaskBridgeError {
   return new TaskBridgeError({ code: 'TRANSPORT_UNAVAILABLE', message, retryable: false });
 }
 
-/** A constructor that passes `headers` to the Node `ws` package's options (SPEC.md §9). */
-function withHeaders(Base: WebSocketConstructor, headers: Record<string, string>): WebSocketConstructor {
-  return class extends Base {
-    constructor(url: string, protocols?: string | string[]) {
-      super(url, protocols ?? [], { headers });
-    }
-  };
+/**
+ * What stands in for `protocols` when headers must reach the Node `ws` constructor: the library passes
+ * its `protocols` argument through untouched, so it carries this connection's headers to
+ * {@link headerCapable}'s constructor.
+ */
+class HeaderCarrier {
+  constructor(readonly headers: Record<string, string>) {}
+}
+
+const headerCapableByBase = new WeakMap<WebSocketConstructor, WebSocketConstructor>();
+
+/**
+ * `Base` extended once (then cached) so that a {@link HeaderCarrier} given as `protocols` becomes the
+ * Node `ws` package's `{ headers }` option (SPEC.md §9). One class per platform constructor, not one per
+ * connection: a class per connection gave every socket its own chain of hidden classes (about 30 object
+ * shapes per task with 1,000 tasks open).
+ */
+function headerCapable(Base: WebSocketConstructor): WebSocketConstructor {
+  let Derived = headerCapableByBase.get(Base);
+  if (Derived === undefined) {
+    Derived = class HeaderCapableWebSocket extends Base {
+      constructor(url: string, protocols?: string | string[] | HeaderCarrier) {
+        if (protocols instanceof HeaderCarrier) super(url, [], { headers: protocols.headers });
+        else super(url, protocols ?? []);
+      }
+    };
+    headerCapableByBase.set(Base, Derived);
+  }
+  return Derived;
 }
