@@ -24,7 +24,7 @@ import { stableEqual } from './stable-equal';
 import { createHttpApi, type FileAttachment, type HttpApi } from './http';
 import { errorFromFetchFailure, errorFromResponse } from './http-errors';
 import { type ConnectionConfigInput, resolveConnectionConfig } from './machine/config';
-import type { ConfirmPolicyViolation } from './machine/machine';
+import type { ConfirmTaskReachable } from './machine/machine';
 import {
   createLocalStorageTransportHealthStore,
   createMemoryTransportHealthStore,
@@ -247,11 +247,13 @@ export function createTaskBridgeClient(options: TaskBridgeClientOptions): TaskBr
     return { transports, config };
   };
 
-  // SPEC.md §6: a 1008 before the ack may be auth, not-found or a bad frame; one short poll tells.
-  const confirmPolicyViolation: ConfirmPolicyViolation = async ({ taskId }) => {
+  // SPEC.md §5/§6: a WebSocket 1008 before the ack, or an SSE response that opens and dies before its
+  // first frame, may mean auth, an unknown task or a bad cursor; one short poll tells which.
+  const confirmTaskReachable: ConfirmTaskReachable = async ({ taskId, cursor }) => {
     const fetchFn = context.getFetch();
     if (!fetchFn) return null;
-    const url = `${context.resolveUrl('events', { taskId })}?waitTimeoutMs=0&maxEvents=1`;
+    const after = cursor === null ? '' : `&afterEventId=${encodeURIComponent(cursor)}`;
+    const url = `${context.resolveUrl('events', { taskId })}?waitTimeoutMs=0&maxEvents=1${after}`;
     let response: Response;
     try {
       response = await fetchFn(url, { headers: (await context.getCredentials()).headers });
@@ -290,7 +292,7 @@ export function createTaskBridgeClient(options: TaskBridgeClientOptions): TaskBr
         health,
         origin,
         refreshCredentials: options.refreshAccessToken,
-        confirmPolicyViolation,
+        confirmTaskReachable,
         detachGraceMs: options.detachGraceMs ?? 500,
         checkpointMinIntervalMs: options.checkpointMinIntervalMs ?? 100,
         requestRetry,

@@ -26,7 +26,7 @@ import {
 import type { DiagnosticListener } from './diagnostics';
 import type { HttpApi } from './http';
 import type { ConnectionConfig } from './machine/config';
-import { type ConfirmPolicyViolation, type DataMessage, taskStreamMachine } from './machine/machine';
+import { type ConfirmTaskReachable, type DataMessage, taskStreamMachine } from './machine/machine';
 import type { TransportHealthStore } from './machine/transport-health';
 import { type RequestRetryOptions, withRetries } from './retry';
 import { createSequencer, type DuplicateReason, type Sequencer } from './sequencer';
@@ -112,7 +112,7 @@ export interface TaskStreamDeps {
   health: TransportHealthStore | undefined;
   origin: string;
   refreshCredentials: (() => Promise<void>) | undefined;
-  confirmPolicyViolation: ConfirmPolicyViolation;
+  confirmTaskReachable: ConfirmTaskReachable;
   detachGraceMs: number;
   checkpointMinIntervalMs: number;
   requestRetry: RequestRetryOptions;
@@ -362,7 +362,7 @@ export class TaskStreamController implements TaskStream {
         ...(deps.health ? { health: deps.health } : {}),
         origin: deps.origin,
         ...(deps.refreshCredentials ? { refreshCredentials: this.#refresh(deps.refreshCredentials) } : {}),
-        confirmPolicyViolation: deps.confirmPolicyViolation,
+        confirmTaskReachable: deps.confirmTaskReachable,
         online: deps.isOnline(),
         hidden: deps.isHidden(),
       },

@@ -256,6 +256,19 @@ describe('against the peer', () => {
     expect(peer.sse.length).toBeLessThanOrEqual(2);
   });
 
+  it('forced SSE: 200-then-abort for an unknown task is confirmed by one poll and ends in TASK_NOT_FOUND', async () => {
+    const { client } = peerClient({ forceTransport: 'sse' });
+    const recording = recordEvents(client.task('no-such-task'));
+    const error = await recording.done.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'TASK_NOT_FOUND', status: 404, retryable: false });
+    expect(recording.events).toEqual([]);
+    expect(peer.sse).toHaveLength(2);
+    expect(peer.polls).toHaveLength(1);
+  });
+
   it('a WebSocket 1008 for an unknown task is confirmed by one poll and ends in TASK_NOT_FOUND', async () => {
     const { client } = peerClient();
     const recording = recordEvents(client.task('no-such-task'));

@@ -39,13 +39,6 @@ export type ConfirmTaskReachable = (request: {
   reason: ReachabilityCheckReason;
 }) => Promise<TaskBridgeError | null>;
 
-/**
- * The former name of {@link ConfirmTaskReachable}, from when it only confirmed WebSocket `1008` closes.
- *
- * @deprecated Use {@link ConfirmTaskReachable}.
- */
-export type ConfirmPolicyViolation = ConfirmTaskReachable;
-
 /** Input of the task stream machine. */
 export interface TaskStreamMachineInput {
   taskId: string;
@@ -75,8 +68,6 @@ export interface TaskStreamMachineInput {
    * stream that keeps ending before its first frame is retried like any retryable failure.
    */
   confirmTaskReachable?: ConfirmTaskReachable;
-  /** @deprecated Use `confirmTaskReachable` (same hook; `confirmTaskReachable` wins when both are set). */
-  confirmPolicyViolation?: ConfirmTaskReachable;
   /** Connectivity at start. Default true. */
   online?: boolean;
   /** Page visibility at start (only matters with `pauseWhenHidden`). Default false. */
@@ -164,7 +155,7 @@ export function initialContext(input: TaskStreamMachineInput): TaskStreamContext
     random: input.random ?? mathRandom,
     now: input.now ?? dateNow,
     refreshCredentials: input.refreshCredentials ?? null,
-    confirmTaskReachable: input.confirmTaskReachable ?? input.confirmPolicyViolation ?? null,
+    confirmTaskReachable: input.confirmTaskReachable ?? null,
     index: startIndex(transports, input),
     attempt: 0,
     consecutiveFailures: 0,

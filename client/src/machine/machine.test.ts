@@ -575,14 +575,14 @@ describe('fatal errors', () => {
   });
 
   it('WebSocket 1008 before the ack: the confirm hook can fail the stream with the real error', async () => {
-    const confirmPolicyViolation = vi.fn(async () => errors.notFound());
+    const confirmTaskReachable = vi.fn(async () => errors.notFound());
     const stream = sse(sseLive);
     const { state } = start({
       transports: [ws([step.open(), step.error(errors.policyClose())]), stream],
-      confirmPolicyViolation,
+      confirmTaskReachable,
     });
     await advance(0);
-    expect(confirmPolicyViolation).toHaveBeenCalledWith({
+    expect(confirmTaskReachable).toHaveBeenCalledWith({
       taskId: TASK_ID,
       cursor: null,
       error: expect.objectContaining({ details: { closeCode: 1008 } }),
@@ -596,7 +596,7 @@ describe('fatal errors', () => {
     const stream = sse(sseLive);
     const { state } = start({
       transports: [ws([step.open(), step.error(errors.policyClose())]), stream],
-      confirmPolicyViolation: async () => null,
+      confirmTaskReachable: async () => null,
     });
     await advance(0);
     expect(state()).toMatchObject({ status: 'backoff', transport: 'sse' });

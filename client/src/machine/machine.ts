@@ -41,7 +41,6 @@ import { transportRun } from './transport-run';
 
 // The machine's public vocabulary, re-exported so importers of './machine/machine' keep working.
 export type {
-  ConfirmPolicyViolation,
   ConfirmTaskReachable,
   ReachabilityCheckReason,
   TaskStreamContext,
