@@ -28,16 +28,23 @@ export type EventListener = (event: TaskEvent) => void;
 /**
  * An append-only per-task event log with live fan-out.
  *
- * Contract: ids are strictly increasing per task (`compareEventIds` order); `read` returns copies
- * (hazard H2: a shared mutable object hid the subscribe race); `append` notifies listeners over a
- * snapshot of the listener set (hazard H4) and never waits on them (hazard H3).
+ * Contract: ids are strictly increasing per task (`compareEventIds` order); `append`, `read` and
+ * listeners give immutable (frozen, payload included) events, never objects a caller could change
+ * stored history through (hazard H2: a shared mutable object hid the subscribe race) — a store may
+ * share one frozen object between all readers, and the transports cache each frozen event's JSON
+ * text; `append` notifies listeners over a snapshot of the listener set (hazard H4) and never waits
+ * on them (hazard H3).
  */
 export interface EventStore {
-  /** Appends an event, assigns its `eventId`, notifies live listeners; resolves with a copy. */
+  /**
+   * Appends an event, assigns its `eventId`, notifies live listeners; resolves with the stored,
+   * frozen event. The store keeps its own copy: the caller may go on mutating `event`.
+   */
   append(event: NewTaskEvent): Promise<TaskEvent>;
   /**
    * Events strictly after `afterEventId` (`null` = from the oldest retained), at most `limit`.
-   * A cursor older than the oldest retained event reads from the oldest retained one.
+   * A cursor older than the oldest retained event reads from the oldest retained one. The events are
+   * frozen; the array is the caller's.
    */
   read(taskId: string, afterEventId: string | null, limit: number): Promise<EventPage>;
   /** Subscribes to live appends of one task; returns the unsubscribe function. */

@@ -1,5 +1,6 @@
 import { compareEventIds, type TaskEvent } from '@taskbridge/protocol';
 import type { EventListener, EventPage, EventStore, NewTaskEvent, RetentionInfo } from './event-store';
+import { frozenCopyOf } from './frozen-copy';
 
 /** Options of {@link createMemoryEventStore}. */
 export interface MemoryEventStoreOptions {
@@ -18,7 +19,9 @@ interface TaskLog {
 
 /**
  * The default {@link EventStore}: per-task arrays in memory with `<ms>-<seq>` ids like a Redis stream.
- * Returns frozen-free copies so no caller can mutate stored history (hazard H2).
+ * Each event is deep-frozen once at append (its payload copied first, so the producer keeps its own
+ * objects) and then handed to listeners and readers as is: no caller can mutate stored history
+ * (hazard H2), and nobody pays for a copy per read.
  */
 export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): EventStore {
   const logs = new Map<string, TaskLog>();
@@ -53,13 +56,13 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
       log.lastSeq = ms === log.lastMs ? log.lastSeq + 1 : 0;
       log.lastMs = ms;
       // Envelope key order as in the schema and the peer: type, taskId, eventId, createdAt, payload.
-      const stored = {
+      const stored = Object.freeze({
         type: event.type,
         taskId: event.taskId,
         eventId: `${ms}-${log.lastSeq}`,
         createdAt: event.createdAt,
-        payload: structuredClone(event.payload),
-      } as TaskEvent;
+        payload: frozenCopyOf(event.payload),
+      }) as TaskEvent;
       log.events.push(stored);
       if (max !== null && log.events.length > max) log.events.splice(0, log.events.length - max);
       // Fan out over a snapshot: a listener that unsubscribes (itself or another) mid-loop cannot
@@ -71,14 +74,15 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
           // A broken subscriber is the subscriber's problem; the event is stored.
         }
       }
-      return Promise.resolve(structuredClone(stored));
+      return Promise.resolve(stored);
     },
 
     read(taskId: string, afterEventId: string | null, limit: number): Promise<EventPage> {
       const events = logs.get(taskId)?.events ?? [];
       const start = afterEventId ? firstAfter(events, afterEventId) : 0;
+      // A new array (the caller may push to it) of the frozen stored events.
       const page = events.slice(start, start + limit);
-      return Promise.resolve({ events: structuredClone(page), hasMore: start + limit < events.length });
+      return Promise.resolve({ events: page, hasMore: start + limit < events.length });
     },
 
     subscribe(taskId: string, listener: EventListener): () => void {

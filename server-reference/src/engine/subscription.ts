@@ -47,6 +47,8 @@ export function openSubscription(store: EventStore, options: SubscriptionOptions
   let cursor = options.cursor;
   let live: TaskEvent[] = [];
   let replaying = true;
+  // Once a live event was delivered, everything queued after it is newer (store ids only grow).
+  let liveDelivered = false;
   let caughtUpSent = false;
   let finished = false;
   let endedAtTerminal = false;
@@ -100,11 +102,17 @@ export function openSubscription(store: EventStore, options: SubscriptionOptions
         if (page.events.length > 0) return deliver(page.events);
         replaying = false;
       }
-      // Live phase: drop what replay already sent (by eventId), deliver the rest in one batch.
+      // Live phase: drop what replay already sent (by eventId), deliver the rest in one batch. The
+      // queue is in id order, so the replayed ones are a prefix.
       if (live.length > 0) {
-        const batch = live.filter(newer);
+        let skip = 0;
+        if (!liveDelivered) while (skip < live.length && !newer(live[skip] as TaskEvent)) skip += 1;
+        const batch = skip === 0 ? live : live.slice(skip);
         live = [];
-        if (batch.length > 0) return deliver(batch);
+        if (batch.length > 0) {
+          liveDelivered = true;
+          return deliver(batch);
+        }
         continue;
       }
       if (!caughtUpSent) {

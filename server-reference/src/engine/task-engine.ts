@@ -69,8 +69,10 @@ interface TaskState {
   /** Set once the terminal event is stored. */
   terminalEvent: TerminalTaskEvent | null;
   lastEventId: string | null;
-  /** Serialises appends so events are stored in emit order whatever the store's latency. */
+  /** The newest append: the next one starts after it settles, so events are stored in emit order. */
   chain: Promise<unknown>;
+  /** Appends not yet settled; at 0 the next append goes to the store at once, without chaining. */
+  appending: number;
 }
 
 function abortError(): Error {
@@ -124,6 +126,9 @@ export class TaskEngine {
   readonly #generateId: () => string;
   readonly #subscriptions = new Set<Subscription>();
   readonly #createListeners = new Set<(taskId: string) => void>();
+  // `createdAt` of the last event: a fast task emits many per ms, and formatting is not free.
+  #isoMs = Number.NaN;
+  #isoText = '';
 
   constructor(options: TaskEngineOptions = {}) {
     this.store = options.store ?? createMemoryEventStore();
@@ -217,6 +222,7 @@ export class TaskEngine {
       terminalEvent: null,
       lastEventId: null,
       chain: Promise.resolve(),
+      appending: 0,
     };
     this.#tasks.set(state.record.taskId, state);
     this.#idempotency.set(key, state.record.taskId);
@@ -414,7 +420,12 @@ export class TaskEngine {
   }
 
   #iso(): string {
-    return new Date(this.#now()).toISOString();
+    const ms = this.#now();
+    if (ms !== this.#isoMs) {
+      this.#isoMs = ms;
+      this.#isoText = new Date(ms).toISOString();
+    }
+    return this.#isoText;
   }
 
   #setStatus(state: TaskState, status: TaskStatus): void {
@@ -425,16 +436,40 @@ export class TaskEngine {
   #append(state: TaskState, event: NewTaskEvent): Promise<TaskEvent> {
     // Nothing but the one terminal event may follow the terminal claim.
     if (state.terminalClaimed && !isTerminalEvent(event)) return Promise.reject(abortError());
-    const appended = state.chain.then(() => this.store.append(event));
-    state.chain = appended.then(
+    // Only an append still in flight has to be waited for; a failed one does not stop the next.
+    state.appending += 1;
+    const appended =
+      state.appending === 1
+        ? this.#write(state, event)
+        : state.chain.then(
+            () => this.#write(state, event),
+            () => this.#write(state, event),
+          );
+    state.chain = appended;
+    return appended;
+  }
+
+  #write(state: TaskState, event: NewTaskEvent): Promise<TaskEvent> {
+    let appended: Promise<TaskEvent>;
+    try {
+      appended = this.store.append(event);
+    } catch (error) {
+      // A store that throws (e.g. a payload structuredClone refuses) fails this append, as a rejection.
+      appended = Promise.reject(error);
+    }
+    return appended.then(
       (stored) => {
+        state.appending -= 1;
         state.lastEventId = stored.eventId;
         state.record.updatedAt = this.#now();
         if (isTerminalEvent(stored)) state.terminalEvent = stored;
+        return stored;
       },
-      () => undefined,
+      (error: unknown) => {
+        state.appending -= 1;
+        throw error;
+      },
     );
-    return appended;
   }
 
   // The only writer of terminal events (H6): the first caller wins, later ones are ignored.
@@ -448,7 +483,7 @@ export class TaskEngine {
   }
 
   // Non-terminal emits from the handler; refused once the task is terminal.
-  #emit(state: TaskState, item: TaskYield): Promise<void> {
+  #emit(state: TaskState, item: TaskYield): Promise<TaskEvent> {
     if (state.terminalClaimed) return Promise.reject(abortError());
     const { taskId } = state.record;
     const createdAt = this.#iso();
@@ -458,19 +493,24 @@ export class TaskEngine {
             type: 'TASK_PROGRESS',
             taskId,
             createdAt,
-            payload: {
+            // Frozen here, so the store can keep it without a copy (it is ours alone).
+            payload: Object.freeze({
               progress: Math.min(100, Math.max(0, item.progress)),
               ...(item.stage === undefined ? {} : { stage: item.stage }),
               ...(item.message === undefined ? {} : { message: item.message }),
-            },
+            }),
           }
         : {
             type: 'TASK_MESSAGE',
             taskId,
             createdAt,
-            payload: { message: item.message, ...(item.level === undefined ? {} : { level: item.level }) },
+            payload: Object.freeze(
+              item.level === undefined
+                ? { message: item.message }
+                : { message: item.message, level: item.level },
+            ),
           };
-    return this.#append(state, event).then(() => undefined);
+    return this.#append(state, event);
   }
 
   async #run(state: TaskState, handler: TaskHandler, auth: AuthContext): Promise<void> {
@@ -483,12 +523,13 @@ export class TaskEngine {
       attachments,
       auth,
       signal,
-      progress: (progress, details) => this.#emit(state, { type: 'progress', progress, ...details }),
+      progress: (progress, details) =>
+        this.#emit(state, { type: 'progress', progress, ...details }).then(() => undefined),
       message: (message, level) =>
         this.#emit(
           state,
           level === undefined ? { type: 'message', message } : { type: 'message', message, level },
-        ),
+        ).then(() => undefined),
       suspend: async (options) => {
         if (state.terminalClaimed) throw abortError();
         const suspendId = this.#generateId();

@@ -9,8 +9,8 @@ import type { TaskContext, TaskHandler, TaskYield } from './types';
 /** What the runner needs from the engine for one task. */
 export interface RunnerHooks {
   context: TaskContext;
-  /** Appends a non-terminal event from a yield. */
-  emit(item: TaskYield): Promise<void>;
+  /** Appends a non-terminal event from a yield; resolves (with anything) once it is stored. */
+  emit(item: TaskYield): Promise<unknown>;
   started(): Promise<void>;
   completed(result: unknown): Promise<void>;
   failed(error: { code: string; message: string; retryable: boolean }): Promise<void>;

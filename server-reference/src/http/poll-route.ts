@@ -4,6 +4,7 @@
 import type { RequestHandler } from 'express';
 import type { TaskEngine } from '../engine/task-engine';
 import type { ResolvedServerOptions } from '../options';
+import { pollResponseJson } from './event-json';
 import { pollOp, type QueryValues } from './operations';
 import { authenticate, taskIdOf } from './request-auth';
 
@@ -27,8 +28,17 @@ export function pollRoute(
         req.query as QueryValues,
         gone.signal,
       );
-      if (!res.writableEnded) res.status(status).json(body);
+      if (res.writableEnded) return;
+      // Not `res.json`: it would serialise every event again, and hash the body for an ETag that
+      // nothing revalidates a poll with. Same status, Content-Type and Content-Length.
+      const text = pollResponseJson(body);
+      res.status(status);
+      res.setHeader('Content-Type', 'application/json; charset=utf-8');
+      res.setHeader('Content-Length', Buffer.byteLength(text));
+      res.end(text);
     } finally {
+      // Answered: a later close must not abort (an abort builds a DOMException with a stack).
+      res.off('close', onClose);
       shutdown.removeEventListener('abort', onClose);
     }
   };

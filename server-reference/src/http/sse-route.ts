@@ -2,7 +2,6 @@
  * `GET /tasks/{taskId}/events/stream` (SPEC.md §5) on Express: the shared {@link runSseSession}
  * written to the Node response, with backpressure.
  */
-import { once } from 'node:events';
 import type { RequestHandler, Response } from 'express';
 import type { TaskEngine } from '../engine/task-engine';
 import type { ResolvedServerOptions } from '../options';
@@ -10,11 +9,19 @@ import { type QueryValues, sseCursorOf } from './operations';
 import { authenticate, taskIdOf } from './request-auth';
 import { runSseSession, SSE_HEADERS } from './sse-session';
 
-async function write(res: Response, chunk: string): Promise<void> {
-  // Backpressure: wait for the socket to drain instead of buffering without bound.
-  if (!res.write(chunk) && !res.writableEnded) {
-    await Promise.race([once(res, 'drain'), once(res, 'close')]);
-  }
+// Backpressure: when the socket is full, wait for it to drain (or close) instead of buffering without
+// bound. Both listeners go when either fires: one response waits many times over its life.
+function drained(res: Response): Promise<void> | undefined {
+  if (res.writableEnded || res.destroyed) return undefined;
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 /** The SSE route handler. Ownership and cursor are checked before any header is sent. */
@@ -30,8 +37,12 @@ export function sseRoute(engine: TaskEngine, options: ResolvedServerOptions): Re
     res.on('close', () => subscription.close());
     await runSseSession(
       {
-        // Heartbeats from the timer are not awaited: they are tiny and the timer must not pile up.
-        write: (chunk) => (chunk.kind === 'heartbeat' ? void res.write(chunk.text) : write(res, chunk.text)),
+        // A batch is one string, so one `res.write` (Node corks the socket around each chunk).
+        write: (chunk) => {
+          const full = !res.write(chunk.text);
+          // Heartbeats from the timer are not awaited: they are tiny and the timer must not pile up.
+          return full && chunk.kind === 'events' ? drained(res) : undefined;
+        },
         end: () => res.end(),
       },
       subscription,

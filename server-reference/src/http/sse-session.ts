@@ -6,6 +6,7 @@
  */
 import type { TaskEvent } from '@taskbridge/protocol';
 import type { Subscription } from '../engine/subscription';
+import { eventJson } from './event-json';
 
 /** Response headers of an SSE stream (SPEC.md §5). */
 export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
@@ -16,8 +17,14 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
 });
 
 /** One SSE frame: `id: <eventId>\ndata: <json>\n\n` (no `event:` or `retry:` field). */
-export const sseFrame = (event: TaskEvent): string =>
-  `id: ${event.eventId}\ndata: ${JSON.stringify(event)}\n\n`;
+export const sseFrame = (event: TaskEvent): string => `id: ${event.eventId}\ndata: ${eventJson(event)}\n\n`;
+
+// One string per batch: a single write (and chunk) however many events the batch holds.
+function framesOf(events: readonly TaskEvent[]): string {
+  let text = '';
+  for (const event of events) text += sseFrame(event);
+  return text;
+}
 
 /** A keep-alive: a comment line, then a JSON HEARTBEAT data frame without an `id:` line. */
 export const sseHeartbeat = (taskId: string): string =>
@@ -68,7 +75,7 @@ export async function runSseSession(
       const chunk: SseChunk =
         item.kind === 'caught-up'
           ? { kind: 'heartbeat', text: heartbeat }
-          : { kind: 'events', events: item.events, text: item.events.map(sseFrame).join('') };
+          : { kind: 'events', events: item.events, text: framesOf(item.events) };
       const pending = sink.write(chunk);
       if (pending) await pending;
     }

@@ -15,7 +15,9 @@ import { type AuthOutcome, startWsSession, type WsPeer } from './ws-session';
 // Above this many bytes queued on the socket, wait for the send callback before sending more.
 const HIGH_WATER_MARK = 1024 * 1024;
 
-function peerOf(ws: WebSocket): WsPeer {
+// `socket` is the upgrade's own socket, the one `ws` writes its frames to: corking it (public
+// `stream.Writable` API; `ws` has none of its own) makes a batch of frames one `writev`.
+function peerOf(ws: WebSocket, socket: Duplex): WsPeer {
   return {
     send(text) {
       // Backpressure: a slow reader makes us wait for the socket instead of queueing without bound.
@@ -23,6 +25,8 @@ function peerOf(ws: WebSocket): WsPeer {
         return new Promise<void>((resolve) => ws.send(text, () => resolve()));
       ws.send(text);
     },
+    cork: () => socket.cork(),
+    uncork: () => socket.uncork(),
     close: (code, reason) => ws.close(code, reason),
     isOpen: () => ws.readyState === ws.OPEN,
   };
@@ -52,7 +56,7 @@ export function attachWebSocket(
         (error: unknown) => ({ ok: false as const, error: TaskBridgeError.from(error) }),
       );
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const session = startWsSession(peerOf(ws), engine, options, auth);
+      const session = startWsSession(peerOf(ws, socket), engine, options, auth);
       ws.on('close', () => session.closed());
       ws.on('error', () => undefined);
       ws.on('message', (data: RawData, isBinary: boolean) => {

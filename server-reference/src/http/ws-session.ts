@@ -16,6 +16,7 @@ import type { Subscription } from '../engine/subscription';
 import type { TaskEngine } from '../engine/task-engine';
 import type { AuthContext } from '../engine/types';
 import type { ResolvedServerOptions } from '../options';
+import { eventJson } from './event-json';
 
 /** The auth hook's result for an upgrade, resolved before the subscribe frame arrives. */
 export type AuthOutcome = { ok: true; value: AuthContext } | { ok: false; error: TaskBridgeError };
@@ -27,6 +28,13 @@ export type WsFrame = { kind: 'ack' } | { kind: 'heartbeat' } | { kind: 'event';
 export interface WsPeer {
   /** Sends one text frame; a returned promise makes the session wait (backpressure). */
   send(text: string, frame: WsFrame): void | Promise<void>;
+  /**
+   * Optional: holds frames back until {@link WsPeer.uncork}, so a batch of events leaves in one write
+   * instead of one syscall per frame. Calls nest, as `stream.Writable#cork` does.
+   */
+  cork?(): void;
+  /** Optional: releases what {@link WsPeer.cork} held; the last matching call flushes. */
+  uncork?(): void;
   /** Closes the socket with a close code (SPEC.md §6) and reason. */
   close(code: number, reason: string): void;
   /** True while frames can be sent. */
@@ -86,6 +94,25 @@ export function startWsSession(
     void pump(outcome.value, taskId, opened);
   };
 
+  // A batch goes out corked (one write); a lone event needs no cork. Uncorked for good at the first
+  // backpressure wait: the frame waited for cannot leave a corked socket, and a slow reader gains
+  // nothing from batching.
+  const sendBatch = async (events: readonly TaskEvent[]): Promise<void> => {
+    let corked = events.length > 1 && peer.cork !== undefined;
+    if (corked) peer.cork?.();
+    try {
+      for (const event of events) {
+        const pending = peer.send(eventJson(event), { kind: 'event', event });
+        if (!pending) continue;
+        if (corked) peer.uncork?.();
+        corked = false;
+        await pending;
+      }
+    } finally {
+      if (corked) peer.uncork?.();
+    }
+  };
+
   const pump = async (user: AuthContext, taskId: string, source: Subscription): Promise<void> => {
     const heartbeat = JSON.stringify({ type: 'HEARTBEAT', taskId, live: true });
     const interval = options.heartbeatIntervalMs.websocket;
@@ -106,10 +133,7 @@ export function startWsSession(
           void peer.send(heartbeat, { kind: 'heartbeat' });
           continue;
         }
-        for (const event of item.events) {
-          const pending = peer.send(JSON.stringify(event), { kind: 'event', event });
-          if (pending) await pending;
-        }
+        await sendBatch(item.events);
         terminal = isTerminalEvent(item.events[item.events.length - 1] as TaskEvent);
       }
       // Ended with nothing newer than a cursor at the terminal event (SPEC.md §6, E): still a normal end.

@@ -1,0 +1,50 @@
+/**
+ * Each stored event serialised once: the WebSocket frame (SPEC.md §6), the SSE `data:` line (§5) and
+ * the poll response (§4) all reuse the same JSON text, however many subscribers and transports read it.
+ */
+import type { PollEventsResponse, TaskEvent } from '@taskbridge/protocol';
+
+/** Most events whose text is kept: enough for a fan-out batch or a replay page, not a whole history. */
+export const EVENT_JSON_CACHE_ENTRIES = 2_048;
+/** Most characters of text kept (about 8 MB), so large events cannot pin much memory. */
+export const EVENT_JSON_CACHE_CHARS = 4 * 1024 * 1024;
+
+// Recently serialised events, oldest first. A bounded Map rather than a WeakMap: a fan-out serialises
+// the same few events many times in a row, while a WeakMap holding every stored event's text doubled
+// the store's memory and slowed every garbage collection (ephemerons).
+const texts = new Map<TaskEvent, string>();
+let chars = 0;
+
+/**
+ * `JSON.stringify(event)`, cached for recently serialised events. Only frozen events (the
+ * {@link EventStore} contract; the memory store's are deep-frozen) are cached: a mutable one could
+ * change after caching.
+ */
+export function eventJson(event: TaskEvent): string {
+  const cached = texts.get(event);
+  if (cached !== undefined) return cached;
+  const text = JSON.stringify(event);
+  if (!Object.isFrozen(event) || text.length > EVENT_JSON_CACHE_CHARS) return text;
+  texts.set(event, text);
+  chars += text.length;
+  while (texts.size > EVENT_JSON_CACHE_ENTRIES || chars > EVENT_JSON_CACHE_CHARS) {
+    const oldest = texts.entries().next().value as [TaskEvent, string];
+    texts.delete(oldest[0]);
+    chars -= oldest[1].length;
+  }
+  return text;
+}
+
+/**
+ * The JSON body of a poll response (SPEC.md §4), byte for byte what `JSON.stringify(body)` gives for
+ * the fields a response has, with the events' cached text spliced in instead of serialised again.
+ */
+export function pollResponseJson(body: PollEventsResponse): string {
+  let events = '';
+  for (const event of body.events) events += events === '' ? eventJson(event) : `,${eventJson(event)}`;
+  const status = body.taskStatus === undefined ? '' : `,"taskStatus":${JSON.stringify(body.taskStatus)}`;
+  return (
+    `{"taskId":${JSON.stringify(body.taskId)},"events":[${events}],` +
+    `"nextAfterEventId":${JSON.stringify(body.nextAfterEventId)},"hasMore":${String(body.hasMore)}${status}}`
+  );
+}
