@@ -71,6 +71,8 @@ interface TaskState {
   lastEventId: string | null;
   /** The newest append: the next one starts after it settles, so events are stored in emit order. */
   chain: Promise<unknown>;
+  /** Non-terminal events emitted by the handler so far (see {@link YIELD_EVERY_EVENTS}). */
+  emitted: number;
   /** Appends not yet settled; at 0 the next append goes to the store at once, without chaining. */
   appending: number;
 }
@@ -100,6 +102,18 @@ export function checkCursor(cursor: string | null | undefined): string | null {
   }
   return cursor;
 }
+
+/**
+ * A handler that emits in a tight loop (a fast token stream, the `ticker`) resolves every emit in a
+ * microtask and would hold the event loop until it finishes: sockets would not be written and other
+ * tasks would not run. Every this many events its emit waits for one macrotask.
+ */
+const YIELD_EVERY_EVENTS = 256;
+
+const yieldToEventLoop: (callback: () => void) => void =
+  typeof globalThis.setImmediate === 'function'
+    ? (callback) => globalThis.setImmediate(callback)
+    : (callback) => globalThis.setTimeout(callback, 0);
 
 /** Deepest nesting accepted in `input`, `metadata` and action `payload`s. */
 export const MAX_JSON_DEPTH = 64;
@@ -222,6 +236,7 @@ export class TaskEngine {
       terminalEvent: null,
       lastEventId: null,
       chain: Promise.resolve(),
+      emitted: 0,
       appending: 0,
     };
     this.#tasks.set(state.record.taskId, state);
@@ -510,7 +525,11 @@ export class TaskEngine {
                 : { message: item.message, level: item.level },
             ),
           };
-    return this.#append(state, event);
+    const appended = this.#append(state, event);
+    if (++state.emitted % YIELD_EVERY_EVENTS !== 0) return appended;
+    return appended.then(
+      (stored) => new Promise<TaskEvent>((resolve) => yieldToEventLoop(() => resolve(stored))),
+    );
   }
 
   async #run(state: TaskState, handler: TaskHandler, auth: AuthContext): Promise<void> {
