@@ -7,7 +7,7 @@ const api = { target: 'http://127.0.0.1:8787', ws: true };
 
 export default defineConfig({
   plugins: [react()],
-  // React, RxJS, XState and ajv in one chunk: about 500 kB before gzip, fine for a demo.
+  // React, RxJS and XState in one chunk, fine for a demo.
   build: { outDir: 'dist', emptyOutDir: true, chunkSizeWarningLimit: 800 },
   server: { proxy: { '/api': api, '/health': api } },
 });

@@ -1,13 +1,33 @@
 /**
  * Runtime parsers: each returns a typed value or a typed {@link ProtocolValidationError}; none throws.
- * Validation is done by ajv against the JSON Schemas in `schemas.ts` (SPEC.md §2–§8).
+ * Validation runs validators precompiled from the JSON Schemas in `schemas.ts` (SPEC.md §2–§8) by
+ * `npm run generate:validators` (ajv standalone code, `generated/validators.js`): no ajv at runtime and
+ * no `new Function`/`eval`, so the parsers work under a Content-Security-Policy without
+ * `'unsafe-eval'`.
  */
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
 import type { ErrorEnvelope } from './errors';
 import type { TaskEvent, UnknownTaskEvent } from './events';
 import { isKnownEventType } from './events';
 import type { ServerFrame, SubscribeFrame } from './frames';
+import {
+  type GeneratedValidationError,
+  type GeneratedValidator,
+  validateCancelTaskRequest,
+  validateCancelTaskResponse,
+  validateCapabilitiesResponse,
+  validateClientAction,
+  validateClientActionResponse,
+  validateCreateTaskRequest,
+  validateErrorEnvelope,
+  validateEventEnvelope,
+  validateHeartbeat,
+  validatePollEventsResponse,
+  validateSubscribeFrame,
+  validateSubscriptionConfirmed,
+  validateTaskCreatedResponse,
+  validateTaskEvent,
+  validateTaskStatusResponse,
+} from './generated/validators';
 import type {
   CapabilitiesResponse,
   TaskStatusResponse,
@@ -19,7 +39,6 @@ import type {
   PollEventsResponse,
   TaskCreatedResponse,
 } from './http';
-import * as schemas from './schemas';
 
 /** One schema violation: a JSON pointer into the value and a message. */
 export interface SchemaIssue {
@@ -68,60 +87,11 @@ export type EventParseResult =
   | { ok: true; value: UnknownTaskEvent; conformance: 'unknown-type' }
   | { ok: false; error: ProtocolValidationError };
 
-// ajv-formats is CommonJS; its default export arrives wrapped under some bundlers.
-const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ??
-  addFormatsModule) as typeof addFormatsModule;
-
-let ajvInstance: Ajv2020 | undefined;
-const compiled = new Map<object, ValidateFunction>();
-
-/**
- * ajv-formats' RFC 3339 `date-time` check behind a one-entry cache. Every event's `createdAt` is checked,
- * and a fast task stamps many events with the same millisecond (the reference server reuses the string),
- * so most checks are one string comparison instead of a split, two regexes and a calendar check.
- */
-function cachedDateTime(): (value: string) => boolean {
-  const format: unknown = addFormats.get('date-time');
-  // ajv-formats 3 defines it as `{ validate, compare }`; should that change, fall back to Date.parse.
-  const check =
-    typeof format === 'object' &&
-    format !== null &&
-    'validate' in format &&
-    typeof format.validate === 'function'
-      ? (format.validate as (value: string) => boolean)
-      : (value: string) => !Number.isNaN(Date.parse(value));
-  let lastValid: string | undefined;
-  return (value) => {
-    if (value === lastValid) return true;
-    if (!check(value)) return false;
-    lastValid = value;
-    return true;
-  };
-}
-
-function createAjv(): Ajv2020 {
-  const ajv = new Ajv2020({ allErrors: false, strict: false });
-  ajv.addFormat('date-time', { type: 'string', validate: cachedDateTime() });
-  return ajv;
-}
-
-// Compiled lazily so importing the package costs nothing until a parser runs.
-function validator(schema: object): ValidateFunction {
-  let validate = compiled.get(schema);
-  if (!validate) {
-    ajvInstance ??= createAjv();
-    validate = ajvInstance.compile(schema);
-    compiled.set(schema, validate);
-  }
-  return validate;
-}
-
-function toIssues(errors: ErrorObject[] | null | undefined): SchemaIssue[] {
+function toIssues(errors: GeneratedValidationError[] | null | undefined): SchemaIssue[] {
   return (errors ?? []).map((e) => ({ path: e.instancePath, message: e.message ?? e.keyword }));
 }
 
-function check<T>(schema: object, name: string, value: unknown): ParseResult<T> {
-  const validate = validator(schema);
+function check<T>(validate: GeneratedValidator, name: string, value: unknown): ParseResult<T> {
   if (validate(value)) return { ok: true, value: value as T };
   return {
     ok: false,
@@ -148,22 +118,14 @@ export function parseJson(text: string, schemaName = 'JSON'): ParseResult<unknow
  * conformance so callers can report it in diagnostics.
  */
 export function parseTaskEvent(value: unknown): EventParseResult {
-  const full = eventValidator();
-  if (full(value)) return { ok: true, value: value as TaskEvent, conformance: 'valid' };
-  return classifyInvalidEvent(full, value);
+  if (validateTaskEvent(value)) return { ok: true, value: value as TaskEvent, conformance: 'valid' };
+  return classifyInvalidEvent(value);
 }
 
-let taskEventValidator: ValidateFunction | undefined;
-
-// Held apart from the map: it runs once per event.
-function eventValidator(): ValidateFunction {
-  return (taskEventValidator ??= validator(schemas.taskEventSchema));
-}
-
-/** The slow path of {@link parseTaskEvent}: `full` has just rejected `value`. */
-function classifyInvalidEvent(full: ValidateFunction, value: unknown): EventParseResult {
-  const issues = toIssues(full.errors);
-  const envelope = check<UnknownTaskEvent>(schemas.eventEnvelopeSchema, 'TaskEvent', value);
+/** The slow path of {@link parseTaskEvent}: `validateTaskEvent` has just rejected `value`. */
+function classifyInvalidEvent(value: unknown): EventParseResult {
+  const issues = toIssues(validateTaskEvent.errors);
+  const envelope = check<UnknownTaskEvent>(validateEventEnvelope, 'TaskEvent', value);
   if (!envelope.ok) return envelope;
   if (!isKnownEventType(envelope.value.type)) {
     return { ok: true, value: envelope.value, conformance: 'unknown-type' };
@@ -178,17 +140,17 @@ function classifyInvalidEvent(full: ValidateFunction, value: unknown): EventPars
 export function parseServerFrame(value: unknown): ParseResult<ServerFrame> {
   const type = typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined;
   if (type === 'HEARTBEAT') {
-    const hb = check<ServerFrame & { kind: 'heartbeat' }>(schemas.heartbeatSchema, 'Heartbeat', value);
+    const hb = check<ServerFrame & { kind: 'heartbeat' }>(validateHeartbeat, 'Heartbeat', value);
     return hb.ok ? { ok: true, value: { kind: 'heartbeat', frame: hb.value as never } } : hb;
   }
   if (type === 'SUBSCRIPTION_CONFIRMED') {
-    const ack = check<never>(schemas.subscriptionConfirmedSchema, 'SubscriptionConfirmed', value);
+    const ack = check<never>(validateSubscriptionConfirmed, 'SubscriptionConfirmed', value);
     return ack.ok ? { ok: true, value: { kind: 'ack', frame: ack.value } } : ack;
   }
   // The common case without the intermediate result object of parseTaskEvent.
-  const full = eventValidator();
-  if (full(value)) return { ok: true, value: { kind: 'event', event: value as TaskEvent, offSchema: false } };
-  const parsed = classifyInvalidEvent(full, value);
+  if (validateTaskEvent(value))
+    return { ok: true, value: { kind: 'event', event: value as TaskEvent, offSchema: false } };
+  const parsed = classifyInvalidEvent(value);
   if (!parsed.ok) return parsed;
   if (parsed.conformance === 'unknown-type')
     return { ok: true, value: { kind: 'unknown-event', event: parsed.value } };
@@ -200,50 +162,50 @@ export function parseServerFrame(value: unknown): ParseResult<ServerFrame> {
 
 /** Parses the WebSocket subscribe frame (SPEC.md §6); a missing `lastEventId` reads as `null`. */
 export function parseSubscribeFrame(value: unknown): ParseResult<SubscribeFrame> {
-  const result = check<SubscribeFrame>(schemas.subscribeFrameSchema, 'SubscribeFrame', value);
+  const result = check<SubscribeFrame>(validateSubscribeFrame, 'SubscribeFrame', value);
   if (result.ok) result.value = { ...result.value, lastEventId: result.value.lastEventId ?? null };
   return result;
 }
 
 /** Parses a JSON create body (SPEC.md §2). */
 export const parseCreateTaskRequest = (value: unknown): ParseResult<CreateTaskRequest> =>
-  check(schemas.createTaskRequestSchema, 'CreateTaskRequest', value);
+  check(validateCreateTaskRequest, 'CreateTaskRequest', value);
 
 /** Parses a create response (SPEC.md §2). */
 export const parseTaskCreatedResponse = (value: unknown): ParseResult<TaskCreatedResponse> =>
-  check(schemas.taskCreatedResponseSchema, 'TaskCreatedResponse', value);
+  check(validateTaskCreatedResponse, 'TaskCreatedResponse', value);
 
 /** Parses a poll response envelope (SPEC.md §4); events inside are checked with {@link parseTaskEvent}. */
 export const parsePollEventsResponse = (value: unknown): ParseResult<PollEventsResponse> =>
-  check(schemas.pollEventsResponseSchema, 'PollEventsResponse', value);
+  check(validatePollEventsResponse, 'PollEventsResponse', value);
 
 /** Parses a cancel body (SPEC.md §7). */
 export const parseCancelTaskRequest = (value: unknown): ParseResult<CancelTaskRequest> =>
-  check(schemas.cancelTaskRequestSchema, 'CancelTaskRequest', value);
+  check(validateCancelTaskRequest, 'CancelTaskRequest', value);
 
 /** Parses a cancel response (SPEC.md §7). */
 export const parseCancelTaskResponse = (value: unknown): ParseResult<CancelTaskResponse> =>
-  check(schemas.cancelTaskResponseSchema, 'CancelTaskResponse', value);
+  check(validateCancelTaskResponse, 'CancelTaskResponse', value);
 
 /** Parses an action body against the upstream `task_client_action.schema.json` (SPEC.md §7). */
 export const parseClientActionRequest = (value: unknown): ParseResult<ClientActionRequest> =>
-  check(schemas.clientActionSchema, 'TaskClientAction', value);
+  check(validateClientAction, 'TaskClientAction', value);
 
 /** Parses an action response against `task_client_action_response.schema.json` (SPEC.md §7). */
 export const parseClientActionResponse = (value: unknown): ParseResult<ClientActionResponse> =>
-  check(schemas.clientActionResponseSchema, 'TaskClientActionResponse', value);
+  check(validateClientActionResponse, 'TaskClientActionResponse', value);
 
 /** Parses an error envelope (SPEC.md §8); `details` defaults to `{}`. */
 export function parseErrorEnvelope(value: unknown): ParseResult<ErrorEnvelope> {
-  const result = check<ErrorEnvelope>(schemas.errorEnvelopeSchema, 'ErrorResponse', value);
+  const result = check<ErrorEnvelope>(validateErrorEnvelope, 'ErrorResponse', value);
   if (result.ok) result.value = { ...result.value, details: result.value.details ?? {} };
   return result;
 }
 
 /** Parses an E1 task status body; its `terminalEvent` is checked with {@link parseTaskEvent} by callers. */
 export const parseTaskStatusResponse = (value: unknown): ParseResult<TaskStatusResponse> =>
-  check(schemas.taskStatusResponseSchema, 'TaskStatusResponse', value);
+  check(validateTaskStatusResponse, 'TaskStatusResponse', value);
 
 /** Parses an E2 capabilities body. */
 export const parseCapabilitiesResponse = (value: unknown): ParseResult<CapabilitiesResponse> =>
-  check(schemas.capabilitiesResponseSchema, 'CapabilitiesResponse', value);
+  check(validateCapabilitiesResponse, 'CapabilitiesResponse', value);

@@ -3,6 +3,7 @@
  * tree-shaken through the `"sideEffects": false` barrels), then gzip level 9. Shared by the bundle-size
  * benchmark and the budget test that `npm test` runs.
  */
+import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile, type Plugin } from 'esbuild';
@@ -37,17 +38,25 @@ export interface BundleSize {
 
 const REACT_EXTERNAL = ['react', 'react-dom', 'react/jsx-runtime'];
 
+// One `() => true` per validator the generated module declares, so the stub follows the schemas.
+function noOpValidators(): string {
+  const declarations = readFileSync(
+    new URL('../../protocol/src/generated/validators.d.ts', import.meta.url),
+    'utf8',
+  );
+  return [...declarations.matchAll(/^export declare const (\w+)/gm)]
+    .map(([, name]) => `export const ${name} = () => true;`)
+    .join('\n');
+}
+
 /** Our entries and the competitors', each as an app would import it. */
 export const ENTRIES = {
   fullClient: { label: 'ours: full client (every export)', contents: "export * from '@taskbridge/client';" },
-  // Prices ajv: the validators replaced by no-ops, as a lower bound for precompiled (standalone) ones.
-  fullClientWithoutAjv: {
-    label: 'what-if: full client, ajv + ajv-formats stubbed',
+  // Prices the precompiled schema validators (protocol/src/generated/validators.js): all replaced by no-ops.
+  fullClientWithoutValidators: {
+    label: 'what-if: full client, schema validators stubbed',
     contents: "export * from '@taskbridge/client';",
-    stubs: {
-      'ajv/dist/2020.js': 'export class Ajv2020 { compile() { return () => true; } }',
-      'ajv-formats': 'export default (ajv) => ajv;',
-    },
+    stubs: { './generated/validators': noOpValidators() },
   },
   startAndStream: {
     label: 'ours: createTaskBridgeClient only',
