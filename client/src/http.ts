@@ -12,7 +12,6 @@ import {
   parseCancelTaskResponse,
   parseCapabilitiesResponse,
   parseClientActionResponse,
-  parseJson,
   parseTaskCreatedResponse,
   parseTaskEvent,
   parseTaskStatusResponse,
@@ -20,13 +19,9 @@ import {
   type TaskCreatedResponse,
   type TaskStatusResponse,
 } from '@taskbridge/protocol';
-import {
-  errorFromFetchFailure,
-  errorFromResponse,
-  isJsonContentType,
-  unexpectedResponse,
-} from './http-errors';
+import { errorFromFetchFailure } from './http-errors';
 import type { TransportContext } from './platform';
+import { discardBody, type Parser, readJsonResponse } from './read-json-response';
 
 /** A file to upload; a bare `Blob` (or `File`) uses its own name, if any. */
 export interface FileAttachment {
@@ -90,8 +85,6 @@ export interface HttpApi {
   /** `GET capabilities` (E2); resolves `undefined` on 404 (peers do not serve it). */
   getCapabilities(options?: RequestOptions): Promise<CapabilitiesResponse | undefined>;
 }
-
-type Parser<T> = (value: unknown) => ParseResult<T>;
 
 interface SendOptions<T> {
   method: 'GET' | 'POST';
@@ -204,7 +197,7 @@ async function sendRequest<T>(context: TransportContext, options: SendOptions<T>
       throw errorFromFetchFailure(error, signal);
     }
     if (response.status === 401 && !refreshed && context.refreshAccessToken) {
-      await discardBody(response);
+      discardBody(response);
       await refreshCredentials(context.refreshAccessToken);
       continue;
     }
@@ -223,51 +216,6 @@ async function refreshCredentials(refresh: () => Promise<void>): Promise<void> {
       cause,
     });
   }
-}
-
-/**
- * Reads a response in the H5 order: status, content type, JSON, schema.
- *
- * @throws {TaskBridgeError} as documented on {@link HttpApi}.
- */
-async function readJsonResponse<T>(response: Response, parse: Parser<T>, signal?: AbortSignal): Promise<T> {
-  if (!response.ok) throw await errorFromResponse(response);
-  if (!isJsonContentType(response.headers.get('content-type'))) {
-    await discardBody(response);
-    throw unexpectedResponse(response, 'application/json');
-  }
-  let text: string;
-  try {
-    text = await response.text();
-  } catch (error) {
-    throw errorFromFetchFailure(error, signal);
-  }
-  const json = parseJson(text);
-  if (!json.ok) {
-    throw new TaskBridgeError({
-      code: 'UNEXPECTED_RESPONSE',
-      message: `unreadable JSON body (HTTP ${response.status})`,
-      status: response.status,
-      retryable: true,
-      cause: json.error,
-    });
-  }
-  const parsed = parse(json.value);
-  if (!parsed.ok) {
-    throw new TaskBridgeError({
-      code: 'PROTOCOL_ERROR',
-      message: parsed.error.message,
-      status: response.status,
-      retryable: false,
-      details: { issues: parsed.error.issues },
-      cause: parsed.error,
-    });
-  }
-  return parsed.value;
-}
-
-async function discardBody(response: Response): Promise<void> {
-  void response.body?.cancel().catch(() => undefined);
 }
 
 // The terminal event inside E1 is checked with the event parser, so an off-schema one still passes.

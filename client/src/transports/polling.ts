@@ -8,19 +8,14 @@ import {
   isTerminalEvent,
   type PollEventsResponse,
   PollLimits,
-  parseJson,
   parsePollEventsResponse,
   parseTaskEvent,
   TaskBridgeError,
   type TaskStatus,
 } from '@taskbridge/protocol';
-import {
-  errorFromFetchFailure,
-  errorFromResponse,
-  isJsonContentType,
-  unexpectedResponse,
-} from '../http-errors';
+import { errorFromFetchFailure } from '../http-errors';
 import type { FetchFunction, TransportContext } from '../platform';
+import { readJsonResponse } from '../read-json-response';
 import type { Transport, TransportMessage, TransportRequest, TransportSink } from './transport';
 
 /** Options of the polling transport. */
@@ -181,33 +176,7 @@ async function pollOnce(
       headers: { Accept: 'application/json', ...headers },
       signal: controller.signal,
     });
-    if (!response.ok) throw await errorFromResponse(response);
-    if (!isJsonContentType(response.headers.get('content-type'))) {
-      void response.body?.cancel().catch(() => undefined);
-      throw unexpectedResponse(response, 'application/json');
-    }
-    const json = parseJson(await response.text(), 'PollEventsResponse');
-    if (!json.ok) {
-      throw new TaskBridgeError({
-        code: 'UNEXPECTED_RESPONSE',
-        message: 'unreadable poll response',
-        status: response.status,
-        retryable: true,
-        cause: json.error,
-      });
-    }
-    const parsed = parsePollEventsResponse(json.value);
-    if (!parsed.ok) {
-      throw new TaskBridgeError({
-        code: 'PROTOCOL_ERROR',
-        message: parsed.error.message,
-        status: response.status,
-        retryable: false,
-        details: { issues: parsed.error.issues },
-        cause: parsed.error,
-      });
-    }
-    return parsed.value;
+    return await readJsonResponse(response, parsePollEventsResponse, controller.signal);
   } catch (error) {
     throw errorFromFetchFailure(error, controller.signal);
   } finally {
