@@ -44,35 +44,62 @@ import { initialTaskSnapshot } from './task-snapshot';
 /** Options of {@link createTaskBridgeClient}. */
 export interface TaskBridgeClientOptions extends ConnectionOptions {
   /**
-   * Deadlines, backoff, probing and visibility policy (SPEC.md §10). Defaults: open 5 s, first frame
-   * 8 s, liveness 2.5 × the server's heartbeat (60 s when unknown), backoff 500 ms → 10 s with full
-   * jitter, probe after 30 s.
+   * Deadlines, backoff, probing and visibility policy (SPEC.md §10). Defaults: open 2,500 ms
+   * (WebSocket) / 5,000 ms (SSE, polling), first frame 8,000 ms, liveness 2.5 × the server's heartbeat
+   * (60,000 ms when unknown), backoff 500 ms → 10,000 ms with full jitter, probe after 30,000 ms. See
+   * `ConnectionConfig` for every field.
    */
   connection?: ConnectionConfigInput;
-  /** Use only this transport (no fallback). Default: none. */
+  /**
+   * Use only this transport: no fallback, no climb-back, no remembered health; wins over
+   * `connection.forceTransport`. Default: none (SPEC.md §10 ladder).
+   */
   forceTransport?: TransportName;
-  /** Transport preference order. Default `['websocket', 'sse', 'polling']`. */
+  /**
+   * Transport preference order; names the server's capabilities (E2) do not list, or the environment
+   * cannot run, are skipped (SPEC.md §10). Default `['websocket', 'sse', 'polling']`.
+   */
   transports?: readonly TransportName[];
-  /** Long-polling parameters. Defaults: `waitTimeoutMs` 25,000, `maxEvents` 500. */
+  /**
+   * Long-polling parameters (SPEC.md §4). Defaults: `waitTimeoutMs` 25,000 ms, `maxEvents` 500,
+   * `requestTimeoutMs` `waitTimeoutMs` + 10,000 ms.
+   */
   polling?: PollingTransportOptions;
   /**
    * Where checkpoints and pending starts live. Default: IndexedDB where `indexedDB` exists (falling
-   * back to memory on quota or private-mode failures), else memory.
+   * back to memory on quota or private-mode failures, reported as `checkpoint-error` diagnostics), else
+   * memory (SPEC.md §10 checkpoint).
    */
   checkpointStore?: CheckpointStore;
   /** Separates checkpoints of several apps on one origin. Default `'taskbridge'`. */
   namespace?: string;
-  /** Remembered per-origin transport health. Default: `localStorage` where present, else memory. */
+  /**
+   * Remembered per-origin transport health (SPEC.md §10). Default: `localStorage` where present, else
+   * memory; marks live `connection.healthTtlMs` (default 600,000 ms).
+   */
   transportHealth?: TransportHealthStore;
-  /** Ask the server for its capabilities (E2) to skip transports it does not offer. Default true. */
+  /**
+   * Ask the server for its capabilities (SPEC.md §1 E2, HAZARDS.md H7) once per client, to skip
+   * transports it does not offer and to take its heartbeat intervals (ms) for the liveness deadlines. A
+   * 404 (peer) or a failed lookup means "unknown": every transport is tried. Default true.
+   */
   useCapabilities?: boolean;
-  /** How long a stream stays attached after its last observer leaves, ms. Default 500. */
+  /**
+   * How long a stream stays attached after its last observer leaves, ms (so React StrictMode's
+   * mount/unmount/mount keeps one connection). Default 500.
+   */
   detachGraceMs?: number;
-  /** Least time between two checkpoint writes of one stream, ms (batching). Default 100. */
+  /**
+   * Least time between two checkpoint writes of one stream, ms (batching; the terminal event and
+   * `pagehide` flush at once). Default 100 (SPEC.md §10 checkpoint).
+   */
   checkpointMinIntervalMs?: number;
-  /** Retries of create, cancel and actions (each with its idempotency key). Default 4 attempts. */
+  /**
+   * Retries of create, cancel and actions (each with its idempotency key, SPEC.md §2, §7). Default 4
+   * attempts in all, backoff `{ baseMs: 300, maxMs: 5000 }` ms with full jitter, `Retry-After` as a floor.
+   */
   requestRetry?: RequestRetryOptions;
-  /** Called for each diagnostic (also available as `diagnostics$`). */
+  /** Called for each diagnostic (also available as `diagnostics$`); must not throw. Default: none. */
   onDiagnostic?: DiagnosticListener;
   /**
    * Connectivity and page-lifecycle source. Default: `window`/`document` when present; none in Node.
@@ -83,33 +110,48 @@ export interface TaskBridgeClientOptions extends ConnectionOptions {
 
 /** Where connectivity and page-lifecycle events come from (`window`, `document` by default). */
 export interface EnvironmentSource {
+  /** Connectivity now (`navigator.onLine` by default); read when a stream starts. */
   isOnline(): boolean;
+  /** Page visibility now (`document.visibilityState === 'hidden'`); read when a stream starts. */
   isHidden(): boolean;
-  /** Subscribes to changes; returns the unsubscribe function. */
+  /**
+   * Subscribes to changes (`online`/`offline`, `visibilitychange`, `pageshow` from the bfcache, and
+   * `pagehide`, on which checkpoints are flushed); returns the unsubscribe function.
+   */
   listen(handler: (event: EnvironmentEvent | { type: 'PAGE_HIDE' }) => void): () => void;
 }
 
 /** Arguments of {@link TaskBridgeClient.startTask} (SPEC.md §2). */
 export interface StartTaskParams {
+  /** The server-side handler to run, e.g. `'summarize'`. */
   taskType: string;
+  /** Task input, compared for idempotency. Default `{}` (always sent: the peer requires it). */
   input?: JsonObject;
+  /** Free-form metadata; not compared for idempotency. Default: none. */
   metadata?: JsonObject;
-  /** Files/Blobs, sent as multipart `attachments` parts. */
+  /**
+   * Files/Blobs, sent as multipart `attachments` parts (not persisted for reloads). Default: none (JSON
+   * body).
+   */
   files?: ReadonlyArray<Blob | FileAttachment>;
   /** Idempotency key. Default: reused from `resumeKey`'s record, else a new UUID. */
   clientRequestId?: string;
   /**
    * A stable name for "this start" (e.g. a form id). The `clientRequestId` is kept under it, so a
    * retry or a page reload re-sends the same id and re-attaches to the same task instead of starting
-   * a second one. Forget it with `forgetStart(resumeKey)` to start afresh.
+   * a second one. A different `taskType` or `input` under the same key starts a new task. Forget it with
+   * `forgetStart(resumeKey)` to start afresh. Default: none (the id is forgotten once the server answers).
    */
   resumeKey?: string;
+  /** Aborts the request and any further retries; the call then rejects with `ABORTED`. */
   signal?: AbortSignal;
 }
 
 /** Result of {@link TaskBridgeClient.startTask}. */
 export interface StartedTask {
+  /** The server's id of the task. */
   taskId: string;
+  /** The idempotency key that was sent. */
   clientRequestId: string;
   /** The server's answer (201 new, or 200 deduplicated). */
   response: TaskCreatedResponse;
@@ -120,9 +162,11 @@ export interface StartedTask {
 /** A task found in the checkpoint store that has not reached its terminal event. */
 export interface ActiveTask {
   taskId: string;
+  /** The checkpoint's cursor: the last `eventId` the app received, `null` before the first. */
   lastEventId: string | null;
+  /** The folded state as of `lastEventId`. */
   snapshot: TaskSnapshot;
-  /** ms since epoch. */
+  /** When the checkpoint was written, ms since the epoch. */
   updatedAt: number;
 }
 
@@ -130,25 +174,55 @@ export interface ActiveTask {
 export interface TaskBridgeClient {
   /**
    * Starts a task (SPEC.md §2), idempotently: the `clientRequestId` is persisted before the request
-   * and re-sent on retries and reloads.
+   * and re-sent on retries and reloads. Retryable failures are retried per `requestRetry`; checkpoint
+   * store failures are reported as diagnostics, never thrown.
    *
-   * @throws {TaskBridgeError} `INVALID_REQUEST`, `IDEMPOTENCY_CONFLICT`, `AUTHENTICATION_ERROR`, or
-   *   the last retryable error once retries are spent.
+   * @throws {TaskBridgeError} `INVALID_REQUEST` / `UPLOAD_VALIDATION_ERROR` / `REQUEST_VALIDATION_ERROR`,
+   *   `AUTHENTICATION_ERROR` (after one `refreshAccessToken`), `TASK_OWNERSHIP_ERROR`,
+   *   `IDEMPOTENCY_CONFLICT`, `PAYLOAD_TOO_LARGE`, `PROTOCOL_ERROR` (off-schema response), `ABORTED`
+   *   (`signal`), `TRANSPORT_UNAVAILABLE` (no `fetch`), or the last retryable error (`NETWORK_ERROR`,
+   *   `RATE_LIMITED`, `SERVER_ERROR`…) once retries are spent.
    */
   startTask(params: StartTaskParams): Promise<StartedTask>;
-  /** The shared stream of a task: the same object while anyone observes it. */
+  /**
+   * The shared stream of a task: the same object while anyone observes it. Does not connect: the stream
+   * attaches on its first subscription (SPEC.md §10 resume from the checkpoint).
+   */
   task(taskId: string): TaskStream;
-  /** Tasks with a checkpoint but no terminal event yet: what to resume after a reload. */
+  /**
+   * Tasks of this `namespace` and `baseUrl` with a checkpoint but no terminal event yet: what to resume
+   * after a reload (SPEC.md §10).
+   *
+   * @throws {TaskBridgeError} `CHECKPOINT_ERROR` from a custom `checkpointStore` (the default one does
+   *   not reject here).
+   */
   activeTasks(): Promise<ActiveTask[]>;
-  /** Forgets the `clientRequestId` kept under a `resumeKey`, so the next start creates a new task. */
+  /**
+   * Forgets the `clientRequestId` kept under a `resumeKey`, so the next start creates a new task.
+   *
+   * @throws {TaskBridgeError} `CHECKPOINT_ERROR` from a custom `checkpointStore`.
+   */
   forgetStart(resumeKey: string): Promise<void>;
-  /** Deletes a task's checkpoint (e.g. when the app is done with it). */
+  /**
+   * Deletes a task's checkpoint (e.g. when the app is done with it).
+   *
+   * @throws {TaskBridgeError} `CHECKPOINT_ERROR` from a custom `checkpointStore`.
+   */
   forgetTask(taskId: string): Promise<void>;
-  /** E1 task status. @throws {TaskBridgeError} `TASK_NOT_FOUND`. */
+  /**
+   * The task's status, last eventId and terminal event (SPEC.md §1 E1; our server only).
+   *
+   * @throws {TaskBridgeError} `TASK_NOT_FOUND` (unknown or foreign task, or a peer without E1),
+   *   `AUTHENTICATION_ERROR`, `PROTOCOL_ERROR`, or a retryable `NETWORK_ERROR` / `SERVER_ERROR` (not
+   *   retried here).
+   */
   getTaskStatus(taskId: string): Promise<TaskStatusResponse>;
   /** Everything the client reports about itself (see {@link Diagnostic}). */
   readonly diagnostics$: Observable<Diagnostic>;
-  /** Stops every stream and detaches from the environment. */
+  /**
+   * Stops every stream (checkpoints are flushed; pending `settled()` calls reject with `ABORTED`),
+   * detaches from the environment and completes `diagnostics$`.
+   */
   close(): void;
 }
 
@@ -188,7 +262,10 @@ function browserEnvironment(): EnvironmentSource | null {
 }
 
 /**
- * Creates a TaskBridge client.
+ * Creates a TaskBridge client. Nothing is fetched until a task is started or a stream attached.
+ *
+ * @throws {TypeError} when `baseUrl` is relative and there is no `globalThis.location` to resolve it.
+ * @see SPEC.md §2 (create), §7 (cancel, actions), §10 (client behaviour)
  *
  * @example
  * const client = createTaskBridgeClient({ baseUrl: 'https://api.example.com', getAccessToken: () => token });

@@ -25,6 +25,7 @@ import { discardBody, type Parser, readJsonResponse } from './read-json-response
 
 /** A file to upload; a bare `Blob` (or `File`) uses its own name, if any. */
 export interface FileAttachment {
+  /** The file's bytes, sent as one `attachments` part (SPEC.md §2 multipart). */
   blob: Blob;
   /** File name sent in the multipart part. Default: the `File`'s name, else `attachment`. */
   filename?: string;

@@ -54,8 +54,11 @@ export type FetchFunction = (input: string | URL, init?: RequestInit) => Promise
  * the `eventsource` package's constructor rather than a global (see `transports/sse.ts`).
  */
 export interface ClientPlatform {
+  /** HTTP calls, polling and (through the `eventsource` package) SSE. Default: `globalThis.fetch`. */
   fetch?: FetchFunction;
+  /** The WebSocket transport's constructor. Default: `globalThis.WebSocket` (none in Node 20: pass `ws`). */
   WebSocket?: WebSocketConstructor;
+  /** The SSE transport's constructor. Default: the `eventsource` package's (not a global one). */
   EventSource?: EventSourceConstructor;
 }
 
@@ -77,7 +80,7 @@ export interface ConnectionOptions {
   /**
    * The server's base URL, e.g. `https://api.example.com` or `https://example.com/taskbridge`. Route
    * paths are appended to it (a path prefix is kept). A relative value is resolved against
-   * `globalThis.location` when there is one.
+   * `globalThis.location` when there is one (without one, `createTaskBridgeClient` throws a `TypeError`).
    */
   baseUrl: string;
   /**
@@ -90,23 +93,28 @@ export interface ConnectionOptions {
   /**
    * Returns the current access token, sent as `Authorization: Bearer <token>` (or as the `access_token`
    * query parameter on a browser WebSocket). Called on every request and every (re)connect, so a
-   * refreshed token is picked up at once (SPEC.md §9). `undefined` sends no credentials.
+   * refreshed token is picked up at once (SPEC.md §9). `undefined` sends no credentials. Default: none.
+   * What it throws surfaces as a `TaskBridgeError` `AUTHENTICATION_ERROR` (not retryable).
    */
   getAccessToken?: () => string | undefined | Promise<string | undefined>;
   /**
    * Refreshes the credentials that {@link getAccessToken} returns. The HTTP API calls it once on a 401
    * and retries once; for streams the caller (the machine) calls it on a 401 or a WebSocket 1008 before
-   * the ack. Errors it throws are reported as `AUTHENTICATION_ERROR`.
+   * the ack (SPEC.md §6, §8: refresh once, then fatal). Errors it throws are reported as
+   * `AUTHENTICATION_ERROR`. Default: none (a 401 is final).
    */
   refreshAccessToken?: () => Promise<void>;
-  /** Extra headers for every HTTP request and SSE connection (and Node WebSockets). Default: none. */
+  /**
+   * Extra headers for every HTTP request and SSE connection (and Node WebSockets in `'header'` mode), or
+   * a function read on every request and (re)connect. Default: none.
+   */
   headers?: Record<string, string> | (() => Record<string, string>);
   /**
-   * How WebSocket credentials are sent. Default: `'header'` in Node when the `WebSocket` constructor is
-   * not the platform's global one (i.e. the injected `ws` package), `'query'` otherwise.
+   * How WebSocket credentials are sent (SPEC.md §9). Default: `'header'` in Node when the `WebSocket`
+   * constructor is not the platform's global one (i.e. the injected `ws` package), `'query'` otherwise.
    */
   webSocketAuth?: WebSocketAuthMode;
-  /** Platform constructors; default: globals. */
+  /** Platform constructors; default: globals, read lazily at each use (see {@link ClientPlatform}). */
   platform?: ClientPlatform;
 }
 

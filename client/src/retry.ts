@@ -5,11 +5,14 @@
 import { TaskBridgeError } from '@taskbridge/protocol';
 import { backoffDelay, type BackoffOptions } from './machine/backoff';
 
-/** How one-shot requests are retried. */
+/**
+ * How one-shot requests (create, cancel, actions) are retried: only retryable errors (SPEC.md §8), with
+ * `Retry-After` as a floor; an aborted `signal` stops at once.
+ */
 export interface RequestRetryOptions {
-  /** Attempts in all, including the first. Default 4. */
+  /** Attempts in all, including the first; values below 1 count as 1. Default 4. */
   attempts?: number;
-  /** Backoff between attempts (full jitter). Default `{ baseMs: 300, maxMs: 5000 }`. */
+  /** Backoff between attempts, ms (full jitter). Default `{ baseMs: 300, maxMs: 5000 }`. */
   backoff?: BackoffOptions;
 }
 

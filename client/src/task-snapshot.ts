@@ -23,12 +23,14 @@ import type {
   UnknownTaskEvent,
 } from '@taskbridge/protocol';
 
-/** Lifecycle of a task as the client sees it; `idle` until its first event. */
+/** Lifecycle of a task as the client sees it (SPEC.md §3); `idle` until its first event. */
 export type TaskSnapshotStatus = 'idle' | 'running' | 'suspended' | 'completed' | 'failed' | 'cancelled';
 
 /** One `TASK_MESSAGE`, as folded into {@link TaskSnapshot.messages}. */
 export interface TaskSnapshotMessage {
+  /** The `TASK_MESSAGE` event's id. */
   eventId: string;
+  /** The message text (a streamed AI token, or a whole line). */
   message: string;
   /** The event's level; `'info'` when the event had none. A peer may send levels this version lacks. */
   level: MessageLevel | (string & {});
@@ -39,8 +41,11 @@ export type TaskSnapshotSuspension = TaskSuspendedPayload & { eventId: string };
 
 /** Why a task failed, from its `TASK_FAILED` payload (filled with defaults when the peer omits fields). */
 export interface TaskSnapshotError {
+  /** The task's failure code, e.g. `TASK_EXECUTION_FAILED`; `'TASK_FAILED'` when the payload has none. */
   code: string;
+  /** Human-readable reason; `'Task failed'` when the payload has none. */
   message: string;
+  /** Whether starting the task again may succeed; `false` when the payload does not say `true`. */
   retryable: boolean;
 }
 
@@ -51,6 +56,7 @@ export interface TaskSnapshotError {
  */
 export interface TaskSnapshot {
   readonly taskId: string;
+  /** Lifecycle derived from the events folded so far (see {@link reduceTaskSnapshot}). */
   readonly status: TaskSnapshotStatus;
   /** Last `TASK_PROGRESS.progress`, clamped to 0–100; `null` before the first one. */
   readonly progress: number | null;

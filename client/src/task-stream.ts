@@ -39,6 +39,7 @@ export interface SubmitActionOptions {
   suspendId?: string;
   /** Idempotency key. Default: a new UUID (reused for this call's retries). */
   clientActionId?: string;
+  /** Free-form metadata; not compared for idempotency (SPEC.md §7). Default: none. */
   metadata?: JsonObject;
 }
 
@@ -48,9 +49,11 @@ export interface SubmitActionOptions {
  * Subscribing to any observable, or with `subscribe()`, attaches the stream; when the last observer
  * leaves it detaches after a short grace period (so React StrictMode's mount/unmount/mount keeps one
  * connection). Every observable completes after the terminal event, whether or not the server ends
- * its side (SPEC.md §5 peer quirk).
+ * its side (SPEC.md §5 peer quirk, HAZARDS.md H1). Delivery is exactly once and in order across
+ * reconnects, transport switches and reloads (SPEC.md §3 replay, §10).
  */
 export interface TaskStream {
+  /** The task this stream follows. */
   readonly taskId: string;
   /**
    * Each event exactly once, in order, from the moment of subscription (events before it are folded
@@ -62,29 +65,43 @@ export interface TaskStream {
   readonly snapshot$: Observable<TaskSnapshot>;
   /** The connection state: emits the current one at once, then on every change; completes when settled. */
   readonly connection$: Observable<ConnectionState>;
-  /** External-store subscription (`useSyncExternalStore`): `listener` runs after any change. */
+  /**
+   * External-store subscription (`useSyncExternalStore`): `listener` runs after any change of the
+   * snapshot or the connection state. Attaches the stream; returns the unsubscribe function (idempotent).
+   */
   subscribe(listener: () => void): () => void;
   /** The current snapshot; the same object until something changes. */
   getSnapshot(): TaskSnapshot;
   /** The current connection state; the same object until something changes. */
   getConnectionState(): ConnectionState;
   /**
-   * Resolves with the final snapshot once the task is terminal (attaching the stream meanwhile).
+   * Resolves with the final snapshot once the task is terminal (attaching the stream meanwhile); at once
+   * when the checkpoint already holds the terminal event (SPEC.md §10).
    *
-   * @throws {TaskBridgeError} when the stream fails for good.
+   * @throws {TaskBridgeError} the stream's fatal error when it fails for good (e.g. `TASK_NOT_FOUND`,
+   *   `AUTHENTICATION_ERROR`, or the last error once `maxRetries` is spent); `ABORTED` when the stream is
+   *   disposed first (`client.close()`).
    */
   settled(): Promise<TaskSnapshot>;
   /**
    * Requests cancellation (SPEC.md §7); the task then ends with `TASK_CANCELLED` through the stream.
+   * Resolves with status `CANCELLATION_REQUESTED` or `ALREADY_TERMINAL`. Does not attach the stream.
    *
-   * @throws {TaskBridgeError} `TASK_NOT_FOUND`, or the last retryable error after retries.
+   * @param reason - sent as the body's `reason`. Default: none (empty body `{}`).
+   * @throws {TaskBridgeError} `TASK_NOT_FOUND` (unknown or foreign task), `AUTHENTICATION_ERROR`, or the
+   *   last retryable error once the client's `requestRetry` attempts are spent.
    */
   cancel(reason?: string): Promise<CancelTaskResponse>;
   /**
-   * Answers a suspension (SPEC.md §7) with an idempotent `clientActionId`.
+   * Answers a suspension (SPEC.md §7) with an idempotent `clientActionId`, retried per the client's
+   * `requestRetry`. Resolves with the server's status: `ACCEPTED`, `DEDUPLICATED`,
+   * `REJECTED_ALREADY_RESOLVED` or `REJECTED_EXPIRED` (rejections resolve, they do not throw).
    *
-   * @throws {TaskBridgeError} `INVALID_REQUEST` when there is no open suspension to answer;
-   *   `IDEMPOTENCY_CONFLICT` (409) or `TASK_NOT_FOUND` (404) from the server.
+   * @param actionType - one of the suspension's `allowedActions`.
+   * @param payload - the answer's data. Default: none.
+   * @throws {TaskBridgeError} `INVALID_REQUEST` when there is no open suspension to answer (checked
+   *   locally, nothing sent); `IDEMPOTENCY_CONFLICT` (409: conflicting repeat or an action not allowed)
+   *   or `TASK_NOT_FOUND` (404) from the server; or the last retryable error once retries are spent.
    */
   submitAction(
     actionType: string,
@@ -93,7 +110,10 @@ export interface TaskStream {
   ): Promise<ClientActionResponse>;
 }
 
-/** Control events the client forwards to every live stream (connectivity, page lifecycle). */
+/**
+ * Control events the client forwards to every live stream (connectivity, page lifecycle): going online
+ * retries at once and probes a better transport (SPEC.md §10).
+ */
 export type EnvironmentEvent =
   | { type: 'ONLINE' }
   | { type: 'OFFLINE' }

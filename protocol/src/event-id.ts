@@ -13,6 +13,8 @@ const ID_PATTERN = /^(\d+)(?:-(\d+))?$/;
 /**
  * Parses an id of the form `<int>` or `<int>-<int>` into `[major, minor]` as bigints (Redis ms
  * timestamps overflow nothing, but sequence parts are unbounded). Returns `undefined` for other forms.
+ *
+ * @see SPEC.md §3 (eventId forms)
  */
 export function parseEventId(id: string): readonly [bigint, bigint] | undefined {
   const match = ID_PATTERN.exec(id);

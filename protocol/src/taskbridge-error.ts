@@ -42,16 +42,23 @@ export type TaskBridgeErrorCode = ErrorCode | ClientErrorCode | TaskFailureCode;
 
 /** Options of {@link TaskBridgeError}. */
 export interface TaskBridgeErrorOptions {
+  /** The stable code; clients branch on it, never on `message`. */
   code: TaskBridgeErrorCode;
+  /** Human-readable; no stack traces or secrets (it may reach the wire in an envelope). */
   message: string;
-  /** Default: from the code (network, timeout, 429, 5xx, closed: true; everything else: false). */
+  /**
+   * Default: true for `NETWORK_ERROR`, `TIMEOUT`, `UNEXPECTED_RESPONSE`, `CONNECTION_CLOSED`,
+   * `RATE_LIMITED`, `SERVER_ERROR`, `INTERNAL_ERROR`, `TASK_SUBMISSION_ERROR` and any code whose status
+   * is ≥ 500; false otherwise (SPEC.md §8).
+   */
   retryable?: boolean;
   /** HTTP status, when the error came from a response. Default: the code's status for server codes. */
   status?: number;
-  /** Wait before retrying, ms (from `Retry-After`). */
+  /** Wait before retrying, ms (from `Retry-After`). Default: none. */
   retryAfterMs?: number;
-  /** Extra data; for server errors, the envelope's `details`. */
+  /** Extra data; for server errors, the envelope's `details`. Default `{}`. */
   details?: Record<string, unknown>;
+  /** The underlying failure, kept as the standard `Error.cause`. Default: none. */
   cause?: unknown;
 }
 
@@ -72,12 +79,15 @@ const RETRYABLE_CODES: ReadonlySet<TaskBridgeErrorCode> = new Set<TaskBridgeErro
  */
 export class TaskBridgeError extends Error {
   override name = 'TaskBridgeError';
+  /** The stable code (see {@link TaskBridgeErrorCode}). */
   readonly code: TaskBridgeErrorCode;
   /** True when the same request may succeed later (SPEC.md §8 classification). */
   readonly retryable: boolean;
+  /** HTTP status, when there was a response or the code has one (SPEC.md §8 table). */
   readonly status: number | undefined;
   /** Wait before retrying, ms (from `Retry-After`), when the server said so. */
   readonly retryAfterMs: number | undefined;
+  /** Extra data (the envelope's `details`, close codes, schema issues…); `{}` when none. */
   readonly details: Record<string, unknown>;
 
   constructor(options: TaskBridgeErrorOptions) {
@@ -91,15 +101,20 @@ export class TaskBridgeError extends Error {
     this.details = options.details ?? {};
   }
 
-  /** The SPEC.md §8 envelope for this error, as the server sends it. */
+  /**
+   * The SPEC.md §8 envelope for this error, as the server sends it.
+   *
+   * @param now - the envelope's `timestamp` (ISO-8601 UTC). Default: the current time.
+   */
   toEnvelope(now: Date = new Date()): ErrorEnvelope {
     return { code: this.code, message: this.message, details: this.details, timestamp: now.toISOString() };
   }
 
   /**
    * Normalises anything thrown into a TaskBridgeError: returns `error` itself when it already is one,
-   * maps `AbortError` to `ABORTED` and `TypeError` from `fetch` to `NETWORK_ERROR`, and wraps the rest
-   * as `INTERNAL_ERROR` (not retryable) with the original as `cause`.
+   * maps `AbortError` to `ABORTED` and any `TypeError` (what a failed `fetch` throws, but also a
+   * programming error) to `NETWORK_ERROR` (retryable), and wraps the rest as `INTERNAL_ERROR` (not
+   * retryable) with the original as `cause`. Never throws.
    */
   static from(error: unknown): TaskBridgeError {
     if (error instanceof TaskBridgeError) return error;

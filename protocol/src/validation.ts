@@ -99,7 +99,11 @@ function check<T>(validate: GeneratedValidator, name: string, value: unknown): P
   };
 }
 
-/** Parses JSON text; a syntax error becomes a `MALFORMED_JSON` violation. */
+/**
+ * Parses JSON text; a syntax error becomes a `MALFORMED_JSON` violation (returned, never thrown).
+ *
+ * @param schemaName - the name reported in the violation. Default `'JSON'`.
+ */
 export function parseJson(text: string, schemaName = 'JSON'): ParseResult<unknown> {
   try {
     return { ok: true, value: JSON.parse(text) as unknown };

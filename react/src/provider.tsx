@@ -13,6 +13,7 @@ export interface TaskBridgeProviderProps {
    * client owns the shared streams, and a new client means new connections.
    */
   client: TaskBridgeClient;
+  /** The tree whose hooks use `client`. Default: none. */
   children?: ReactNode;
 }
 

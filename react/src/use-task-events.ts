@@ -18,6 +18,7 @@ import { useTaskBridgeClient } from './provider';
  * @param onEvent runs outside render; a stream that fails for good ends the calls (its error is in
  *   `useTask().failure`).
  * @throws {TaskBridgeError} `INVALID_REQUEST` without a `TaskBridgeProvider`.
+ * @see SPEC.md §3 (replay, deduplication), §10 (exactly once, in order)
  */
 export function useTaskEvents(
   taskId: string | null | undefined,

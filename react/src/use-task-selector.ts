@@ -27,6 +27,7 @@ function memoizeSelector<T>(selector: (snapshot: TaskSnapshot) => T, isEqual: (a
  * @param taskId `null`/`undefined`: selects from an idle snapshot (also what the server renders).
  * @param isEqual default `Object.is`.
  * @throws {TaskBridgeError} `INVALID_REQUEST` without a `TaskBridgeProvider`.
+ * @see SPEC.md §3 (events folded into the snapshot)
  *
  * @example
  * const progress = useTaskSelector(taskId, (s) => s.progress ?? 0);

@@ -11,12 +11,18 @@ import { useCallback, useEffect, useState } from 'react';
 
 /** What to start: the fields of `client.startTask` that a component can describe. */
 export interface TaskStartRequest {
+  /** The server-side handler to run (SPEC.md §2). */
   taskType: string;
+  /** Task input; part of the default resume key. Default `{}`. */
   input?: JsonObject;
+  /** Free-form metadata; part of the default resume key (the server does not compare it). Default: none. */
   metadata?: JsonObject;
   /** Read when the start is sent; not part of the default resume key. */
   files?: ReadonlyArray<Blob | FileAttachment>;
-  /** Default: derived from `taskType`, `input` and `metadata` (give one when sending `files`). */
+  /**
+   * Stable name for "this start" (see `StartTaskParams.resumeKey`). Default: derived from `taskType`,
+   * `input` and `metadata` (give one when sending `files`).
+   */
   resumeKey?: string;
 }
 

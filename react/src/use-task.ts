@@ -28,6 +28,7 @@ interface CommonTaskOptions {
 
 /** Follow an existing task. `null`/`undefined`: follow nothing (the result stays idle). */
 export interface AttachTaskOptions extends CommonTaskOptions {
+  /** The task to follow (e.g. one of `client.activeTasks()` after a reload); resumes from its checkpoint. */
   taskId: string | null | undefined;
 }
 
@@ -59,14 +60,17 @@ export interface UseTaskResult extends Omit<TaskSnapshot, 'taskId'> {
    */
   failure: TaskBridgeError | null;
   /**
-   * Requests cancellation (SPEC.md §7); the task then ends `cancelled` through the stream.
-   * @throws {TaskBridgeError} `INVALID_REQUEST` before there is a task; errors of `TaskStream.cancel`.
+   * Requests cancellation (SPEC.md §7); the task then ends `cancelled` through the stream. Retried per
+   * the client's `requestRetry`.
+   * @throws {TaskBridgeError} `INVALID_REQUEST` before there is a task; errors of `TaskStream.cancel`
+   *   (`TASK_NOT_FOUND`, `AUTHENTICATION_ERROR`, or the last retryable error once retries are spent).
    */
   cancel(reason?: string): Promise<CancelTaskResponse>;
   /**
-   * Answers the open suspension (SPEC.md §7), e.g. `submitAction('approve')`.
+   * Answers the open suspension (SPEC.md §7), e.g. `submitAction('approve')`. Resolves with the
+   * server's status (`ACCEPTED`, `DEDUPLICATED`, `REJECTED_ALREADY_RESOLVED`, `REJECTED_EXPIRED`).
    * @throws {TaskBridgeError} `INVALID_REQUEST` before there is a task or without an open suspension;
-   *   `IDEMPOTENCY_CONFLICT`, `TASK_NOT_FOUND` from the server.
+   *   `IDEMPOTENCY_CONFLICT`, `TASK_NOT_FOUND` from the server; the last retryable error after retries.
    */
   submitAction(
     actionType: string,
@@ -75,7 +79,9 @@ export interface UseTaskResult extends Omit<TaskSnapshot, 'taskId'> {
   ): Promise<ClientActionResponse>;
   /**
    * Starts a new task with the same request (forgetting the resume key's record); the old task is not
-   * cancelled. @throws {TaskBridgeError} `INVALID_REQUEST` in the `taskId` form.
+   * cancelled. The new start's own failure shows in `failure`, not here.
+   * @throws {TaskBridgeError} `INVALID_REQUEST` in the `taskId` form or while `enabled` is `false`;
+   *   `CHECKPOINT_ERROR` from a custom checkpoint store.
    */
   restart(): Promise<void>;
 }
@@ -102,6 +108,7 @@ function onTask<T>(client: TaskBridgeClient, taskId: string | null, run: (stream
  *
  * @throws {TaskBridgeError} `INVALID_REQUEST` without a `TaskBridgeProvider`; the `failure` when
  *   `throwOnError` asks for it.
+ * @see SPEC.md §2 (idempotent start), §3 (snapshot), §10 (connection, resume)
  */
 export function useTask(options: UseTaskOptions): UseTaskResult {
   const client = useTaskBridgeClient();

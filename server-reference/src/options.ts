@@ -20,7 +20,7 @@ export interface TransportSwitches {
 
 /** Upload limits for multipart creates (SPEC.md §2). */
 export interface UploadOptions {
-  /** Max bytes per file; larger → 413 `PAYLOAD_TOO_LARGE`. Default 10 MiB. */
+  /** Max bytes per file; larger → 413 `PAYLOAD_TOO_LARGE`. Default 10 MiB (10,485,760 bytes). */
   maxFileBytes?: number;
   /** Max files per request; more → 400 `UPLOAD_VALIDATION_ERROR`. Default 5. */
   maxFiles?: number;
@@ -35,7 +35,7 @@ export interface UploadOptions {
 export interface ReferenceServerOptions {
   /** Handlers by `taskType`. Default: the demo handlers (`greet`, `summarize`, `approval`, `fail`, `ticker`). */
   handlers?: Record<string, TaskHandler>;
-  /** Event storage. Default: in memory. */
+  /** Event storage. Default: `createMemoryEventStore()` (unbounded retention). */
   store?: EventStore;
   /**
    * Route templates: a base path such as `/api/v1/projects/{projectId}` (every route under it), or
@@ -44,19 +44,34 @@ export interface ReferenceServerOptions {
   routes?: string | Partial<RouteTemplates>;
   /** Auth hook (SPEC.md §9). Default: {@link createDemoAuthResolver} — a demo, not security. */
   auth?: AuthResolver;
-  /** Transports to offer. Default: all three. */
+  /**
+   * Transports to offer; capabilities report exactly these (SPEC.md §1 E2, hazard H7). Default: all
+   * three.
+   */
   transports?: TransportSwitches;
-  /** Heartbeat intervals, ms. Defaults: WebSocket 25,000 (as the peer), SSE 15,000. */
+  /**
+   * Heartbeat intervals while idle, ms (SPEC.md §5, §6), advertised by capabilities so clients set their
+   * liveness deadlines from them. Defaults: WebSocket 25,000 (as the peer), SSE 15,000.
+   */
   heartbeatIntervalMs?: { websocket?: number; sse?: number };
-  /** Multipart upload limits. */
+  /** Multipart upload limits (SPEC.md §2). Default: see {@link UploadOptions}. */
   uploads?: UploadOptions;
-  /** Max JSON body, bytes; larger → 413. Default 1 MiB. */
+  /**
+   * Max JSON body, bytes; larger → 413 `PAYLOAD_TOO_LARGE` (SPEC.md §2). Default 1 MiB (1,048,576
+   * bytes).
+   */
   maxJsonBodyBytes?: number;
   /** Max live events queued per subscriber before it is disconnected to resume later (H3). Default 10,000. */
   maxQueuedEventsPerSubscriber?: number;
-  /** How long a WebSocket may stay open without its subscribe frame, ms. Default 10,000. */
+  /**
+   * How long a WebSocket may stay open without its subscribe frame, ms; then it is closed 1008
+   * (SPEC.md §6). Default 10,000.
+   */
   subscribeTimeoutMs?: number;
-  /** CORS: `true` allows any origin; an object is passed to the `cors` package. Default off. */
+  /**
+   * CORS: `true` allows any origin and exposes `Retry-After`; an object is passed to the `cors` package
+   * as is. Default off.
+   */
   cors?: boolean | CorsOptions;
   /** Structured log hook. Default: silent. */
   logger?: Logger;

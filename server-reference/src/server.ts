@@ -16,25 +16,31 @@ import { type ReferenceServerOptions, resolveServerOptions } from './options';
 export interface ReferenceServer {
   /** The Express app (mount it elsewhere, or use `listen`). */
   app: Express;
+  /** The engine behind every route (register handlers, inspect tasks in tests). */
   engine: TaskEngine;
   /** The HTTP server (WebSocket upgrades are handled on it). */
   server: Server;
   /**
    * Starts listening. Port 0 (the default) picks an ephemeral port.
    *
+   * @param port - default 0 (ephemeral).
    * @param host - default `127.0.0.1`.
    * @returns the bound port and base URL, e.g. `http://127.0.0.1:8787`.
+   * @throws the server's listen error (e.g. `EADDRINUSE`), as a rejection.
    */
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
   /**
    * Graceful shutdown: `/ready` turns 503, long polls return, SSE responses end, WebSockets close
-   * with 1001, running tasks are aborted, then the HTTP server closes.
+   * with 1001, running tasks are aborted (no terminal events are written), then the HTTP server
+   * closes; connections still open after 1,000 ms are destroyed. Never rejects.
    */
   close(): Promise<void>;
 }
 
 /**
- * Creates the reference server (SPEC.md §1–§9).
+ * Creates the reference server (SPEC.md §1–§9, hazards H1–H7). Does not listen until `listen()`.
+ *
+ * @param options - {@link ReferenceServerOptions}; every field has a default.
  *
  * @example
  * const server = createReferenceServer({ heartbeatIntervalMs: { sse: 5000 } });

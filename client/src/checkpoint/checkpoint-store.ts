@@ -12,6 +12,7 @@ export interface Checkpoint {
   taskId: string;
   /** The last `eventId` the app received: the resume cursor. `null` before the first event. */
   lastEventId: string | null;
+  /** The folded state as of `lastEventId`, detached from the live stream (see `toStoredCheckpoint`). */
   snapshot: TaskSnapshot;
   /** Kept so a later observer (e.g. after a reload) gets the final state without opening a stream. */
   terminalEvent: TaskEvent | null;

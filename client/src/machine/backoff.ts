@@ -4,11 +4,15 @@
  * in waves.
  */
 
-/** Exponential backoff bounds, in ms. */
+/**
+ * Exponential backoff bounds, in ms (full jitter; SPEC.md §10). Defaults depend on where it is used:
+ * streams (`ConnectionConfig.backoff`) `{ baseMs: 500, maxMs: 10000 }`; one-shot requests
+ * (`RequestRetryOptions.backoff`) `{ baseMs: 300, maxMs: 5000 }`.
+ */
 export interface BackoffOptions {
-  /** Window of the first retry, ms. Default 500 (SPEC.md §10). */
+  /** Window of the first retry, ms; doubles per attempt. Streams default to 500 (SPEC.md §10). */
   baseMs: number;
-  /** Largest window, ms. Default 10000 (SPEC.md §10). */
+  /** Largest window, ms. Streams default to 10000 (SPEC.md §10). */
   maxMs: number;
 }
 

@@ -77,25 +77,43 @@ export interface ConnectionConfig {
 
 /** What a caller may set; everything left out takes its default (see {@link ConnectionConfig}). */
 export interface ConnectionConfigInput {
-  /** One open deadline for every transport, ms, or some transports' deadlines (the rest keep theirs). */
+  /**
+   * One open deadline for every transport, ms, or some transports' deadlines (the rest keep theirs).
+   * Default `{ websocket: 2500, sse: 5000, polling: 5000 }` (SPEC.md §10).
+   */
   openTimeoutMs?: number | Partial<Record<TransportName, number>>;
+  /** First-frame deadline after open, ms. Default 8000 (SPEC.md §10). */
   firstFrameTimeoutMs?: number;
-  /** One liveness deadline for every transport, ms; wins over `heartbeatIntervalMs`. */
+  /**
+   * One liveness deadline for every transport, ms; wins over `heartbeatIntervalMs`. Default: 2.5 × the
+   * heartbeat interval when known, else 60000 (SPEC.md §10).
+   */
   livenessTimeoutMs?: number;
   /**
-   * Heartbeat intervals the server advertises, ms (capabilities `heartbeatIntervalMs`, SPEC.md E2);
-   * each known one sets that transport's liveness deadline to 2.5 × the interval.
+   * Heartbeat intervals the server advertises, ms (capabilities `heartbeatIntervalMs`, SPEC.md §1 E2);
+   * each known positive one sets that transport's liveness deadline to 2.5 × the interval. Default: none
+   * (the client fills it from capabilities).
    */
   heartbeatIntervalMs?: Partial<Record<TransportName, number>>;
+  /** Retry backoff, ms; each field left out keeps its default. Default `{ baseMs: 500, maxMs: 10000 }`. */
   backoff?: Partial<BackoffOptions>;
+  /** First retry after a live connection drops starts at once. Default true. */
   immediateReconnect?: boolean;
+  /** Retryable errors in a row before a transport is skipped (never the floor). Default 2 (SPEC.md §10). */
   maxConsecutiveFailuresPerTransport?: number;
+  /** Failed attempts in a row before the stream fails. Default `Infinity` (SPEC.md §10). */
   maxRetries?: number;
+  /** Time live after which a connection counts as a success, ms. Default 5000. */
   stableConnectionMs?: number;
+  /** First climb-back probe after this long degraded, ms. Default 30000 (SPEC.md §10). */
   probeDelayMs?: number;
+  /** Largest wait between climb-back probes, ms. Default 300000. */
   probeMaxDelayMs?: number;
+  /** How long a transport given up on stays skipped for its origin, ms. Default 600000. */
   healthTtlMs?: number;
+  /** Close the connection while the page is hidden, reconnect when visible. Default false. */
   pauseWhenHidden?: boolean;
+  /** Use only this transport (no fallback, no climb-back, no remembered health). Default `null` (none). */
   forceTransport?: TransportName | null;
 }
 
@@ -111,7 +129,10 @@ export const DEFAULT_OPEN_TIMEOUT_MS = 5_000;
 /** Open deadline of the WebSocket, ms: shorter than SPEC.md §10's 5000 (see `ConnectionConfig.openTimeoutMs`). */
 export const DEFAULT_WEBSOCKET_OPEN_TIMEOUT_MS = 2_500;
 
-/** The SPEC.md §10 defaults (WebSocket open deadline aside, see above), frozen. */
+/**
+ * The SPEC.md §10 defaults (WebSocket open deadline aside, see above), frozen. Durations in ms;
+ * liveness is the unknown-heartbeat value (60000) for every transport.
+ */
 export const DEFAULT_CONNECTION_CONFIG: Readonly<ConnectionConfig> = Object.freeze({
   openTimeoutMs: Object.freeze({
     websocket: DEFAULT_WEBSOCKET_OPEN_TIMEOUT_MS,

@@ -31,9 +31,10 @@ function defaultNow(): number {
 }
 
 /**
- * A {@link TransportHealthStore} that lives as long as the page (or the Node process).
+ * A {@link TransportHealthStore} that lives as long as the page (or the Node process). Never throws.
  *
  * @param options - {@link MemoryTransportHealthOptions}.
+ * @see SPEC.md §10 (per-origin transport health with a time-to-live)
  */
 export function createMemoryTransportHealthStore(
   options: MemoryTransportHealthOptions = {},
@@ -107,6 +108,7 @@ function parseRecord(raw: string | null): HealthRecord {
  * when storage is missing, full, blocked or holds garbage, it keeps working from memory and never throws.
  *
  * @param options - {@link LocalStorageTransportHealthOptions}.
+ * @see SPEC.md §10 (per-origin transport health with a time-to-live)
  */
 export function createLocalStorageTransportHealthStore(
   options: LocalStorageTransportHealthOptions = {},

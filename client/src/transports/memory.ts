@@ -71,6 +71,7 @@ export interface MemoryConnection {
 
 /** Options of {@link MemoryTransport}. */
 export interface MemoryTransportOptions {
+  /** Which rung of the ladder this transport stands in for. */
   name: TransportName;
   /**
    * One script per connection attempt, in order; attempts past the end replay the last script.

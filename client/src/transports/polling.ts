@@ -52,7 +52,11 @@ const TERMINAL_STATUSES: ReadonlySet<TaskStatus> = new Set<TaskStatus>(['COMPLET
  * non-2xx → {@link errorFromResponse}; a 2xx that is not JSON or not readable → `UNEXPECTED_RESPONSE`
  * (retryable); a body that breaks the schema → `PROTOCOL_ERROR`; `fetch` rejected → `NETWORK_ERROR`
  * (retryable); no answer within `requestTimeoutMs` → `TIMEOUT` (retryable). Aborting `request.signal`
- * cancels the pending request and reports nothing more.
+ * cancels the pending request and reports nothing more. Never throws: every failure is an `error` message.
+ *
+ * @param context - the client's connection context (base URL, routes, credentials, `fetch`).
+ * @param options - {@link PollingTransportOptions}; defaults `waitTimeoutMs` 25000 ms, `maxEvents` 500.
+ * @see SPEC.md §4 (poll), HAZARDS.md H1 (ends after the terminal event), H5 (status before body)
  */
 export function createPollingTransport(
   context: TransportContext,

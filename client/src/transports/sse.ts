@@ -26,7 +26,7 @@ import type {
 } from '../platform';
 import type { Transport, TransportMessage, TransportRequest, TransportSink } from './transport';
 
-/** Options of the SSE transport; none yet. Reserved so the factory signature stays stable. */
+/** Options of the SSE transport; none yet. Reserved so the factory signature stays stable. Default `{}`. */
 export type SseTransportOptions = Record<string, never>;
 
 // The `eventsource` package marks constructors that honour `{ fetch }`; a native EventSource does not.
@@ -50,6 +50,10 @@ const SUPPORTS_FETCH = Symbol.for('eventsource.supports-fetch-override');
  *   `CONNECTION_CLOSED` (retryable).
  * A peer never ends the stream after the terminal event: the caller aborts `request.signal` then.
  * Aborting closes the source and reports nothing more.
+ * Never throws: every failure is an `error` message.
+ *
+ * @param context - the client's connection context (base URL, routes, credentials, platform).
+ * @see SPEC.md §5 (SSE), §9 (auth), HAZARDS.md H1 (close after the terminal event), H5 (status first)
  */
 export function createSseTransport(context: TransportContext, _options: SseTransportOptions = {}): Transport {
   return {

@@ -21,7 +21,10 @@ import type { TransportContext, WebSocketConstructor } from '../platform';
 import { toWebSocketUrl } from '../routes';
 import type { Transport, TransportMessage, TransportRequest, TransportSink } from './transport';
 
-/** Options of the WebSocket transport; none yet. Reserved so the factory signature stays stable. */
+/**
+ * Options of the WebSocket transport; none yet. Reserved so the factory signature stays stable.
+ * Default `{}`.
+ */
 export type WebSocketTransportOptions = Record<string, never>;
 
 // Largest delay a timer accepts; a bigger one (or Infinity) fires at once. Disables the library's
@@ -47,6 +50,10 @@ const MAX_TIMER_MS = 2_147_483_647;
  *   visible here), any other status `NETWORK_ERROR` with that `status` (the route is refused, not the
  *   task; the same classification a browser, which never sees the status, ends up with).
  * Aborting `request.signal` closes the socket with 1000 and reports nothing more.
+ * Never throws: every failure is an `error` message.
+ *
+ * @param context - the client's connection context (base URL, routes, credentials, platform).
+ * @see SPEC.md §6 (WebSocket, close codes), §9 (auth), HAZARDS.md H1
  */
 export function createWebSocketTransport(
   context: TransportContext,

@@ -4,13 +4,14 @@
  */
 import type { TaskEvent, TaskEventPayloads, TaskEventType } from '@taskbridge/protocol';
 
-/** An event before the store assigned its id. */
+/** An event before the store assigned its id: the SPEC.md §3 envelope without `eventId`. */
 export type NewTaskEvent = {
   [T in TaskEventType]: { type: T; taskId: string; createdAt: string; payload: TaskEventPayloads[T] };
 }[TaskEventType];
 
 /** A page of stored events after a cursor. */
 export interface EventPage {
+  /** Frozen events in id order; the array itself is the caller's. */
   events: TaskEvent[];
   /** True when more events exist after the last one returned. */
   hasMore: boolean;
@@ -37,20 +38,21 @@ export type EventListener = (event: TaskEvent) => void;
  */
 export interface EventStore {
   /**
-   * Appends an event, assigns its `eventId`, notifies live listeners; resolves with the stored,
-   * frozen event. The store keeps its own copy: the caller may go on mutating `event`.
+   * Appends an event, assigns its `eventId` (strictly increasing per task, SPEC.md §3), notifies live
+   * listeners; resolves with the stored, frozen event. The store keeps its own copy: the caller may go
+   * on mutating `event`.
    */
   append(event: NewTaskEvent): Promise<TaskEvent>;
   /**
    * Events strictly after `afterEventId` (`null` = from the oldest retained), at most `limit`.
    * A cursor older than the oldest retained event reads from the oldest retained one. The events are
-   * frozen; the array is the caller's.
+   * frozen; the array is the caller's (SPEC.md §3 replay: a cursor means "strictly newer").
    */
   read(taskId: string, afterEventId: string | null, limit: number): Promise<EventPage>;
   /** Subscribes to live appends of one task; returns the unsubscribe function. */
   subscribe(taskId: string, listener: EventListener): () => void;
   /** Id of the task's newest event, or `null`. */
   lastEventId(taskId: string): Promise<string | null>;
-  /** Retention settings. */
+  /** Retention settings, advertised by capabilities (SPEC.md §1 E2, hazard H7). */
   retention(): RetentionInfo;
 }

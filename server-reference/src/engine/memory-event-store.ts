@@ -6,7 +6,10 @@ import { frozenCopyOf } from './frozen-copy';
 export interface MemoryEventStoreOptions {
   /** Keep at most this many events per task (oldest trimmed first). Default: unbounded. */
   maxEventsPerTask?: number;
-  /** Clock for `<ms>-<seq>` ids, ms since epoch. Default `Date.now`. */
+  /**
+   * Clock for `<ms>-<seq>` ids, ms since epoch; a clock that goes back never makes ids go back.
+   * Default `Date.now`.
+   */
   now?: () => number;
 }
 
@@ -21,7 +24,10 @@ interface TaskLog {
  * The default {@link EventStore}: per-task arrays in memory with `<ms>-<seq>` ids like a Redis stream.
  * Each event is deep-frozen once at append (its payload copied first, so the producer keeps its own
  * objects) and then handed to listeners and readers as is: no caller can mutate stored history
- * (hazard H2), and nobody pays for a copy per read.
+ * (hazard H2), and nobody pays for a copy per read. Fan-out iterates a snapshot of the listeners and
+ * swallows a listener's throw (hazard H4). Never rejects.
+ *
+ * @see SPEC.md §3 (eventId), HAZARDS.md H2, H3, H4
  */
 export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): EventStore {
   const logs = new Map<string, TaskLog>();

@@ -35,6 +35,7 @@ export interface Subscription extends AsyncIterableIterator<SubscriptionItem, un
   next(): Promise<IteratorResult<SubscriptionItem, undefined>>;
   /** Stops the subscription; a pending `next()` resolves as done. Idempotent. */
   close(): void;
+  /** True once the subscription ended (terminal event, `close()` or overflow). */
   readonly closed: boolean;
   /** True when iteration ended because the task is terminal (not because of `close()` or overflow). */
   readonly endedAtTerminal: boolean;

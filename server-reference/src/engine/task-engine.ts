@@ -32,7 +32,7 @@ import type { Attachment, AuthContext, TaskContext, TaskHandler, TaskRecord, Tas
 export interface TaskEngineOptions {
   /** Event storage. Default: {@link createMemoryEventStore}. */
   store?: EventStore;
-  /** Handlers by `taskType`; more can be added with `registerHandler`. */
+  /** Handlers by `taskType`; more can be added with `registerHandler`. Default: none. */
   handlers?: Record<string, TaskHandler>;
   /** Max live events queued per subscriber before it is disconnected (hazard H3). Default 10,000. */
   maxQueuedEventsPerSubscriber?: number;
@@ -44,18 +44,21 @@ export interface TaskEngineOptions {
 
 /** A create call's result: the response body and whether a new task was made (201) or not (200). */
 export interface CreateTaskResult {
+  /** True for a new task (HTTP 201), false for a deduplicated repeat (HTTP 200). */
   created: boolean;
+  /** The SPEC.md §2 response body. */
   response: TaskCreatedResponse;
 }
 
 /** Options of {@link TaskEngine.poll}. */
 export interface PollOptions {
+  /** Cursor: events strictly after it; `null`/empty = from the oldest retained (SPEC.md §3). */
   afterEventId: string | null;
-  /** Long-poll wait, ms, 0–60000. */
+  /** Long-poll wait, ms, 0–60000 (range checked by the HTTP layer); 0 = short poll. */
   waitTimeoutMs: number;
-  /** 1–500. */
+  /** Events per response, 1–500; clamped into that range. */
   maxEvents: number;
-  /** Aborts the wait (client went away). */
+  /** Aborts the wait (client went away). Default: none. */
   signal?: AbortSignal;
 }
 
@@ -129,7 +132,10 @@ function checkDepth(value: unknown, field: string): void {
   }
 }
 
-/** The engine. Every method that takes `auth` masks foreign tasks as 404 (SPEC.md §9). */
+/**
+ * The engine. Every method that takes `auth` masks foreign tasks as 404 (SPEC.md §9). Handlers follow
+ * the producer contract of HAZARDS.md H6 (the engine writes `TASK_STARTED` and the one terminal event).
+ */
 export class TaskEngine {
   readonly store: EventStore;
   readonly #handlers = new Map<string, TaskHandler>();
@@ -181,8 +187,12 @@ export class TaskEngine {
   /**
    * Creates a task, or returns the existing one for an identical repeat (SPEC.md §2).
    *
-   * @throws {TaskBridgeError} `IDEMPOTENCY_CONFLICT` (409) for the same `clientRequestId` with a
-   *   different `taskType`/`input`/attachments; `INVALID_REQUEST` (400) for an unknown `taskType`.
+   * The handler starts in a microtask, after the caller has the response. `metadata` is not compared.
+   *
+   * @param attachments - uploaded files, part of the idempotency fingerprint. Default `[]`.
+   * @throws {TaskBridgeError} `IDEMPOTENCY_CONFLICT` (409) for the same owner and `clientRequestId` with
+   *   a different `taskType`/`input`/attachments; `INVALID_REQUEST` (400) for an unknown `taskType` or
+   *   `input`/`metadata` nested deeper than {@link MAX_JSON_DEPTH}.
    */
   async createTask(
     auth: AuthContext,
@@ -275,6 +285,8 @@ export class TaskEngine {
    * Poll / long-poll (SPEC.md §4): returns as soon as at least one newer event exists; else after
    * `waitTimeoutMs` with no events — or at once when the task is terminal (our extension).
    *
+   * Adds `taskStatus` to the response (our extension).
+   *
    * @throws {TaskBridgeError} `TASK_NOT_FOUND`; `INVALID_REQUEST` for a malformed cursor.
    */
   async poll(auth: AuthContext, taskId: string, options: PollOptions): Promise<PollEventsResponse> {
@@ -325,7 +337,9 @@ export class TaskEngine {
   }
 
   /**
-   * Opens a live subscription after `cursor` for SSE or WebSocket (hazards H1–H3).
+   * Opens a live subscription after `cursor` for SSE or WebSocket (SPEC.md §5, §6; hazards H1–H3):
+   * replay in pages of 500, then live events; a subscriber more than `maxQueuedEventsPerSubscriber`
+   * behind is ended with `RATE_LIMITED` from `next()`.
    *
    * @throws {TaskBridgeError} `TASK_NOT_FOUND`; `INVALID_REQUEST` for a malformed cursor.
    */
@@ -343,7 +357,12 @@ export class TaskEngine {
     return subscription;
   }
 
-  /** Cancel (SPEC.md §7). Writes `TASK_CANCELLED` at once. @throws {TaskBridgeError} `TASK_NOT_FOUND`. */
+  /**
+   * Cancel (SPEC.md §7). Writes `TASK_CANCELLED` at once (`reason` default `'cancelled_by_user'`) and
+   * aborts the handler's `signal`; `ALREADY_TERMINAL` when the task has ended.
+   *
+   * @throws {TaskBridgeError} `TASK_NOT_FOUND`.
+   */
   async cancel(auth: AuthContext, taskId: string, reason?: string): Promise<CancelTaskResponse> {
     const state = this.#owned(auth, taskId);
     if (state.terminalClaimed) return { taskId, status: 'ALREADY_TERMINAL' };
@@ -357,9 +376,13 @@ export class TaskEngine {
   }
 
   /**
-   * Answers a suspension (SPEC.md §7). Returns the response and its HTTP status (202 or 200).
+   * Answers a suspension (SPEC.md §7). Returns the response and its HTTP status: 202 `ACCEPTED` (a
+   * `TASK_ACTION_ACCEPTED` event is appended first), 200 `DEDUPLICATED`, 202 `REJECTED_ALREADY_RESOLVED`
+   * (also for a terminal task) or `REJECTED_EXPIRED`.
    *
-   * @throws {TaskBridgeError} `TASK_NOT_FOUND` (404) or `IDEMPOTENCY_CONFLICT` (409).
+   * @throws {TaskBridgeError} `TASK_NOT_FOUND` (404: unknown task or `suspendId`),
+   *   `IDEMPOTENCY_CONFLICT` (409: conflicting repeat or an `actionType` not allowed), `INVALID_REQUEST`
+   *   (400: `payload`/`metadata` nested deeper than {@link MAX_JSON_DEPTH}).
    */
   async submitAction(
     auth: AuthContext,
@@ -400,7 +423,10 @@ export class TaskEngine {
     return { httpStatus: 202, response: response('ACCEPTED') };
   }
 
-  /** Aborts every running task and closes every subscription (graceful shutdown). */
+  /**
+   * Aborts every running task (pending `suspend()`s reject with an `AbortError`) and closes every
+   * subscription (graceful shutdown). Writes no terminal events.
+   */
   shutdown(): void {
     for (const subscription of Array.from(this.#subscriptions)) subscription.close();
     for (const state of this.#tasks.values()) {
@@ -613,7 +639,7 @@ export class TaskEngine {
   }
 }
 
-/** Creates a {@link TaskEngine}. */
+/** Creates a {@link TaskEngine}; same as `new TaskEngine(options)`. */
 export function createTaskEngine(options: TaskEngineOptions = {}): TaskEngine {
   return new TaskEngine(options);
 }

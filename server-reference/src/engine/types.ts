@@ -5,7 +5,9 @@ import type { JsonObject, MessageLevel, SuspensionKind, TaskStatus } from '@task
 
 /** Who made a request (SPEC.md §9). Tasks are owned by `subject`. */
 export interface AuthContext {
+  /** The owner id; foreign tasks are answered as 404. */
   subject: string;
+  /** Granted scopes (the reference server does not check any itself). */
   scopes: readonly string[];
   /** Host data, e.g. extra route params such as `projectId`. */
   attributes: Readonly<Record<string, unknown>>;
@@ -15,24 +17,32 @@ export interface AuthContext {
 export interface Attachment {
   /** Base name as sent by the client; never contains a path separator. */
   filename: string;
+  /** The part's media type as sent. */
   contentType: string;
   /** Size in bytes. */
   size: number;
+  /** The file's bytes. */
   data: Uint8Array;
 }
 
 /** A suspension request from a handler (SPEC.md §3 `TASK_SUSPENDED`). */
 export interface SuspendOptions {
+  /** Machine-readable reason shown to the client, e.g. `'approval_required'`. */
   reasonCode: string;
   /** At least one action type; answers with any other type get 409. */
   allowedActions: readonly string[];
   /** Default `USER_ACTION_REQUIRED`. */
   kind?: SuspensionKind;
-  /** After this many ms the suspension expires: actions get `REJECTED_EXPIRED`, `suspend()` rejects. */
+  /**
+   * After this many ms the suspension expires: actions get `REJECTED_EXPIRED`, `suspend()` rejects.
+   * Sent as `expiresAt`. Default: never expires.
+   */
   expiresInMs?: number;
+  /** What to ask, for the client's UI (payload `interaction`). Default: none. */
   interaction?: JsonObject;
+  /** Presentation hints (payload `uiHints`). Default: none. */
   uiHints?: JsonObject;
-  /** Default 1. */
+  /** Version of the interaction's shape, ≥ 1. Default 1. */
   schemaVersion?: number;
 }
 
@@ -40,19 +50,27 @@ export interface SuspendOptions {
 export interface ActionAnswer {
   suspendId: string;
   clientActionId: string;
+  /** One of the suspension's `allowedActions`. */
   actionType: string;
+  /** The action's `payload`; `{}` when none was sent. */
   payload: JsonObject;
+  /** Who answered (the request's `AuthContext.subject`). */
   subject: string;
 }
 
-/** What a generator handler may yield; each yield becomes one event. */
+/**
+ * What a generator handler may yield; each yield becomes one event (`TASK_PROGRESS` with `progress`
+ * 0–100, or `TASK_MESSAGE`; SPEC.md §3).
+ */
 export type TaskYield =
   | { type: 'progress'; progress: number; stage?: string; message?: string }
   | { type: 'message'; message: string; level?: MessageLevel };
 
 /**
  * What a handler receives. Emitting appends to the store and never waits on subscribers (hazard H3);
- * after the task became terminal (e.g. cancelled) emitting throws an `AbortError`.
+ * after the task became terminal (e.g. cancelled) emitting rejects with an `AbortError`.
+ *
+ * @see HAZARDS.md H6 (producer contract)
  */
 export interface TaskContext {
   taskId: string;
@@ -62,7 +80,7 @@ export interface TaskContext {
   auth: AuthContext;
   /** Aborted when the task is cancelled or the engine shuts down. */
   signal: AbortSignal;
-  /** Appends `TASK_PROGRESS`; `progress` is a percentage 0–100. */
+  /** Appends `TASK_PROGRESS`; `progress` is a percentage, clamped to 0–100. */
   progress(progress: number, details?: { stage?: string; message?: string }): Promise<void>;
   /** Appends `TASK_MESSAGE` (a streamed token or a log line). */
   message(message: string, level?: MessageLevel): Promise<void>;
@@ -73,7 +91,7 @@ export interface TaskContext {
    *   that code); an `AbortError` when the task is cancelled.
    */
   suspend(options: SuspendOptions): Promise<ActionAnswer>;
-  /** Resolves after `ms` milliseconds; rejects with an `AbortError` on cancel. */
+  /** Resolves after `ms` milliseconds; rejects with an `AbortError` on cancel or shutdown. */
   sleep(ms: number): Promise<void>;
 }
 
@@ -91,6 +109,7 @@ export type TaskHandler = (
 export interface TaskRecord {
   taskId: string;
   taskType: string;
+  /** The creator's `AuthContext.subject`. */
   owner: string;
   clientRequestId: string;
   input: JsonObject;

@@ -12,7 +12,7 @@ export type { SummarizeOptions, SummaryStats } from './summarize';
 export { createSummarizeHandler, extractiveSummary, splitSentences, tokenize } from './summarize';
 export { ticker } from './ticker';
 
-/** The demo handlers: `greet`, `summarize`, `approval`, `fail`, `ticker`. */
+/** The demo handlers by `taskType`: `greet`, `summarize` (default options), `approval`, `fail`, `ticker`. */
 export const demoHandlers: Record<string, TaskHandler> = {
   greet,
   summarize: createSummarizeHandler(),

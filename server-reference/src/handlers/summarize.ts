@@ -6,9 +6,13 @@ import type { TaskHandler } from '../engine/types';
 
 /** Statistics returned with the summary. */
 export interface SummaryStats {
+  /** Length of the source text, UTF-16 code units. */
   characters: number;
+  /** Words in the source text. */
   words: number;
+  /** Sentences in the source text. */
   sentences: number;
+  /** Sentences kept in the summary. */
   summarySentences: number;
 }
 
@@ -74,7 +78,12 @@ export interface SummarizeOptions {
   chunkBytes?: number;
 }
 
-/** Creates the `summarize` handler. Input: `{ text?: string, tokenDelayMs?: number, maxSentences?: number }`. */
+/**
+ * Creates the `summarize` handler. Input: `{ text?: string, tokenDelayMs?: number, maxSentences?: number }`
+ * (the first attachment, if any, is read instead of `text`; `tokenDelayMs` overrides the option). Result:
+ * `{ summary, stats: SummaryStats, filename? }`. With nothing to read, the task fails with
+ * `TASK_EXECUTION_FAILED` (hazard H6: the engine writes the `TASK_FAILED`).
+ */
 export function createSummarizeHandler(options: SummarizeOptions = {}): TaskHandler {
   const chunkBytes = options.chunkBytes ?? 2048;
   return async (ctx) => {

@@ -2,8 +2,8 @@ import type { TaskHandler, TaskYield } from '../engine/types';
 
 /**
  * `ticker`: `count` `TASK_MESSAGE` events (default 10, max 1,000,000) every `intervalMs` (default 0:
- * as fast as the store takes them), each carrying `payloadBytes` of text (default 0: `tick N`).
- * For tests and benchmarks.
+ * as fast as the store takes them; ms), each carrying `payloadBytes` of text (default 0: `tick N`; at
+ * most 65,536 bytes). Result `{ count }`. For tests and benchmarks.
  */
 export async function* ticker(
   ctx: Parameters<TaskHandler>[0],

@@ -7,11 +7,13 @@ import type { AuthContext } from '../engine/types';
 
 /** A transport-neutral view of a request, so Express, `ws` upgrades and MSW share one hook. */
 export interface AuthRequest {
+  /** HTTP method (`GET` for a WebSocket upgrade). */
   method: string;
   /** Path and query as requested. */
   url: string;
   /** Lower-cased header names. */
   headers: Readonly<Record<string, string | undefined>>;
+  /** Query parameters (the last value of a repeated one), e.g. `access_token` (SPEC.md §9, E). */
   query: Readonly<Record<string, string | undefined>>;
   /** Route params other than `taskId`, e.g. `{ projectId }` from a custom template. */
   pathParams: Readonly<Record<string, string>>;
@@ -19,7 +21,7 @@ export interface AuthRequest {
 
 /**
  * Resolves the caller. Throw a `TaskBridgeError` (`AUTHENTICATION_ERROR` → 401 / WS 1008,
- * `TASK_OWNERSHIP_ERROR` → 403) to refuse.
+ * `TASK_OWNERSHIP_ERROR` → 403) to refuse. Called on every request and WebSocket subscribe (SPEC.md §9).
  */
 export type AuthResolver = (request: AuthRequest) => AuthContext | Promise<AuthContext>;
 
@@ -33,7 +35,11 @@ export interface DemoAuthOptions {
  * A DEMO resolver, not an authentication scheme: the bearer token *is* the subject.
  * Reads `Authorization: Bearer <subject>`, else the `access_token` query parameter (for browser
  * WebSockets, which cannot send headers; note that query strings end up in access logs).
- * Extra path params are passed through as attributes.
+ * Extra path params are passed through as attributes; `scopes` is always `[]`.
+ *
+ * @throws {TaskBridgeError} `AUTHENTICATION_ERROR` (401) for an `Authorization` header that is not
+ *   `Bearer <token>` (token up to 256 characters), or for no credentials when `anonymousSubject` is `null`.
+ * @see SPEC.md §9
  */
 export function createDemoAuthResolver(options: DemoAuthOptions = {}): AuthResolver {
   const anonymous = options.anonymousSubject === undefined ? 'anonymous' : options.anonymousSubject;

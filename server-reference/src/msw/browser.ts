@@ -10,7 +10,9 @@ import type { TaskBridgeMswKit } from './kit';
  * Starts a service worker with the kit's handlers (plus `extra` handlers first, so they win).
  * `onUnhandledRequest` defaults to `'bypass'` so the app's own assets load normally.
  *
+ * @param options - MSW `StartOptions`; `onUnhandledRequest` default `'bypass'`.
  * @returns the started worker; call `worker.stop()` and `kit.close()` to tear down.
+ * @throws rejects when the service worker cannot be registered (e.g. `mockServiceWorker.js` not served).
  */
 export async function startTaskBridgeWorker(
   kit: TaskBridgeMswKit,

@@ -8,6 +8,7 @@ import { TaskBridgeError } from '@taskbridge/protocol';
 
 /** How many connections/requests a fault applies to before it clears itself. Default: until replaced. */
 export interface FaultCount {
+  /** Connections/requests the fault applies to, then it clears itself. Default: until replaced. */
   times?: number;
 }
 
@@ -67,11 +68,17 @@ export type LatencyFault = FaultCount & { ms: number; routes?: readonly RouteNam
 
 /** The faults in force; each key is independent, so they compose. */
 export interface TaskBridgeFaults {
+  /** See {@link WebSocketFault}. Default: none. */
   websocket?: WebSocketFault;
+  /** See {@link SseFault}. Default: none. */
   sse?: SseFault;
+  /** See {@link PollingFault}. Default: none. */
   polling?: PollingFault;
+  /** See {@link AuthFault}. Default: none. */
   auth?: AuthFault;
+  /** See {@link HistoryFault}. Default: none. */
   history?: HistoryFault;
+  /** See {@link LatencyFault}. Default: none. */
   latency?: LatencyFault;
 }
 

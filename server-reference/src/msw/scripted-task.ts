@@ -21,8 +21,11 @@ interface Delayed {
  * One step of a script:
  * - `progress` → `TASK_PROGRESS` (0–100); `message` → `TASK_MESSAGE` (a streamed token);
  * - `suspend` → `TASK_SUSPENDED`, then waits for an accepted action (`TASK_ACTION_ACCEPTED`);
- * - `complete` → `TASK_COMPLETED {result}`; `fail` → `TASK_FAILED {code, message, retryable}`.
- * Steps after `complete`/`fail` never run; a script without either completes with `result: null`.
+ * - `complete` → `TASK_COMPLETED {result}`; `fail` → `TASK_FAILED {code, message, retryable}` (defaults
+ *   `TASK_EXECUTION_FAILED`, `'scripted failure'`, `false`).
+ * `suspend` takes the `SuspendOptions` fields (`expiresInMs` in ms; on expiry the task fails with
+ * `SUSPENSION_EXPIRED`). Steps after `complete`/`fail` never run; a script without either completes
+ * with `result: null`.
  */
 export type ScriptStep = Delayed &
   (
@@ -48,7 +51,10 @@ export type ScriptStep = Delayed &
   );
 
 /**
- * Builds a handler that plays `steps` in order.
+ * Builds a handler that plays `steps` in order. The engine writes `TASK_STARTED` and the one terminal
+ * event (hazard H6).
+ *
+ * @see SPEC.md §3 (events), §7 (suspension answers)
  *
  * @example
  * kit.registerHandler('chat', scriptedTask([
