@@ -54,8 +54,10 @@ export type {
   FetchFunction,
   RouteFunction,
   WebSocketAuthMode,
+  TransportContext,
   WebSocketConstructor,
 } from './platform';
+export { createTransportContext } from './platform';
 export type { FileAttachment } from './http';
 
 // Checkpoints
