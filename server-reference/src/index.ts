@@ -31,8 +31,8 @@ export {
 } from './handlers/index';
 
 // HTTP adapter
-export type { AuthRequest, AuthResolver, DemoAuthOptions } from './http/auth';
-export { createDemoAuthResolver } from './http/auth';
+export type { AuthRequest, AuthResolver, DemoAuthOptions } from './auth/auth';
+export { createDemoAuthResolver } from './auth/auth';
 export type { LogEntry, Logger } from './logger';
 export { jsonLineLogger, silentLogger } from './logger';
 export type { ReferenceServerOptions, TransportSwitches, UploadOptions } from './options';

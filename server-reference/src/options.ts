@@ -5,7 +5,7 @@ import { createRouteTemplates, type RouteTemplates } from '@taskbridge/protocol'
 import type { CorsOptions } from 'cors';
 import type { EventStore } from './engine/event-store';
 import type { TaskHandler } from './engine/types';
-import { type AuthResolver, createDemoAuthResolver } from './http/auth';
+import { type AuthResolver, createDemoAuthResolver } from './auth/auth';
 import { type Logger, silentLogger } from './logger';
 
 /** Which transports the server offers; a disabled one has no route and is absent from capabilities (H7). */

@@ -8,8 +8,8 @@ import { TaskBridgeError } from '@taskbridge/protocol';
 import type { Express } from 'express';
 import { createTaskEngine, type TaskEngine } from './engine/task-engine';
 import { demoHandlers } from './handlers/index';
-import { createTaskBridgeApp } from './http/app';
-import { attachWebSocket } from './http/websocket';
+import { createTaskBridgeApp } from './express/app';
+import { attachWebSocket } from './express/websocket';
 import { type ReferenceServerOptions, resolveServerOptions } from './options';
 
 /** A running (or ready to run) reference server. */

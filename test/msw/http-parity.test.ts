@@ -1,6 +1,6 @@
 /**
  * The same raw HTTP requests against the MSW kit and the Express server: status codes, error codes
- * and bodies must match, because both call the same operations (server-reference/src/http/operations.ts).
+ * and bodies must match, because both call the same operations (server-reference/src/wire/operations.ts).
  */
 import { restoreMswNodeGlobals } from './msw-node-globals';
 import { startTestServer } from '../support/reference-server';

@@ -5,7 +5,7 @@
 import type { RouteName } from '@taskbridge/protocol';
 import type { TaskEngine } from '../engine/task-engine';
 import type { AuthContext } from '../engine/types';
-import { toExpressPath } from '../http/route-paths';
+import { toExpressPath } from '../wire/route-paths';
 import type { ResolvedServerOptions } from '../options';
 import { type FaultController, unauthorizedFault } from './faults';
 import { authRequestOf, type RouteParams } from './web-request';

@@ -1,6 +1,6 @@
 /**
  * The kit's plain HTTP routes (SPEC.md §1, §2, §4, §7, E1, E2) as MSW `http` handlers over the shared
- * operations of `../http/operations.ts`, with the fault scenarios of {@link TaskBridgeFaults}.
+ * operations of `../wire/operations.ts`, with the fault scenarios of {@link TaskBridgeFaults}.
  */
 import type { RouteName } from '@taskbridge/protocol';
 import { delay, http, type HttpHandler } from 'msw';
@@ -12,7 +12,7 @@ import {
   pollOp,
   readyOp,
   statusOp,
-} from '../http/operations';
+} from '../wire/operations';
 import { authenticate, type KitContext } from './context';
 import { faultError } from './faults';
 import { cursorUnderFault } from './history-faults';

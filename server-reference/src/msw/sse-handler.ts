@@ -10,8 +10,8 @@
  */
 import { http, type HttpHandler } from 'msw';
 import type { Subscription } from '../engine/subscription';
-import { sseCursorOf } from '../http/operations';
-import { runSseSession, SSE_HEADERS, type SseChunk, type SseSink, sseFrame } from '../http/sse-session';
+import { sseCursorOf } from '../wire/operations';
+import { runSseSession, SSE_HEADERS, type SseChunk, type SseSink, sseFrame } from '../wire/sse-session';
 import { authenticate, type KitContext } from './context';
 import { faultError, type SseFault } from './faults';
 import { cursorUnderFault } from './history-faults';

@@ -1,15 +1,15 @@
 /**
  * Web-standard (`Request`/`Response`) edges of the MSW adapter: the auth view of a request, its query,
  * its JSON or multipart body (through `request.formData()`, no hand-written parser) and responses.
- * Everything protocol-specific lives in `../http/operations.ts`; this file only translates.
+ * Everything protocol-specific lives in `../wire/operations.ts`; this file only translates.
  */
 import { TaskBridgeError } from '@taskbridge/protocol';
 import { HttpResponse } from 'msw';
 import type { Attachment } from '../engine/types';
-import type { AuthRequest } from '../http/auth';
-import { errorResponseOf, toTaskBridgeError } from '../http/envelope';
-import type { QueryValues } from '../http/operations';
-import { checkUploads, fromMultipart, type UploadedFile } from '../http/uploads';
+import type { AuthRequest } from '../auth/auth';
+import { errorResponseOf, toTaskBridgeError } from '../wire/envelope';
+import type { QueryValues } from '../wire/operations';
+import { checkUploads, fromMultipart, type UploadedFile } from '../wire/uploads';
 import type { Logger } from '../logger';
 import type { ResolvedServerOptions } from '../options';
 

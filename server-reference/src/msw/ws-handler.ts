@@ -7,8 +7,8 @@
  */
 import { CloseCode, parseJson, TaskBridgeError } from '@taskbridge/protocol';
 import { delay, ws, type WebSocketHandler } from 'msw';
-import type { AuthOutcome, WsPeer } from '../http/ws-session';
-import { startWsSession } from '../http/ws-session';
+import type { AuthOutcome, WsPeer } from '../wire/ws-session';
+import { startWsSession } from '../wire/ws-session';
 import { authenticate, type KitContext } from './context';
 import type { HistoryFault, WebSocketFault } from './faults';
 import { cursorUnderFault } from './history-faults';

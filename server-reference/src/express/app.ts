@@ -7,10 +7,10 @@ import express, { type Express } from 'express';
 import type { TaskEngine } from '../engine/task-engine';
 import type { ResolvedServerOptions } from '../options';
 import { createTaskRoute } from './create-route';
-import { errorEnvelopeMiddleware } from './envelope';
-import { capabilitiesOf, readyOp } from './operations';
+import { errorEnvelopeMiddleware } from '../wire/envelope';
+import { capabilitiesOf, readyOp } from '../wire/operations';
 import { pollRoute } from './poll-route';
-import { toExpressPath } from './route-paths';
+import { toExpressPath } from '../wire/route-paths';
 import { sseRoute } from './sse-route';
 import { actionsRoute, cancelRoute, statusRoute } from './task-routes';
 

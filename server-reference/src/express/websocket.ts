@@ -9,8 +9,8 @@ import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import type { TaskEngine } from '../engine/task-engine';
 import type { ResolvedServerOptions } from '../options';
 import { toAuthRequest } from './request-auth';
-import { templateMatcher } from './route-paths';
-import { type AuthOutcome, startWsSession, type WsPeer } from './ws-session';
+import { templateMatcher } from '../wire/route-paths';
+import { type AuthOutcome, startWsSession, type WsPeer } from '../wire/ws-session';
 
 // Above this many bytes queued on the socket, wait for the send callback before sending more.
 const HIGH_WATER_MARK = 1024 * 1024;

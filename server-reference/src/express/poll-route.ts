@@ -4,8 +4,8 @@
 import type { RequestHandler } from 'express';
 import type { TaskEngine } from '../engine/task-engine';
 import type { ResolvedServerOptions } from '../options';
-import { pollResponseJson } from './event-json';
-import { pollOp, type QueryValues } from './operations';
+import { pollResponseJson } from '../wire/event-json';
+import { pollOp, type QueryValues } from '../wire/operations';
 import { authenticate, taskIdOf } from './request-auth';
 
 /** The poll route handler. `shutdown` ends pending long polls at once. */

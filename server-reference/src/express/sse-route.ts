@@ -5,9 +5,9 @@
 import type { RequestHandler, Response } from 'express';
 import type { TaskEngine } from '../engine/task-engine';
 import type { ResolvedServerOptions } from '../options';
-import { type QueryValues, sseCursorOf } from './operations';
+import { type QueryValues, sseCursorOf } from '../wire/operations';
 import { authenticate, taskIdOf } from './request-auth';
-import { runSseSession, SSE_HEADERS } from './sse-session';
+import { runSseSession, SSE_HEADERS } from '../wire/sse-session';
 
 // Backpressure: when the socket is full, wait for it to drain (or close) instead of buffering without
 // bound. Both listeners go when either fires: one response waits many times over its life.

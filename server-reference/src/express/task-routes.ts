@@ -4,7 +4,7 @@
 import type { RequestHandler } from 'express';
 import type { TaskEngine } from '../engine/task-engine';
 import type { ResolvedServerOptions } from '../options';
-import { actionOp, cancelOp, statusOp } from './operations';
+import { actionOp, cancelOp, statusOp } from '../wire/operations';
 import { authenticate, taskIdOf } from './request-auth';
 
 /** `POST /tasks/{taskId}/cancel`: optional `{reason}` → 202. */

@@ -4,7 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Request } from 'express';
 import type { AuthContext } from '../engine/types';
-import type { AuthRequest, AuthResolver } from './auth';
+import type { AuthRequest, AuthResolver } from '../auth/auth';
 
 function flatHeaders(req: IncomingMessage): Record<string, string | undefined> {
   const headers: Record<string, string | undefined> = {};

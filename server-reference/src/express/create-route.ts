@@ -8,8 +8,8 @@ import multer from 'multer';
 import type { TaskEngine } from '../engine/task-engine';
 import type { Attachment } from '../engine/types';
 import type { ResolvedServerOptions } from '../options';
-import { createTaskOp } from './operations';
-import { checkUploadType, fromMultipart } from './uploads';
+import { createTaskOp } from '../wire/operations';
+import { checkUploadType, fromMultipart } from '../wire/uploads';
 import { authenticate } from './request-auth';
 
 /** The create route's middleware chain. */
