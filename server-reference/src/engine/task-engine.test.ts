@@ -12,7 +12,7 @@ async function collect(
   cursor: string | null = null,
 ) {
   const events: TaskEvent[] = [];
-  const sub = engine.subscribe(alice, taskId, cursor);
+  const sub = await engine.subscribe(alice, taskId, cursor);
   for await (const item of sub) if (item.kind === 'events') events.push(...item.events);
   return events;
 }
@@ -48,20 +48,18 @@ describe('TaskEngine', () => {
   it('masks foreign tasks as not found', async () => {
     const engine = createTaskEngine({ handlers: { h: async () => 1 } });
     const { response } = await engine.createTask(alice, { clientRequestId: 'c1', taskType: 'h' });
-    expect(() => engine.getTask(bob, response.taskId)).toThrowError(
-      expect.objectContaining({ code: 'TASK_NOT_FOUND' }),
-    );
-    expect(() => engine.subscribe(bob, response.taskId, null)).toThrowError(
-      expect.objectContaining({ code: 'TASK_NOT_FOUND' }),
-    );
+    await expect(engine.getTask(bob, response.taskId)).rejects.toMatchObject({ code: 'TASK_NOT_FOUND' });
+    await expect(engine.subscribe(bob, response.taskId, null)).rejects.toMatchObject({
+      code: 'TASK_NOT_FOUND',
+    });
   });
 
   it('rejects malformed cursors', async () => {
     const engine = createTaskEngine({ handlers: { h: async () => 1 } });
     const { response } = await engine.createTask(alice, { clientRequestId: 'c1', taskType: 'h' });
-    expect(() => engine.subscribe(alice, response.taskId, 'hb-1')).toThrowError(
-      expect.objectContaining({ code: 'INVALID_REQUEST' }),
-    );
+    await expect(engine.subscribe(alice, response.taskId, 'hb-1')).rejects.toMatchObject({
+      code: 'INVALID_REQUEST',
+    });
   });
 
   it('suspends, accepts one action, deduplicates its repeat and resumes', async () => {
@@ -73,7 +71,7 @@ describe('TaskEngine', () => {
     const { response } = await engine.createTask(alice, { clientRequestId: 'c1', taskType: 'ask' });
     const taskId = response.taskId;
     const events: TaskEvent[] = [];
-    const sub = engine.subscribe(alice, taskId, null);
+    const sub = await engine.subscribe(alice, taskId, null);
     for await (const item of sub) {
       if (item.kind !== 'events') continue;
       events.push(...item.events);
