@@ -32,8 +32,8 @@ let service: Promise<BackendService> | undefined;
 const created = new Set<TaskBridgeBackend>();
 
 async function suiteService(): Promise<BackendService> {
-  service ??= import(`./backends/${currentBackendName()}.ts`).then(
-    (module: { default: BackendFixture }) => module.default.start(),
+  service ??= import(`./backends/${currentBackendName()}.ts`).then((module: { default: BackendFixture }) =>
+    module.default.start(),
   );
   return service;
 }
@@ -63,7 +63,10 @@ export async function stopSuiteBackend(): Promise<void> {
  * `backend` with its event store replaced by `events` (a hazard test's wrapper around
  * `backend.events`); everything else, `close()` included, is the backend's own.
  */
-export function withEventStore(backend: TaskBridgeBackend, events: TaskBridgeBackend['events']): TaskBridgeBackend {
+export function withEventStore(
+  backend: TaskBridgeBackend,
+  events: TaskBridgeBackend['events'],
+): TaskBridgeBackend {
   return {
     name: backend.name,
     events,

@@ -26,7 +26,12 @@ export interface EventBuilder {
    * @param expiresAt - ms since epoch, or `null`.
    * @throws {RangeError} when `expiresAt` is not a representable date.
    */
-  suspended(taskId: string, suspendId: string, options: SuspendOptions, expiresAt: number | null): NewTaskEvent;
+  suspended(
+    taskId: string,
+    suspendId: string,
+    options: SuspendOptions,
+    expiresAt: number | null,
+  ): NewTaskEvent;
   actionAccepted(taskId: string, request: ClientActionRequest): NewTaskEvent;
   completed(taskId: string, result: unknown): NewTaskEvent;
   failed(taskId: string, failure: TaskFailure): NewTaskEvent;

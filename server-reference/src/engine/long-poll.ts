@@ -23,7 +23,11 @@ export interface LongPollOptions {
  *
  * @throws rejects with the store's error.
  */
-export async function longPoll(events: EventStore, taskId: string, options: LongPollOptions): Promise<EventPage> {
+export async function longPoll(
+  events: EventStore,
+  taskId: string,
+  options: LongPollOptions,
+): Promise<EventPage> {
   const { cursor, maxEvents } = options;
   let wake: () => void = () => undefined;
   const woken = new Promise<void>((resolve) => {

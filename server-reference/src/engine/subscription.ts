@@ -66,7 +66,10 @@ const resumeError = (reason: string, message: string) =>
  *
  * @throws rejects with the store's error (the live attach is undone first).
  */
-export async function openSubscription(events: EventStore, options: SubscriptionOptions): Promise<Subscription> {
+export async function openSubscription(
+  events: EventStore,
+  options: SubscriptionOptions,
+): Promise<Subscription> {
   let cursor = options.cursor;
   let live: TaskEvent[] = [];
   let replaying = true;
@@ -147,7 +150,12 @@ export async function openSubscription(events: EventStore, options: Subscription
         // Retention overtook the replay: events after our cursor are gone. Say so by ending; the
         // client's reconnect from its checkpoint gets the explicit signal.
         if (!first && page.trimmed) {
-          fail(resumeError('history_trimmed', 'retention deleted events not yet replayed; resume from the checkpoint'));
+          fail(
+            resumeError(
+              'history_trimmed',
+              'retention deleted events not yet replayed; resume from the checkpoint',
+            ),
+          );
           throw failure;
         }
         terminalStored = page.head.terminal !== null;

@@ -1,5 +1,6 @@
 import { compareEventIds, isTerminalEvent, type TaskEvent } from '@taskbridge/protocol';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createMemoryBackend } from './state/memory/memory-backend';
 import { createTaskEngine } from './task-engine';
 import type { AuthContext, TaskHandler } from './types';
 
@@ -95,5 +96,93 @@ describe('TaskEngine', () => {
     ]);
     const last = events.at(-1)!;
     expect(isTerminalEvent(last) && last.type === 'TASK_COMPLETED' && last.payload.result).toEqual({ x: 1 });
+  });
+});
+
+describe('TaskEngine on a backend', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('answers 404 for a finished task once retention evicted it, and a repeat create then makes a new task', async () => {
+    vi.useFakeTimers({ now: 1_000_000, toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const backend = createMemoryBackend({ finishedTaskTtlMs: 1_000, idempotencyTtlMs: 60_000 });
+    const engine = createTaskEngine({ handlers: { h: async () => 'done' }, backend });
+    const request = { clientRequestId: 'c1', taskType: 'h' };
+    const { response } = await engine.createTask(alice, request);
+    await vi.waitFor(async () =>
+      expect((await engine.getStatus(alice, response.taskId)).status).toBe('COMPLETED'),
+    );
+    expect((await engine.createTask(alice, request)).response).toMatchObject({
+      taskId: response.taskId,
+      status: 'COMPLETED',
+      deduplicated: true,
+    });
+
+    vi.advanceTimersByTime(1_000);
+    await expect(engine.getStatus(alice, response.taskId)).rejects.toMatchObject({ code: 'TASK_NOT_FOUND' });
+    await expect(
+      engine.poll(alice, response.taskId, { afterEventId: null, waitTimeoutMs: 0, maxEvents: 10 }),
+    ).rejects.toMatchObject({ code: 'TASK_NOT_FOUND' });
+    // The key outlived its task: the repeat is a new task, not a 404 or a dangling dedupe.
+    const again = await engine.createTask(alice, request);
+    expect(again.created).toBe(true);
+    expect(again.response.taskId).not.toBe(response.taskId);
+    await engine.shutdown();
+    await backend.close();
+  });
+
+  it('of concurrent identical creates exactly one makes a task; the others are its repeats', async () => {
+    const engine = createTaskEngine({ handlers: { h: async () => 'done' } });
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => engine.createTask(alice, { clientRequestId: 'same', taskType: 'h' })),
+    );
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    expect(new Set(results.map((r) => r.response.taskId)).size).toBe(1);
+    expect(engine.taskCount).toBe(1);
+    await engine.shutdown();
+  });
+
+  it('a cancel stores TASK_CANCELLED first, then aborts the running handler through the control channel', async () => {
+    const heard: string[] = [];
+    const engine = createTaskEngine({
+      handlers: {
+        h: async (ctx) => {
+          await ctx.message('working');
+          await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+          heard.push('aborted');
+          heard.push(await ctx.message('after').then(() => 'stored', (error: Error) => error.name));
+          return 'ignored';
+        },
+      },
+    });
+    const control: string[] = [];
+    const { response } = await engine.createTask(alice, { clientRequestId: 'c1', taskType: 'h' });
+    await engine.backend.control.subscribe(response.taskId, (m) => control.push(m.type));
+    await vi.waitFor(async () =>
+      expect((await engine.getStatus(alice, response.taskId)).lastEventId).not.toBeNull(),
+    );
+    await vi.waitFor(async () => {
+      const page = await engine.poll(alice, response.taskId, {
+        afterEventId: null,
+        waitTimeoutMs: 0,
+        maxEvents: 10,
+      });
+      expect(page.events.map((e) => e.type)).toEqual(['TASK_STARTED', 'TASK_MESSAGE']);
+    });
+    expect(await engine.cancel(alice, response.taskId, 'stop')).toEqual({
+      taskId: response.taskId,
+      status: 'CANCELLATION_REQUESTED',
+    });
+    expect(control).toEqual(['cancel']);
+    await vi.waitFor(() => expect(heard).toEqual(['aborted', 'AbortError']));
+    const page = await engine.poll(alice, response.taskId, {
+      afterEventId: null,
+      waitTimeoutMs: 0,
+      maxEvents: 10,
+    });
+    expect(page.events.map((e) => e.type)).toEqual(['TASK_STARTED', 'TASK_MESSAGE', 'TASK_CANCELLED']);
+    expect(await engine.cancel(alice, response.taskId)).toMatchObject({ status: 'ALREADY_TERMINAL' });
+    await engine.shutdown();
   });
 });

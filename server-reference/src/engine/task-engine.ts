@@ -193,7 +193,12 @@ export class TaskEngine {
     await this.#runtime.submit(task);
     return {
       created: true,
-      response: { taskId: task.taskId, status: 'ACCEPTED', clientRequestId: task.clientRequestId, deduplicated: false },
+      response: {
+        taskId: task.taskId,
+        status: 'ACCEPTED',
+        clientRequestId: task.clientRequestId,
+        deduplicated: false,
+      },
     };
   }
 
@@ -258,7 +263,11 @@ export class TaskEngine {
    *
    * @throws {TaskBridgeError} `TASK_NOT_FOUND`; `INVALID_REQUEST` for a malformed cursor.
    */
-  async subscribe(auth: AuthContext, taskId: string, cursor: string | null | undefined): Promise<Subscription> {
+  async subscribe(
+    auth: AuthContext,
+    taskId: string,
+    cursor: string | null | undefined,
+  ): Promise<Subscription> {
     await this.#owned(auth, taskId);
     const checked = checkCursor(cursor);
     const subscription: Subscription = await openSubscription(this.backend.events, {
@@ -355,7 +364,11 @@ export class TaskEngine {
     return null;
   }
 
-  async #repeat(record: IdempotencyRecord, clientRequestId: string, fingerprint: string): Promise<CreateTaskResult> {
+  async #repeat(
+    record: IdempotencyRecord,
+    clientRequestId: string,
+    fingerprint: string,
+  ): Promise<CreateTaskResult> {
     if (record.fingerprint !== fingerprint) {
       throw new TaskBridgeError({
         code: 'IDEMPOTENCY_CONFLICT',

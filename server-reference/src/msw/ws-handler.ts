@@ -81,8 +81,12 @@ export function createWebSocketHandlers(ctx: KitContext): WebSocketHandler[] {
         );
       // Taken with the subscribe frame, applied when the session opens its subscription.
       let history: HistoryFault | undefined;
-      const session = startWsSession(peerUnder(client, fault), engine, options, auth, (user, taskId, cursor) =>
-        subscribeUnderFault(engine, user, taskId, cursor, history),
+      const session = startWsSession(
+        peerUnder(client, fault),
+        engine,
+        options,
+        auth,
+        (user, taskId, cursor) => subscribeUnderFault(engine, user, taskId, cursor, history),
       );
       const shutdown = (mode: 'shutdown' | 'drop') =>
         mode === 'drop'

@@ -43,7 +43,12 @@ describe('pollResponseJson', () => {
         fc.constantFrom(...statuses),
         fc.boolean(),
         fc.option(fc.constantFrom('7-1', 'a"b\u2028')),
-        fc.option(fc.record({ requestedAfterEventId: fc.option(fc.string()), firstRetainedEventId: fc.option(fc.string()) })),
+        fc.option(
+          fc.record({
+            requestedAfterEventId: fc.option(fc.string()),
+            firstRetainedEventId: fc.option(fc.string()),
+          }),
+        ),
         (messages, taskStatus, hasMore, cursor, historyTrimmed) => {
           const body: PollEventsResponse = {
             taskId: 'task-"1"',

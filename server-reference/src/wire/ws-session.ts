@@ -87,7 +87,10 @@ export function startWsSession(
     } catch (error) {
       const { code } = TaskBridgeError.from(error);
       if (code === 'TASK_NOT_FOUND' || code === 'INVALID_REQUEST') {
-        return peer.close(CloseCode.POLICY_VIOLATION, code === 'TASK_NOT_FOUND' ? 'task not found' : 'invalid cursor');
+        return peer.close(
+          CloseCode.POLICY_VIOLATION,
+          code === 'TASK_NOT_FOUND' ? 'task not found' : 'invalid cursor',
+        );
       }
       // The backend failed (not the client): try again later, as for an overflow.
       return peer.close(CloseCode.TRY_AGAIN_LATER, 'stream unavailable');

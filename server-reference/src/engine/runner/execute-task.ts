@@ -75,7 +75,8 @@ export function executeTask(options: ExecuteTaskOptions): RunningTask {
           await execution.append(build.started(taskId));
           await record({ status: 'RUNNING', runner: options.runnerId, epoch: options.epoch });
         },
-        completed: async (result) => finished(await execution.finish(build.completed(taskId, result)), 'COMPLETED'),
+        completed: async (result) =>
+          finished(await execution.finish(build.completed(taskId, result)), 'COMPLETED'),
         failed: async (failure) => finished(await execution.finish(build.failed(taskId, failure)), 'FAILED'),
       });
     } finally {

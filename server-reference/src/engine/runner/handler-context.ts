@@ -53,7 +53,9 @@ export function createHandlerContext(deps: HandlerContextDeps): TaskContext {
     auth: task.auth,
     signal,
     progress: (progress, details) =>
-      execution.emit(build.fromYield(taskId, { type: 'progress', progress, ...details })).then(() => undefined),
+      execution
+        .emit(build.fromYield(taskId, { type: 'progress', progress, ...details }))
+        .then(() => undefined),
     message: (message, level) =>
       execution
         .emit(

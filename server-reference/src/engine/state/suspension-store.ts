@@ -56,7 +56,10 @@ export type ActionDecision =
  */
 export interface SuspensionStore {
   /** Registers an open suspension (before its `TASK_SUSPENDED` event is appended). */
-  open(taskId: string, suspension: Pick<SuspensionRecord, 'suspendId' | 'allowedActions' | 'expiresAt'>): Promise<void>;
+  open(
+    taskId: string,
+    suspension: Pick<SuspensionRecord, 'suspendId' | 'allowedActions' | 'expiresAt'>,
+  ): Promise<void>;
   /**
    * Decides an action atomically (one decision per `clientActionId`, one accepted answer per
    * suspension, across processes), in this order: a known `clientActionId` → `DEDUPLICATED` (same
@@ -68,7 +71,12 @@ export interface SuspensionStore {
    * @param now - ms since epoch, for the expiry check.
    * @param taskTerminal - the task already has its terminal event.
    */
-  decide(taskId: string, request: ActionRequestToDecide, now: number, taskTerminal: boolean): Promise<ActionDecision>;
+  decide(
+    taskId: string,
+    request: ActionRequestToDecide,
+    now: number,
+    taskTerminal: boolean,
+  ): Promise<ActionDecision>;
   /**
    * The runner's expiry: an `open` suspension becomes `expired`. Atomic with {@link decide}: when an
    * answer won the race, the suspension stays `answered`.

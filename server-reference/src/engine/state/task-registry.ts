@@ -46,4 +46,3 @@ export interface TaskRegistry {
   /** Removes the task (a lost idempotency race, eviction). Unknown ids are ignored. */
   delete(taskId: string): Promise<void>;
 }
-

@@ -50,7 +50,8 @@ function checkRetention(name: string, value: number | null, min: number): number
  *   TTLs ≥ 0).
  */
 export function resolveRetention(options: RetentionOptions = {}): RetentionSettings {
-  const pick = (value: number | null | undefined, fallback: number) => (value === undefined ? fallback : value);
+  const pick = (value: number | null | undefined, fallback: number) =>
+    value === undefined ? fallback : value;
   return {
     maxEventsPerTask: checkRetention(
       'maxEventsPerTask',

@@ -1,8 +1,4 @@
-import type {
-  ActionDecision,
-  SuspensionRecord,
-  SuspensionStore,
-} from '../suspension-store';
+import type { ActionDecision, SuspensionRecord, SuspensionStore } from '../suspension-store';
 
 interface TaskSuspensions {
   byId: Map<string, SuspensionRecord>;
