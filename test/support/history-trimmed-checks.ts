@@ -66,6 +66,10 @@ async function poll(
   return parsed.value;
 }
 
+/** The eventIds of the event frames among WebSocket frames (not the ack, not heartbeats). */
+const eventIdsIn = (frames: readonly Record<string, unknown>[]) =>
+  frames.filter((f) => f.type !== 'SUBSCRIPTION_CONFIRMED' && f.type !== 'HEARTBEAT').map((f) => f.eventId);
+
 /** Subscribes over the WebSocket and collects every frame until the server closes. */
 function subscribeWs(
   target: TrimmedTarget,
@@ -138,8 +142,7 @@ export function historyTrimmedChecks(target: () => TrimmedTarget): void {
       live: true,
       historyTrimmed: { requestedAfterEventId: null, firstRetainedEventId: retained[0]?.eventId },
     });
-    const events = frames.filter((f) => f.type !== 'SUBSCRIPTION_CONFIRMED' && f.type !== 'HEARTBEAT');
-    expect(events.map((e) => e.eventId)).toEqual(ids(retained));
+    expect(eventIdsIn(frames)).toEqual(ids(retained));
   });
 
   it('WebSocket: no historyTrimmed in the ack for a retained cursor', async () => {
@@ -157,8 +160,7 @@ export function historyTrimmedChecks(target: () => TrimmedTarget): void {
       replayStartedAfterEventId: trimmedThrough,
       live: true,
     });
-    const events = frames.filter((f) => f.type !== 'SUBSCRIPTION_CONFIRMED' && f.type !== 'HEARTBEAT');
-    expect(events.map((e) => e.eventId)).toEqual(ids(retained));
+    expect(eventIdsIn(frames)).toEqual(ids(retained));
   });
 
   it('SSE: one named history-trimmed event without id: before the replay, then the retained tail', async () => {

@@ -151,7 +151,12 @@ describe('TaskEngine on a backend', () => {
           await ctx.message('working');
           await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
           heard.push('aborted');
-          heard.push(await ctx.message('after').then(() => 'stored', (error: Error) => error.name));
+          heard.push(
+            await ctx.message('after').then(
+              () => 'stored',
+              (error: Error) => error.name,
+            ),
+          );
           return 'ignored';
         },
       },
