@@ -191,3 +191,33 @@ describe('TaskEngine on a backend', () => {
     await engine.shutdown();
   });
 });
+
+describe('TaskEngine: suspend() options that cannot become an event', () => {
+  it('fail the task (TASK_FAILED) and leave no unhandled rejection behind', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const engine = createTaskEngine({
+        handlers: {
+          // An expiry no Date can represent, and a function where JSON is expected.
+          farExpiry: (ctx) => ctx.suspend({ reasonCode: 'r', allowedActions: ['ok'], expiresInMs: 1e16 }),
+          fnInteraction: (ctx) =>
+            ctx.suspend({ reasonCode: 'r', allowedActions: ['ok'], interaction: { f: (() => 1) as never } }),
+        },
+      });
+      for (const taskType of ['farExpiry', 'fnInteraction']) {
+        const { response } = await engine.createTask(alice, { clientRequestId: taskType, taskType });
+        await vi.waitFor(async () =>
+          expect((await engine.getStatus(alice, response.taskId)).status).toBe('FAILED'),
+        );
+      }
+      await engine.shutdown();
+      // Node reports unhandled rejections once the microtask queue drains, before the next macrotask.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
