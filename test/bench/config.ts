@@ -10,7 +10,7 @@ import { join } from 'node:path';
  * - `BENCH_SUBSCRIPTIONS` live subscriptions for the server-scale run, half WS, half SSE (10,000);
  * - `BENCH_CLIENT_TASKS` tasks observed at once for the client-scale run (1,000);
  * - `BENCH_ONLY` a comma list of benchmarks to run (`throughput,latency,recovery,server-scale,
- *   client-scale,bundle-size`; default all);
+ *   client-scale,bundle-size,soak`; default all; `soak` reads its own `BENCH_SOAK_*` sizes);
  * - `BENCH_PROFILE=1` CPU-profiles our client and server processes (measured runs only) and prints where the
  *   time goes; the `.cpuprofile` files stay in `BENCH_PROFILE_DIR` (default: the OS temp folder) for
  *   Chrome DevTools.
@@ -36,6 +36,7 @@ export const BENCHMARKS = [
   'recovery',
   'server-scale',
   'client-scale',
+  'soak',
 ] as const;
 
 function positiveInt(name: string, fallback: number): number {
