@@ -6,8 +6,13 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type UserConfig } from 'tsdown';
 
-/** The published packages, by folder. */
-const PACKAGES = ['protocol', 'client', 'react', 'server-reference'] as const;
+const readJson = <T>(path: string): T =>
+  JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as T;
+
+/** The published packages: every workspace that is not private, by folder. */
+const PACKAGES = readJson<{ workspaces: string[] }>('./package.json').workspaces.filter(
+  (folder) => readJson<{ private?: boolean }>(`./${folder}/package.json`).private !== true,
+);
 
 /** The condition that points each export at its TypeScript source inside the repository. */
 const SOURCE_CONDITION = '@taskbridge/source';
@@ -15,6 +20,7 @@ const SOURCE_CONDITION = '@taskbridge/source';
 type ExportTarget = string | { [condition: string]: ExportTarget };
 
 interface PackageJson {
+  private?: boolean;
   exports?: Record<string, ExportTarget>;
   bin?: string | Record<string, string>;
 }
@@ -33,25 +39,31 @@ function importDefault(target: ExportTarget, subpath: string): string {
   return file;
 }
 
-/** Library entries (ESM + CJS) and bin entries (ESM only) of one package. */
-function entriesOf(folder: string): { library: Record<string, string>; bins: Record<string, string> } {
-  const pkg = JSON.parse(
-    readFileSync(new URL(`./${folder}/package.json`, import.meta.url), 'utf8'),
-  ) as PackageJson;
-  const library: Record<string, string> = {};
+/** The entries of one package: ESM for every export, CJS for those with a `require` condition, bins. */
+interface Entries {
+  esm: Record<string, string>;
+  cjs: Record<string, string>;
+  bins: Record<string, string>;
+}
+
+function entriesOf(folder: string): Entries {
+  const pkg = readJson<PackageJson>(`./${folder}/package.json`);
+  const entries: Entries = { esm: {}, cjs: {}, bins: {} };
   for (const [subpath, target] of Object.entries(pkg.exports ?? {})) {
     if (typeof target !== 'object') continue;
     const source = target[SOURCE_CONDITION];
     if (typeof source !== 'string') continue;
-    library[entryName(importDefault(target, subpath), `exports["${subpath}"]`)] = source;
+    const name = entryName(importDefault(target, subpath), `exports["${subpath}"]`);
+    entries.esm[name] = source;
+    // A browser-only entry (e.g. `./msw/browser`) may leave `require` out: no CJS build then.
+    if ('require' in target) entries.cjs[name] = source;
   }
-  const bins: Record<string, string> = {};
   const binField = typeof pkg.bin === 'string' ? { bin: pkg.bin } : (pkg.bin ?? {});
   for (const [name, file] of Object.entries(binField)) {
     const entry = entryName(file, `bin["${name}"]`);
-    bins[entry] = `./src/${entry}.ts`;
+    entries.bins[entry] = `./src/${entry}.ts`;
   }
-  return { library, bins };
+  return entries;
 }
 
 /** Node-only packages resolve `node:*` builtins; the others run in browsers and Node alike. */
@@ -59,7 +71,7 @@ const NODE_PACKAGES = new Set(['server-reference']);
 
 function packageConfigs(folder: string): UserConfig[] {
   const cwd = fileURLToPath(new URL(`./${folder}/`, import.meta.url));
-  const { library, bins } = entriesOf(folder);
+  const { esm, cjs, bins } = entriesOf(folder);
   const shared: UserConfig = {
     name: `@taskbridge/${folder}`,
     cwd,
@@ -70,16 +82,27 @@ function packageConfigs(folder: string): UserConfig[] {
     sourcemap: true,
     fixedExtension: false,
     hash: false,
+    // Once for all configs, before any of them builds.
+    clean: true,
     // Dependencies and peers stay imports; nothing from node_modules may be inlined silently.
     deps: { onlyBundle: [] },
     logLevel: 'warn',
     checks: { pluginTimings: false },
   };
   const configs: UserConfig[] = [
-    { ...shared, entry: library, format: ['esm', 'cjs'], dts: true, clean: true },
+    { ...shared, entry: esm, format: 'esm', dts: true },
+    {
+      ...shared,
+      entry: cjs,
+      format: 'cjs',
+      dts: true,
+      // CJS interop helpers otherwise land in the first entry chunk, which the shared chunks then
+      // require: a require cycle, and a stray `__toESM` among that entry's exports.
+      outputOptions: { codeSplitting: { groups: [{ name: 'runtime', test: /rolldown[:/\\]runtime/ }] } },
+    },
   ];
   if (Object.keys(bins).length > 0)
-    configs.push({ ...shared, entry: bins, format: ['esm'], platform: 'node', dts: false, clean: false });
+    configs.push({ ...shared, entry: bins, format: 'esm', platform: 'node', dts: false });
   return configs;
 }
 
