@@ -63,9 +63,11 @@ const server = createReferenceServer({
   transports: { websocket: !values['no-websocket'], sse: !values['no-sse'], polling: !values['no-polling'] },
   ...(values.static ? { staticDir: values.static } : {}),
 });
-const { url } = await server.listen(port, values.host).catch((error: NodeJS.ErrnoException) =>
-  fail(`cannot listen on ${values.host}:${port}: ${error.code ?? error.message}`, 1),
-);
+const { url } = await server
+  .listen(port, values.host)
+  .catch((error: NodeJS.ErrnoException) =>
+    fail(`cannot listen on ${values.host}:${port}: ${error.code ?? error.message}`, 1),
+  );
 process.stdout.write(`TaskBridge reference server listening on ${url}\n`);
 if (values.static) process.stdout.write(`Open ${url}/ (serving ${values.static})\n`);
 
