@@ -18,7 +18,7 @@ export interface TransportSwitches {
   polling?: boolean;
 }
 
-/** Upload limits for multipart creates (SPEC.md §2). */
+/** Upload limits for multipart creates (protocol/SPEC.md §2). */
 export interface UploadOptions {
   /** Max bytes per file; larger → 413 `PAYLOAD_TOO_LARGE`. Default 10 MiB (10,485,760 bytes). */
   maxFileBytes?: number;
@@ -39,25 +39,25 @@ export interface ReferenceServerOptions {
   store?: EventStore;
   /**
    * Route templates: a base path such as `/api/v1/projects/{projectId}` (every route under it), or
-   * individual templates. Default: SPEC.md §1.
+   * individual templates. Default: protocol/SPEC.md §1.
    */
   routes?: string | Partial<RouteTemplates>;
-  /** Auth hook (SPEC.md §9). Default: {@link createDemoAuthResolver} — a demo, not security. */
+  /** Auth hook (protocol/SPEC.md §9). Default: {@link createDemoAuthResolver} — a demo, not security. */
   auth?: AuthResolver;
   /**
-   * Transports to offer; capabilities report exactly these (SPEC.md §1 E2, hazard H7). Default: all
+   * Transports to offer; capabilities report exactly these (protocol/SPEC.md §1 E2, hazard H7). Default: all
    * three.
    */
   transports?: TransportSwitches;
   /**
-   * Heartbeat intervals while idle, ms (SPEC.md §5, §6), advertised by capabilities so clients set their
+   * Heartbeat intervals while idle, ms (protocol/SPEC.md §5, §6), advertised by capabilities so clients set their
    * liveness deadlines from them. Defaults: WebSocket 25,000 (as the peer), SSE 15,000.
    */
   heartbeatIntervalMs?: { websocket?: number; sse?: number };
-  /** Multipart upload limits (SPEC.md §2). Default: see {@link UploadOptions}. */
+  /** Multipart upload limits (protocol/SPEC.md §2). Default: see {@link UploadOptions}. */
   uploads?: UploadOptions;
   /**
-   * Max JSON body, bytes; larger → 413 `PAYLOAD_TOO_LARGE` (SPEC.md §2). Default 1 MiB (1,048,576
+   * Max JSON body, bytes; larger → 413 `PAYLOAD_TOO_LARGE` (protocol/SPEC.md §2). Default 1 MiB (1,048,576
    * bytes).
    */
   maxJsonBodyBytes?: number;
@@ -65,7 +65,7 @@ export interface ReferenceServerOptions {
   maxQueuedEventsPerSubscriber?: number;
   /**
    * How long a WebSocket may stay open without its subscribe frame, ms; then it is closed 1008
-   * (SPEC.md §6). Default 10,000.
+   * (protocol/SPEC.md §6). Default 10,000.
    */
   subscribeTimeoutMs?: number;
   /**

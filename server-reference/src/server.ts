@@ -38,7 +38,7 @@ export interface ReferenceServer {
 }
 
 /**
- * Creates the reference server (SPEC.md §1–§9, hazards H1–H7). Does not listen until `listen()`.
+ * Creates the reference server (protocol/SPEC.md §1–§9, hazards H1–H7). Does not listen until `listen()`.
  *
  * @param options - {@link ReferenceServerOptions}; every field has a default.
  *

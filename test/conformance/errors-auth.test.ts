@@ -1,5 +1,5 @@
 /**
- * SPEC.md §8 and §9 — the JSON error envelope on every HTTP error (including 401/403/429/500 raised by
+ * protocol/SPEC.md §8 and §9 — the JSON error envelope on every HTTP error (including 401/403/429/500 raised by
  * the auth hook), and ownership: another owner's task is a 404 (never 403) on every route and
  * transport, and the hook sees the request's headers, query and extra path params.
  */

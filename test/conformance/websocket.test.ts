@@ -1,5 +1,5 @@
 /**
- * SPEC.md §6 — the WebSocket route: one subscribe frame, `SUBSCRIPTION_CONFIRMED`, replay, live
+ * protocol/SPEC.md §6 — the WebSocket route: one subscribe frame, `SUBSCRIPTION_CONFIRMED`, replay, live
  * events, heartbeat after replay, close 1000 right after the terminal event (H1) or at once when the
  * cursor is at it (E); 1008 for bad frames, unknown/foreign tasks, auth failures and a missing
  * subscribe frame; 1003 for binary frames (E).

@@ -1,5 +1,5 @@
 /**
- * The auth hook (SPEC.md §9). The host resolves who is calling from headers, query and path params;
+ * The auth hook (protocol/SPEC.md §9). The host resolves who is calling from headers, query and path params;
  * tasks are owned by the resolved `subject`.
  */
 import { ACCESS_TOKEN_QUERY_PARAM, TaskBridgeError } from '@taskbridge/protocol';
@@ -13,7 +13,7 @@ export interface AuthRequest {
   url: string;
   /** Lower-cased header names. */
   headers: Readonly<Record<string, string | undefined>>;
-  /** Query parameters (the last value of a repeated one), e.g. `access_token` (SPEC.md §9, E). */
+  /** Query parameters (the last value of a repeated one), e.g. `access_token` (protocol/SPEC.md §9, E). */
   query: Readonly<Record<string, string | undefined>>;
   /** Route params other than `taskId`, e.g. `{ projectId }` from a custom template. */
   pathParams: Readonly<Record<string, string>>;
@@ -21,7 +21,7 @@ export interface AuthRequest {
 
 /**
  * Resolves the caller. Throw a `TaskBridgeError` (`AUTHENTICATION_ERROR` → 401 / WS 1008,
- * `TASK_OWNERSHIP_ERROR` → 403) to refuse. Called on every request and WebSocket subscribe (SPEC.md §9).
+ * `TASK_OWNERSHIP_ERROR` → 403) to refuse. Called on every request and WebSocket subscribe (protocol/SPEC.md §9).
  */
 export type AuthResolver = (request: AuthRequest) => AuthContext | Promise<AuthContext>;
 
@@ -39,7 +39,7 @@ export interface DemoAuthOptions {
  *
  * @throws {TaskBridgeError} `AUTHENTICATION_ERROR` (401) for an `Authorization` header that is not
  *   `Bearer <token>` (token up to 256 characters), or for no credentials when `anonymousSubject` is `null`.
- * @see SPEC.md §9
+ * @see protocol/SPEC.md §9
  */
 export function createDemoAuthResolver(options: DemoAuthOptions = {}): AuthResolver {
   const anonymous = options.anonymousSubject === undefined ? 'anonymous' : options.anonymousSubject;

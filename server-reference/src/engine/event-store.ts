@@ -4,7 +4,7 @@
  */
 import type { TaskEvent, TaskEventPayloads, TaskEventType } from '@taskbridge/protocol';
 
-/** An event before the store assigned its id: the SPEC.md §3 envelope without `eventId`. */
+/** An event before the store assigned its id: the protocol/SPEC.md §3 envelope without `eventId`. */
 export type NewTaskEvent = {
   [T in TaskEventType]: { type: T; taskId: string; createdAt: string; payload: TaskEventPayloads[T] };
 }[TaskEventType];
@@ -38,7 +38,7 @@ export type EventListener = (event: TaskEvent) => void;
  */
 export interface EventStore {
   /**
-   * Appends an event, assigns its `eventId` (strictly increasing per task, SPEC.md §3), notifies live
+   * Appends an event, assigns its `eventId` (strictly increasing per task, protocol/SPEC.md §3), notifies live
    * listeners; resolves with the stored, frozen event. The store keeps its own copy: the caller may go
    * on mutating `event`.
    */
@@ -46,13 +46,13 @@ export interface EventStore {
   /**
    * Events strictly after `afterEventId` (`null` = from the oldest retained), at most `limit`.
    * A cursor older than the oldest retained event reads from the oldest retained one. The events are
-   * frozen; the array is the caller's (SPEC.md §3 replay: a cursor means "strictly newer").
+   * frozen; the array is the caller's (protocol/SPEC.md §3 replay: a cursor means "strictly newer").
    */
   read(taskId: string, afterEventId: string | null, limit: number): Promise<EventPage>;
   /** Subscribes to live appends of one task; returns the unsubscribe function. */
   subscribe(taskId: string, listener: EventListener): () => void;
   /** Id of the task's newest event, or `null`. */
   lastEventId(taskId: string): Promise<string | null>;
-  /** Retention settings, advertised by capabilities (SPEC.md §1 E2, hazard H7). */
+  /** Retention settings, advertised by capabilities (protocol/SPEC.md §1 E2, hazard H7). */
   retention(): RetentionInfo;
 }

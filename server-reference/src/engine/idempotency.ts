@@ -1,5 +1,5 @@
 /**
- * Idempotency fingerprints (SPEC.md §2): same owner + `clientRequestId` + `taskType` + `input`
+ * Idempotency fingerprints (protocol/SPEC.md §2): same owner + `clientRequestId` + `taskType` + `input`
  * (+ attachments) is the same task; `metadata` is not compared. Uses Web Crypto so the engine also
  * runs inside MSW in a browser.
  */

@@ -27,7 +27,7 @@ interface TaskLog {
  * (hazard H2), and nobody pays for a copy per read. Fan-out iterates a snapshot of the listeners and
  * swallows a listener's throw (hazard H4). Never rejects.
  *
- * @see SPEC.md §3 (eventId), HAZARDS.md H2, H3, H4
+ * @see protocol/SPEC.md §3 (eventId), protocol/SPEC.md §13 (H2), H3, H4
  */
 export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): EventStore {
   const logs = new Map<string, TaskLog>();

@@ -1,5 +1,5 @@
 /**
- * Open and resolved suspensions of one task (SPEC.md §3 `TASK_SUSPENDED`, §7 actions).
+ * Open and resolved suspensions of one task (protocol/SPEC.md §3 `TASK_SUSPENDED`, §7 actions).
  */
 import type { ClientActionRequest, ClientActionStatus } from '@taskbridge/protocol';
 import { TaskBridgeError } from '@taskbridge/protocol';
@@ -69,7 +69,7 @@ export class SuspensionRegistry {
   }
 
   /**
-   * Decides an action (SPEC.md §7): DEDUPLICATED for an identical repeat, 409 for a conflicting
+   * Decides an action (protocol/SPEC.md §7): DEDUPLICATED for an identical repeat, 409 for a conflicting
    * repeat or a type outside `allowedActions`, 404 for an unknown suspension, REJECTED_* for resolved,
    * expired or terminal; otherwise ACCEPTED with an `accept()` that marks the suspension resolved at
    * once (so a concurrent repeat is deduplicated) and returns `resume()`, which wakes the handler.

@@ -1,7 +1,7 @@
 /**
  * The transport-free TaskBridge engine: tasks, owners, idempotency, handlers, suspensions,
  * cancellation, polling and subscriptions. The Express adapter and the MSW handlers both drive it, so
- * both speak the same protocol (SPEC.md §2–§7).
+ * both speak the same protocol (protocol/SPEC.md §2–§7).
  */
 import {
   type CancelTaskResponse,
@@ -46,13 +46,13 @@ export interface TaskEngineOptions {
 export interface CreateTaskResult {
   /** True for a new task (HTTP 201), false for a deduplicated repeat (HTTP 200). */
   created: boolean;
-  /** The SPEC.md §2 response body. */
+  /** The protocol/SPEC.md §2 response body. */
   response: TaskCreatedResponse;
 }
 
 /** Options of {@link TaskEngine.poll}. */
 export interface PollOptions {
-  /** Cursor: events strictly after it; `null`/empty = from the oldest retained (SPEC.md §3). */
+  /** Cursor: events strictly after it; `null`/empty = from the oldest retained (protocol/SPEC.md §3). */
   afterEventId: string | null;
   /** Long-poll wait, ms, 0–60000 (range checked by the HTTP layer); 0 = short poll. */
   waitTimeoutMs: number;
@@ -90,7 +90,7 @@ const notFound = (taskId: string) =>
   new TaskBridgeError({ code: 'TASK_NOT_FOUND', message: `task ${taskId} not found`, details: { taskId } });
 
 /**
- * Validates a cursor: ids are `<int>` or `<int>-<int>` (SPEC.md §3). Empty means "from the oldest".
+ * Validates a cursor: ids are `<int>` or `<int>-<int>` (protocol/SPEC.md §3). Empty means "from the oldest".
  *
  * @throws {TaskBridgeError} `INVALID_REQUEST` for any other form.
  */
@@ -133,8 +133,8 @@ function checkDepth(value: unknown, field: string): void {
 }
 
 /**
- * The engine. Every method that takes `auth` masks foreign tasks as 404 (SPEC.md §9). Handlers follow
- * the producer contract of HAZARDS.md H6 (the engine writes `TASK_STARTED` and the one terminal event).
+ * The engine. Every method that takes `auth` masks foreign tasks as 404 (protocol/SPEC.md §9). Handlers follow
+ * the producer contract of protocol/SPEC.md §13 (H6) (the engine writes `TASK_STARTED` and the one terminal event).
  */
 export class TaskEngine {
   readonly store: EventStore;
@@ -185,7 +185,7 @@ export class TaskEngine {
   }
 
   /**
-   * Creates a task, or returns the existing one for an identical repeat (SPEC.md §2).
+   * Creates a task, or returns the existing one for an identical repeat (protocol/SPEC.md §2).
    *
    * The handler starts in a microtask, after the caller has the response. `metadata` is not compared.
    *
@@ -266,7 +266,7 @@ export class TaskEngine {
     return this.#owned(auth, taskId).record;
   }
 
-  /** E1 status (SPEC.md §1). @throws {TaskBridgeError} `TASK_NOT_FOUND`. */
+  /** E1 status (protocol/SPEC.md §1). @throws {TaskBridgeError} `TASK_NOT_FOUND`. */
   getStatus(auth: AuthContext, taskId: string): TaskStatusResponse {
     const state = this.#owned(auth, taskId);
     const r = state.record;
@@ -282,7 +282,7 @@ export class TaskEngine {
   }
 
   /**
-   * Poll / long-poll (SPEC.md §4): returns as soon as at least one newer event exists; else after
+   * Poll / long-poll (protocol/SPEC.md §4): returns as soon as at least one newer event exists; else after
    * `waitTimeoutMs` with no events — or at once when the task is terminal (our extension).
    *
    * Adds `taskStatus` to the response (our extension).
@@ -337,7 +337,7 @@ export class TaskEngine {
   }
 
   /**
-   * Opens a live subscription after `cursor` for SSE or WebSocket (SPEC.md §5, §6; hazards H1–H3):
+   * Opens a live subscription after `cursor` for SSE or WebSocket (protocol/SPEC.md §5, §6; hazards H1–H3):
    * replay in pages of 500, then live events; a subscriber more than `maxQueuedEventsPerSubscriber`
    * behind is ended with `RATE_LIMITED` from `next()`.
    *
@@ -358,7 +358,7 @@ export class TaskEngine {
   }
 
   /**
-   * Cancel (SPEC.md §7). Writes `TASK_CANCELLED` at once (`reason` default `'cancelled_by_user'`) and
+   * Cancel (protocol/SPEC.md §7). Writes `TASK_CANCELLED` at once (`reason` default `'cancelled_by_user'`) and
    * aborts the handler's `signal`; `ALREADY_TERMINAL` when the task has ended.
    *
    * @throws {TaskBridgeError} `TASK_NOT_FOUND`.
@@ -376,7 +376,7 @@ export class TaskEngine {
   }
 
   /**
-   * Answers a suspension (SPEC.md §7). Returns the response and its HTTP status: 202 `ACCEPTED` (a
+   * Answers a suspension (protocol/SPEC.md §7). Returns the response and its HTTP status: 202 `ACCEPTED` (a
    * `TASK_ACTION_ACCEPTED` event is appended first), 200 `DEDUPLICATED`, 202 `REJECTED_ALREADY_RESOLVED`
    * (also for a terminal task) or `REJECTED_EXPIRED`.
    *

@@ -1,5 +1,5 @@
 /**
- * Runs one task handler and turns its life into events (HAZARDS.md H6): `TASK_STARTED` first,
+ * Runs one task handler and turns its life into events (protocol/SPEC.md §13 (H6)): `TASK_STARTED` first,
  * yields and emits in between, and exactly one terminal event at the end — written by the engine,
  * whether the handler returns, throws or is cancelled.
  */

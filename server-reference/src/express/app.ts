@@ -1,5 +1,5 @@
 /**
- * The Express app: every route of SPEC.md §1 on the engine, with the envelope on every error path.
+ * The Express app: every route of protocol/SPEC.md §1 on the engine, with the envelope on every error path.
  */
 import { TaskBridgeError } from '@taskbridge/protocol';
 import cors from 'cors';

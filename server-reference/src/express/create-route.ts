@@ -1,5 +1,5 @@
 /**
- * `POST /tasks` (SPEC.md §2) on Express: JSON or multipart (streamed through multer, which enforces
+ * `POST /tasks` (protocol/SPEC.md §2) on Express: JSON or multipart (streamed through multer, which enforces
  * the upload limits while reading), then the shared {@link createTaskOp}.
  */
 import { TaskBridgeError } from '@taskbridge/protocol';

@@ -1,5 +1,5 @@
 /**
- * `GET /tasks/{taskId}/events` (SPEC.md §4) on Express: poll and long-poll through {@link pollOp}.
+ * `GET /tasks/{taskId}/events` (protocol/SPEC.md §4) on Express: poll and long-poll through {@link pollOp}.
  */
 import type { RequestHandler } from 'express';
 import type { TaskEngine } from '../engine/task-engine';

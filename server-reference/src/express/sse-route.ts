@@ -1,5 +1,5 @@
 /**
- * `GET /tasks/{taskId}/events/stream` (SPEC.md §5) on Express: the shared {@link runSseSession}
+ * `GET /tasks/{taskId}/events/stream` (protocol/SPEC.md §5) on Express: the shared {@link runSseSession}
  * written to the Node response, with backpressure.
  */
 import type { RequestHandler, Response } from 'express';

@@ -1,5 +1,5 @@
 /**
- * Cancel, actions (SPEC.md §7) and task status (E1) on Express, through the shared operations.
+ * Cancel, actions (protocol/SPEC.md §7) and task status (E1) on Express, through the shared operations.
  */
 import type { RequestHandler } from 'express';
 import type { TaskEngine } from '../engine/task-engine';

@@ -1,5 +1,5 @@
 /**
- * The WebSocket route (SPEC.md §6) on a Node HTTP server with the `ws` package: matches the upgrade
+ * The WebSocket route (protocol/SPEC.md §6) on a Node HTTP server with the `ws` package: matches the upgrade
  * path, resolves auth, and runs the shared {@link startWsSession} on the socket.
  */
 import type { IncomingMessage, Server } from 'node:http';

@@ -1,5 +1,5 @@
 /**
- * Applies a {@link HistoryFault} to a replay cursor (SPEC.md §3): moves it back (duplicate replay) or
+ * Applies a {@link HistoryFault} to a replay cursor (protocol/SPEC.md §3): moves it back (duplicate replay) or
  * forward past events a trimmed history no longer has. The engine then serves the moved cursor with
  * its usual semantics, so replay, live and terminal behaviour stay the engine's own.
  */

@@ -1,5 +1,5 @@
 /**
- * The kit's plain HTTP routes (SPEC.md §1, §2, §4, §7, E1, E2) as MSW `http` handlers over the shared
+ * The kit's plain HTTP routes (protocol/SPEC.md §1, §2, §4, §7, E1, E2) as MSW `http` handlers over the shared
  * operations of `../wire/operations.ts`, with the fault scenarios of {@link TaskBridgeFaults}.
  */
 import type { RouteName } from '@taskbridge/protocol';

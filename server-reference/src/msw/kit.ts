@@ -34,7 +34,7 @@ export interface TaskBridgeHandlersOptions extends Omit<ReferenceServerOptions, 
 
 /** The MSW kit: handlers for `setupServer`/`setupWorker`, the engine behind them, and fault control. */
 export interface TaskBridgeMswKit {
-  /** Every route of SPEC.md §1 as MSW handlers: spread them into `setupServer(...kit.handlers)`. */
+  /** Every route of protocol/SPEC.md §1 as MSW handlers: spread them into `setupServer(...kit.handlers)`. */
   readonly handlers: ReadonlyArray<HttpHandler | WebSocketHandler>;
   /** The engine the handlers drive (tasks, events, subscriptions). */
   readonly engine: TaskEngine;
@@ -59,7 +59,7 @@ export interface TaskBridgeMswKit {
 }
 
 /**
- * Creates the MSW kit (SPEC.md §1–§9 on MSW 2): `http` handlers for create, poll, cancel, actions,
+ * Creates the MSW kit (protocol/SPEC.md §1–§9 on MSW 2): `http` handlers for create, poll, cancel, actions,
  * status, capabilities, health and ready; a streaming `text/event-stream` handler for SSE; a `ws.link`
  * handler for the WebSocket. Same engine, operations, sessions and route templates as
  * `createReferenceServer`, so idempotency, replay, terminal, suspension and error semantics match.

@@ -1,5 +1,5 @@
 /**
- * The SSE route (SPEC.md §5) as an MSW `http` handler that streams `text/event-stream` through a web
+ * The SSE route (protocol/SPEC.md §5) as an MSW `http` handler that streams `text/event-stream` through a web
  * `ReadableStream`, driven by the shared {@link runSseSession}.
  *
  * Why not MSW's `sse()`: it can neither answer with an error status before the headers (our 404/400

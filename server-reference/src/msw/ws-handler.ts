@@ -1,5 +1,5 @@
 /**
- * The WebSocket route (SPEC.md §6) as an MSW `ws.link` handler running the shared
+ * The WebSocket route (protocol/SPEC.md §6) as an MSW `ws.link` handler running the shared
  * {@link startWsSession}, with the WebSocket faults of {@link TaskBridgeFaults}.
  *
  * MSW intercepts only the *global* `WebSocket` (patched at `listen()`/`start()`): the client must use

@@ -1,5 +1,5 @@
 /**
- * Each stored event serialised once: the WebSocket frame (SPEC.md §6), the SSE `data:` line (§5) and
+ * Each stored event serialised once: the WebSocket frame (protocol/SPEC.md §6), the SSE `data:` line (§5) and
  * the poll response (§4) all reuse the same JSON text, however many subscribers and transports read it.
  */
 import type { PollEventsResponse, TaskEvent } from '@taskbridge/protocol';
@@ -36,7 +36,7 @@ export function eventJson(event: TaskEvent): string {
 }
 
 /**
- * The JSON body of a poll response (SPEC.md §4), byte for byte what `JSON.stringify(body)` gives for
+ * The JSON body of a poll response (protocol/SPEC.md §4), byte for byte what `JSON.stringify(body)` gives for
  * the fields a response has, with the events' cached text spliced in instead of serialised again.
  */
 export function pollResponseJson(body: PollEventsResponse): string {

@@ -1,5 +1,5 @@
 /**
- * One SSE response body (SPEC.md §5), transport-neutral: replay after the cursor, a heartbeat right
+ * One SSE response body (protocol/SPEC.md §5), transport-neutral: replay after the cursor, a heartbeat right
  * after the replay (buffering detection), live events, heartbeats while idle, and the end right after
  * the terminal event (hazard H1). The Express route writes it to a Node response, the MSW handler to a
  * web `ReadableStream`.
@@ -8,7 +8,7 @@ import type { TaskEvent } from '@taskbridge/protocol';
 import type { Subscription } from '../engine/subscription';
 import { eventJson } from './event-json';
 
-/** Response headers of an SSE stream (SPEC.md §5). */
+/** Response headers of an SSE stream (protocol/SPEC.md §5). */
 export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'Content-Type': 'text/event-stream; charset=utf-8',
   'Cache-Control': 'no-cache, no-transform',
@@ -71,7 +71,7 @@ export async function runSseSession(
   try {
     for await (const item of subscription) {
       lastWrite = Date.now();
-      // Right after replay: lets a client tell "idle" from "a proxy is buffering" (SPEC.md §5, E).
+      // Right after replay: lets a client tell "idle" from "a proxy is buffering" (protocol/SPEC.md §5, E).
       const chunk: SseChunk =
         item.kind === 'caught-up'
           ? { kind: 'heartbeat', text: heartbeat }

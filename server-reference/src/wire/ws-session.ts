@@ -1,5 +1,5 @@
 /**
- * One WebSocket connection of SPEC.md §6, transport-neutral: one subscribe frame, the ack, replay,
+ * One WebSocket connection of protocol/SPEC.md §6, transport-neutral: one subscribe frame, the ack, replay,
  * live events and heartbeats; close 1000 right after the terminal event; 1008 for bad frames, unknown
  * or foreign tasks and auth failures; 1003 for binary frames; 1013 when the subscriber fell too far
  * behind (hazard H3). The `ws` adapter and the MSW handler both drive it through a {@link WsPeer}.
@@ -35,7 +35,7 @@ export interface WsPeer {
   cork?(): void;
   /** Optional: releases what {@link WsPeer.cork} held; the last matching call flushes. */
   uncork?(): void;
-  /** Closes the socket with a close code (SPEC.md §6) and reason. */
+  /** Closes the socket with a close code (protocol/SPEC.md §6) and reason. */
   close(code: number, reason: string): void;
   /** True while frames can be sent. */
   isOpen(): boolean;
@@ -136,7 +136,7 @@ export function startWsSession(
         await sendBatch(item.events);
         terminal = isTerminalEvent(item.events[item.events.length - 1] as TaskEvent);
       }
-      // Ended with nothing newer than a cursor at the terminal event (SPEC.md §6, E): still a normal end.
+      // Ended with nothing newer than a cursor at the terminal event (protocol/SPEC.md §6, E): still a normal end.
       terminal ||= engine.getStatus(user, taskId).terminalEvent !== null;
       if (terminal) code = CloseCode.NORMAL;
     } catch (error) {

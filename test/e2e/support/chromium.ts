@@ -28,7 +28,7 @@ export function requireChromium(): void {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(
       `Chromium not found at ${CHROMIUM_PATH}: the browser tests need it. Install it with ` +
-        '`apt-get install -y chromium` (.ci/run does), or set CHROMIUM_PATH.',
+        '`apt-get install -y chromium` (npm test does), or set CHROMIUM_PATH.',
     );
   }
 }
