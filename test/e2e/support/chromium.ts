@@ -1,5 +1,5 @@
 /**
- * Drives the system Chromium (Debian `chromium`, installed by .ci/run) headless through playwright-core,
+ * Drives the system Chromium (Debian `chromium`, installed by `npm test` when missing) headless through playwright-core,
  * each page in a fresh temporary profile so IndexedDB checkpoints and remembered transport health never
  * leak between tests. Never downloads a browser.
  */
