@@ -20,6 +20,7 @@ const SOURCE_CONDITION = '@taskbridge/source';
 type ExportTarget = string | { [condition: string]: ExportTarget };
 
 interface PackageJson {
+  name: string;
   private?: boolean;
   exports?: Record<string, ExportTarget>;
   bin?: string | Record<string, string>;
@@ -41,6 +42,7 @@ function importDefault(target: ExportTarget, subpath: string): string {
 
 /** The entries of one package: ESM for every export, CJS for those with a `require` condition, bins. */
 interface Entries {
+  name: string;
   esm: Record<string, string>;
   cjs: Record<string, string>;
   bins: Record<string, string>;
@@ -48,7 +50,7 @@ interface Entries {
 
 function entriesOf(folder: string): Entries {
   const pkg = readJson<PackageJson>(`./${folder}/package.json`);
-  const entries: Entries = { esm: {}, cjs: {}, bins: {} };
+  const entries: Entries = { name: pkg.name, esm: {}, cjs: {}, bins: {} };
   for (const [subpath, target] of Object.entries(pkg.exports ?? {})) {
     if (typeof target !== 'object') continue;
     const source = target[SOURCE_CONDITION];
@@ -71,9 +73,10 @@ const NODE_PACKAGES = new Set(['server-reference']);
 
 function packageConfigs(folder: string): UserConfig[] {
   const cwd = fileURLToPath(new URL(`./${folder}/`, import.meta.url));
-  const { esm, cjs, bins } = entriesOf(folder);
+  const { name, esm, cjs, bins } = entriesOf(folder);
   const shared: UserConfig = {
-    name: `@taskbridge/${folder}`,
+    // `tsdown --filter <name>` builds one package (each package's prepack does).
+    name,
     cwd,
     outDir: 'dist',
     tsconfig: fileURLToPath(new URL('./tsconfig.build.json', import.meta.url)),

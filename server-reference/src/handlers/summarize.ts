@@ -95,7 +95,7 @@ export function splitSentences(text: string): string[] {
   const sentences: string[] = [];
   for (const block of proseBlocks(text)) {
     let start = 0;
-    for (const match of block.matchAll(/[.!?]+["')\]]*(?=\s+["'(\[]?[\p{Lu}\p{N}])/gu)) {
+    for (const match of block.matchAll(/[.!?]+["')\]]*(?=\s+["'([]?[\p{Lu}\p{N}])/gu)) {
       const end = (match.index ?? 0) + match[0].length;
       const candidate = block.slice(start, end);
       if (ABBREVIATION.test(candidate)) continue;
@@ -121,7 +121,7 @@ function isProse(sentence: string): boolean {
     words >= 6 &&
     words <= 60 &&
     words / tokens >= 0.7 &&
-    /^["'(\[]?[\p{Lu}\p{N}]/u.test(sentence) &&
+    /^["'([]?[\p{Lu}\p{N}]/u.test(sentence) &&
     /[.!?]["')\]]*$/.test(sentence)
   );
 }
