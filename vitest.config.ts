@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { defaultClientConditions, defaultServerConditions } from 'vite';
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 const workspaces = (
@@ -15,11 +15,13 @@ const standaloneApps = readdirSync(new URL('./examples', import.meta.url))
   .map((name) => `examples/${name}/**`);
 
 // Tests run the packages from source: `@taskbridge/source` is the first condition of every export.
-const SOURCE = '@taskbridge/source';
+// The rest are vitest's own defaults (Vite's server conditions without `module`) in every environment,
+// DOM ones included: a `browser` condition would hand the server under test `ws`'s browser stub.
+const conditions = ['@taskbridge/source', ...defaultServerConditions.filter((c) => c !== 'module')];
 
 export default defineConfig({
-  resolve: { conditions: [SOURCE, ...defaultClientConditions] },
-  ssr: { resolve: { conditions: [SOURCE, ...defaultServerConditions] } },
+  resolve: { conditions },
+  ssr: { resolve: { conditions } },
   test: {
     include: [
       '{protocol,server-reference,client,react}/src/**/*.test.{ts,tsx}',
