@@ -19,7 +19,7 @@ import {
   packPackages,
   TSC_VARIANTS,
 } from './consumer-app';
-import { exec, run, type RunResult, start } from './run';
+import { exec, oneJobPerCore, run, type RunResult, start } from './run';
 import { peersOf, promisedFiles, type PublishedPackage, publishedPackages, REPO_ROOT } from './workspace';
 
 const packages = publishedPackages();
@@ -38,11 +38,14 @@ const outcome = (promise: Promise<RunResult>): Promise<Outcome> =>
   );
 
 const peers = peersOf(packages);
+const heavy = oneJobPerCore();
 
 /** tsc's errors as `file(line,col): error TSnnnn`, one per error. */
 async function typeErrors(project: string): Promise<string[]> {
   const tsc = join(appDir, 'node_modules/typescript/bin/tsc');
-  const { code, stdout, stderr } = await exec(process.execPath, [tsc, '-p', project], { cwd: appDir });
+  const { code, stdout, stderr } = await heavy(() =>
+    exec(process.execPath, [tsc, '-p', project], { cwd: appDir, timeoutMs: 300_000 }),
+  );
   const errors = [...stdout.matchAll(/^(\S.*?\(\d+,\d+\): error TS\d+)/gm)].map((m) => m[1] as string);
   if (code !== 0 && errors.length === 0)
     throw new Error(`tsc -p ${project} failed (${code}):\n${stdout}${stderr}`);
@@ -96,7 +99,8 @@ afterAll(async () => {
   if (workDir && !process.env.KEEP_PACKAGING_APP) await rm(workDir, { recursive: true, force: true });
 });
 
-describe.concurrent('the packed packages', { timeout: 300_000 }, () => {
+// Generous: the heavy steps queue for a core (see oneJobPerCore), so a test's time includes its wait.
+describe.concurrent('the packed packages', { timeout: 600_000 }, () => {
   it('are every published workspace, each with entry points', () => {
     expect(packed.map((p) => p.name).sort()).toEqual(packages.map((p) => p.name).sort());
     for (const p of packages) expect(p.entryPoints.length, p.name).toBeGreaterThan(0);
@@ -227,30 +231,11 @@ describe.concurrent('the packed packages', { timeout: 300_000 }, () => {
     }
   });
 
-  for (const variant of Object.keys(TSC_VARIANTS)) {
-    it(`type-check the app's code against the packed types: ${variant}`, async () => {
-      const errors = await typeErrors(`tsconfig.${variant}.json`);
-      const inPeers = (error: string) => peers.some((peer) => error.startsWith(`node_modules/${peer}/`));
-      expect(
-        errors.filter((error) => !inPeers(error)),
-        'errors in our types or the app',
-      ).toEqual([]);
-      if (errors.length === 0) return;
-      // What is left is inside a peer's own declarations: an app that imports that peer directly, with
-      // none of our packages, must get the very same errors.
-      const baseline = new Set(await typeErrors(`tsconfig.${variant}.peers.json`));
-      expect(
-        errors.filter((error) => !baseline.has(error)),
-        'peer errors our types cause',
-      ).toEqual([]);
-    });
-  }
-
   it('build a React page with useTask (the README sample) with Vite', async () => {
-    await run(
-      process.execPath,
-      [join(appDir, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'error'],
-      { cwd: appDir },
+    await heavy(() =>
+      run(process.execPath, [join(appDir, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'error'], {
+        cwd: appDir,
+      }),
     );
     const assets = join(appDir, 'dist/assets');
     const scripts = readdirSync(assets).filter((file) => file.endsWith('.js'));
@@ -261,9 +246,9 @@ describe.concurrent('the packed packages', { timeout: 300_000 }, () => {
   });
 
   it("run the README's MSW test file with vitest", async () => {
-    const { stdout } = await run(process.execPath, [join(appDir, 'node_modules/vitest/vitest.mjs'), 'run'], {
-      cwd: appDir,
-    });
+    const { stdout } = await heavy(() =>
+      run(process.execPath, [join(appDir, 'node_modules/vitest/vitest.mjs'), 'run'], { cwd: appDir }),
+    );
     expect(stdout).toMatch(/Tests\s+2 passed/);
   });
 
@@ -285,4 +270,23 @@ describe.concurrent('the packed packages', { timeout: 300_000 }, () => {
       await server.stop();
     }
   });
+
+  for (const variant of Object.keys(TSC_VARIANTS)) {
+    it(`type-check the app's code against the packed types: ${variant}`, async () => {
+      const errors = await typeErrors(`tsconfig.${variant}.json`);
+      const inPeers = (error: string) => peers.some((peer) => error.startsWith(`node_modules/${peer}/`));
+      expect(
+        errors.filter((error) => !inPeers(error)),
+        'errors in our types or the app',
+      ).toEqual([]);
+      if (errors.length === 0) return;
+      // What is left is inside a peer's own declarations: an app that imports that peer directly, with
+      // none of our packages, must get the very same errors.
+      const baseline = new Set(await typeErrors(`tsconfig.${variant}.peers.json`));
+      expect(
+        errors.filter((error) => !baseline.has(error)),
+        'peer errors our types cause',
+      ).toEqual([]);
+    });
+  }
 });

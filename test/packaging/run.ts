@@ -3,6 +3,28 @@
  * vitest set for this test run), output captured, a deadline, and an error that shows the output.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+
+/**
+ * Runs CPU-heavy steps (tsc, Vite, vitest) at most one per core at a time. All at once, four
+ * type-checks on two cores each take four times as long and the slowest hits its deadline; queued, they
+ * finish in the same total time, one pair after another.
+ */
+export function oneJobPerCore(): <T>(job: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  const slots = Math.max(1, availableParallelism());
+  return async (job) => {
+    if (running >= slots) await new Promise<void>((resolve) => waiting.push(resolve));
+    running += 1;
+    try {
+      return await job();
+    } finally {
+      running -= 1;
+      waiting.shift()?.();
+    }
+  };
+}
 
 /** The environment without what `npm test` and vitest add, so the child behaves as in a fresh shell. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
