@@ -128,14 +128,15 @@ process.stdout.write(JSON.stringify(result));
 const FIXTURE = join(REPO_ROOT, 'test/packaging/consumer');
 
 /**
- * Writes the app into `dir` (empty) and installs it with npm. Returns the README samples it copied.
+ * Writes the app into `dir` (empty) and installs what it chose (tools, React, the peers our packages
+ * document) with npm; the tarballs come after (see {@link installTarballs}), so this can run while the
+ * packages build. Returns the README's Node sample.
  *
  * @throws {Error} when npm fails (the message holds its output).
  */
 export async function createConsumerApp(
   dir: string,
   packages: readonly PublishedPackage[],
-  packed: readonly PackedPackage[],
 ): Promise<{ nodeClientSample: string }> {
   const pinned = (names: readonly string[]) => Object.fromEntries(names.map((n) => [n, repoVersion(n)]));
   const manifest = {
@@ -143,7 +144,6 @@ export async function createConsumerApp(
     private: true,
     type: 'module',
     dependencies: {
-      ...Object.fromEntries(packed.map((p) => [p.name, `file:${p.tarball}`])),
       ...pinned(peersOf(packages)),
       ...pinned(NODE_SAMPLE_DEPENDENCIES),
     },
@@ -174,12 +174,26 @@ export async function createConsumerApp(
   for (const [name, variant] of Object.entries(TSC_VARIANTS))
     files[`tsconfig.${name}.peers.json`] = JSON.stringify(tsconfig(variant, ['peers']), null, 2);
   await Promise.all(Object.entries(files).map(([name, text]) => writeFile(join(dir, name), text)));
-  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], {
+  await run('npm', ['install', ...NPM_FLAGS], { cwd: dir, timeoutMs: 240_000 });
+  return { nodeClientSample: readmeSnippet('node-client', snippets) };
+}
+
+const NPM_FLAGS = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
+
+/**
+ * `npm install <tarballs>` into the app, as a user adds packages to an app they have; then writes the
+ * peer baseline (it reads the installed declarations).
+ */
+export async function installTarballs(
+  dir: string,
+  packages: readonly PublishedPackage[],
+  packed: readonly PackedPackage[],
+): Promise<void> {
+  await run('npm', ['install', ...NPM_FLAGS, ...packed.map((p) => p.tarball)], {
     cwd: dir,
     timeoutMs: 240_000,
   });
   await writePeerBaseline(dir, packages);
-  return { nodeClientSample: readmeSnippet('node-client', snippets) };
 }
 
 /** `msw/node` -> `msw`, `@a2a-js/sdk/server` -> `@a2a-js/sdk`. */

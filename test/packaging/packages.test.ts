@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildPackages,
   createConsumerApp,
+  installTarballs,
   hasRequire,
   type PackedPackage,
   packPackages,
@@ -62,6 +63,9 @@ const node = (script: string, args: readonly string[], timeoutMs?: number) =>
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'taskbridge-packaging-'));
   appDir = join(workDir, 'app');
+  // The app installs its own tools while the packages build; the tarballs go in after.
+  const app = createConsumerApp(appDir, packages);
+  app.catch(() => undefined); // awaited below; a build failure must not leave it unhandled
   await buildPackages();
   packed = await packPackages(packages, workDir);
   const tool = (path: string) => join(REPO_ROOT, 'node_modules', path);
@@ -90,7 +94,8 @@ beforeAll(async () => {
       ];
     }),
   );
-  ({ nodeClientSample } = await createConsumerApp(appDir, packages, packed));
+  ({ nodeClientSample } = await app);
+  await installTarballs(appDir, packages, packed);
 }, 480_000);
 
 afterAll(async () => {
