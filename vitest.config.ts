@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
+import { BACKEND_SUITES, TEST_BACKEND_ENV, TEST_BACKENDS } from './test/support/backends.js';
 
 const workspaces = (
   JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { workspaces: string[] }
@@ -14,6 +15,8 @@ const standaloneApps = readdirSync(new URL('./examples', import.meta.url))
   .filter((name) => !workspaces.includes(`examples/${name}`))
   .map((name) => `examples/${name}/**`);
 
+const EXCLUDE = ['**/node_modules/**', 'test/bench/**', ...standaloneApps];
+
 // Tests run the packages from source: `@taskbridge/source` is the first condition of every export.
 // The rest are vitest's own defaults (Vite's server conditions without `module`) in every environment,
 // DOM ones included: a `browser` condition would hand the server under test `ws`'s browser stub.
@@ -23,14 +26,33 @@ export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions } },
   test: {
-    include: [
-      '{protocol,server-reference,client,react}/src/**/*.test.{ts,tsx}',
-      'test/**/*.test.{ts,tsx}',
-      'examples/**/*.test.{ts,tsx}',
-    ],
-    exclude: ['**/node_modules/**', 'test/bench/**', ...standaloneApps],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'main',
+          include: [
+            '{protocol,server-reference,client,react}/src/**/*.test.{ts,tsx}',
+            'test/**/*.test.{ts,tsx}',
+            'examples/**/*.test.{ts,tsx}',
+          ],
+          exclude: [...EXCLUDE, ...BACKEND_SUITES],
+        },
+      },
+      // The conformance, hazard and fuzz suites, once per backend (test/support/backends.ts).
+      ...TEST_BACKENDS.map(({ name }) => ({
+        extends: true as const,
+        test: {
+          name: `backend:${name}`,
+          include: [...BACKEND_SUITES],
+          exclude: EXCLUDE,
+          env: { [TEST_BACKEND_ENV]: name },
+          setupFiles: ['test/support/backend-setup.ts'],
+        },
+      })),
+    ],
   },
 });

@@ -1,12 +1,43 @@
 // @taskbridge/server-reference: the TaskBridge v1 reference server. Explicit exports, grouped by layer.
 
 // Engine (transport-free)
-export type { EventListener, EventPage, EventStore, NewTaskEvent, RetentionInfo } from './engine/event-store';
-export type { MemoryEventStoreOptions } from './engine/memory-event-store';
-export { createMemoryEventStore } from './engine/memory-event-store';
 export type { Subscription, SubscriptionItem } from './engine/subscription';
 export type { CreateTaskResult, PollOptions, TaskEngineOptions } from './engine/task-engine';
-export { checkCursor, createTaskEngine, TaskEngine } from './engine/task-engine';
+export { createTaskEngine, TaskEngine } from './engine/task-engine';
+export { checkCursor, MAX_JSON_DEPTH } from './engine/validation';
+
+// Engine state: the backend interfaces and the memory backend
+export type { RetentionOptions, RetentionSettings, TaskBridgeBackend } from './engine/state/backend';
+export type { ControlChannel, ControlListener, ControlMessage } from './engine/state/control-channel';
+export type {
+  AppendOptions,
+  AppendResult,
+  EventListener,
+  EventPage,
+  EventStore,
+  LiveOptions,
+  NewTaskEvent,
+  StreamHead,
+} from './engine/state/event-store';
+export { isCursorTrimmed } from './engine/state/history-trimmed';
+export type { IdempotencyRecord, IdempotencyStore } from './engine/state/idempotency-store';
+export type {
+  ActionDecision,
+  ActionRequestToDecide,
+  SuspensionRecord,
+  SuspensionStore,
+} from './engine/state/suspension-store';
+export type { StoredTask, TaskPatch, TaskRegistry } from './engine/state/task-registry';
+export type { MemoryBackendOptions } from './engine/state/memory/memory-backend';
+export {
+  createMemoryBackend,
+  DEFAULT_FINISHED_TASK_TTL_MS,
+  DEFAULT_IDEMPOTENCY_TTL_MS,
+  DEFAULT_MAX_EVENTS_PER_TASK,
+  resolveRetention,
+} from './engine/state/memory/memory-backend';
+export type { MemoryEventStore, MemoryEventStoreOptions } from './engine/state/memory/memory-event-store';
+export { createMemoryEventStore } from './engine/state/memory/memory-event-store';
 export type {
   ActionAnswer,
   Attachment,

@@ -3,7 +3,7 @@
  */
 import { createRouteTemplates, type RouteTemplates } from '@taskbridge/protocol';
 import type { CorsOptions } from 'cors';
-import type { EventStore } from './engine/event-store';
+import type { TaskBridgeBackend } from './engine/state/backend';
 import type { TaskHandler } from './engine/types';
 import { type AuthResolver, createDemoAuthResolver } from './auth/auth';
 import { type Logger, silentLogger } from './logger';
@@ -35,8 +35,12 @@ export interface UploadOptions {
 export interface ReferenceServerOptions {
   /** Handlers by `taskType`. Default: the demo handlers (`greet`, `summarize`, `approval`, `fail`, `ticker`). */
   handlers?: Record<string, TaskHandler>;
-  /** Event storage. Default: `createMemoryEventStore()` (unbounded retention). */
-  store?: EventStore;
+  /**
+   * Where tasks, events, idempotency keys and suspensions live; its retention is what capabilities
+   * advertise (hazard H7). Default: a new `createMemoryBackend()` (bounded retention: see its options),
+   * closed with the server; a backend passed in is left open for its creator to close.
+   */
+  backend?: TaskBridgeBackend;
   /**
    * Route templates: a base path such as `/api/v1/projects/{projectId}` (every route under it), or
    * individual templates. Default: protocol/SPEC.md §1.

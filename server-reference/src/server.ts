@@ -31,8 +31,9 @@ export interface ReferenceServer {
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
   /**
    * Graceful shutdown: `/ready` turns 503, long polls return, SSE responses end, WebSockets close
-   * with 1001, running tasks are aborted (no terminal events are written), then the HTTP server
-   * closes; connections still open after 1,000 ms are destroyed. Never rejects.
+   * with 1001, running tasks are aborted (no terminal events are written), the backend is closed if
+   * the server created it, then the HTTP server closes; connections still open after 1,000 ms are
+   * destroyed. Never rejects.
    */
   close(): Promise<void>;
 }
@@ -51,7 +52,7 @@ export function createReferenceServer(options: ReferenceServerOptions = {}): Ref
   const engine = createTaskEngine({
     handlers: options.handlers ?? demoHandlers,
     maxQueuedEventsPerSubscriber: resolved.maxQueuedEventsPerSubscriber,
-    ...(options.store ? { store: options.store } : {}),
+    ...(options.backend ? { backend: options.backend } : {}),
   });
   const shutdown = new AbortController();
   // Every pending long poll listens for shutdown; hundreds at once are normal, not a leak.
@@ -62,7 +63,8 @@ export function createReferenceServer(options: ReferenceServerOptions = {}): Ref
     // nothing to raise
   }
   let ready = false;
-  const app = createTaskBridgeApp(engine, resolved, { shutdown: shutdown.signal, isReady: () => ready });
+  const isReady = () => ready && (engine.backend.isReady?.() ?? true);
+  const app = createTaskBridgeApp(engine, resolved, { shutdown: shutdown.signal, isReady });
   const server = createServer(app);
   // Requests Node's HTTP parser rejects (oversized request line or headers, garbage) never reach
   // Express; answer them with the envelope too instead of a bare status line.
@@ -101,7 +103,7 @@ export function createReferenceServer(options: ReferenceServerOptions = {}): Ref
     async close() {
       ready = false;
       shutdown.abort();
-      engine.shutdown();
+      await engine.shutdown();
       ws.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -6,9 +6,10 @@
  * last eventId must give it every remaining event exactly once.
  */
 import { isTerminalEvent, type TaskEvent } from '@taskbridge/protocol';
-import { createMemoryEventStore } from '@taskbridge/server-reference';
+import type { TaskBridgeBackend } from '@taskbridge/server-reference';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { settleWithin } from '../support/hazard-deferred';
+import { testBackend, withEventStore } from '../support/backend-fixture';
 import { createObservedStore, type ObservedStore } from '../support/hazard-store';
 import {
   idsOf,
@@ -31,13 +32,15 @@ const TEST_TIMEOUT_MS = 45_000;
 const PROMPT_MS = 5_000;
 
 let server: TestServer;
+let backend: TaskBridgeBackend;
 let store: ObservedStore;
 const cleanups: (() => void)[] = [];
 
 beforeEach(async () => {
-  store = createObservedStore(createMemoryEventStore());
+  backend = await testBackend();
+  store = createObservedStore(backend.events);
   server = await startTestServer({
-    store,
+    backend: withEventStore(backend, store),
     maxQueuedEventsPerSubscriber: QUEUE_LIMIT,
     heartbeatIntervalMs: { websocket: 60_000, sse: 60_000 },
   });
@@ -46,6 +49,7 @@ beforeEach(async () => {
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) cleanup();
   await server.close();
+  await backend.close();
 });
 
 const streamPath = (taskId: string) => `/api/v1/tasks/${taskId}/events/stream`;

@@ -1,12 +1,14 @@
 /**
  * Starts the real reference server on an ephemeral loopback port for one test file, with helpers for
- * the HTTP calls every suite makes. Close it in `afterEach`/`afterAll`.
+ * the HTTP calls every suite makes. Close it in `afterEach`/`afterAll`. Without a `backend` option the
+ * server runs on a fresh backend of the running test project's kind (`backend-fixture.ts`).
  */
 import {
   createReferenceServer,
   type ReferenceServer,
   type ReferenceServerOptions,
 } from '@taskbridge/server-reference';
+import { testBackend } from './backend-fixture';
 
 /** A started server plus request helpers bound to its base URL. */
 export interface TestServer {
@@ -25,7 +27,9 @@ export interface TestServer {
 
 /** Starts a reference server on 127.0.0.1:0. */
 export async function startTestServer(options: ReferenceServerOptions = {}): Promise<TestServer> {
-  const server = createReferenceServer(options);
+  // A backend made here is this server's: it closes with it.
+  const own = options.backend ? undefined : await testBackend();
+  const server = createReferenceServer(own ? { ...options, backend: own } : options);
   const { port, url } = await server.listen(0, '127.0.0.1');
   let counter = 0;
   const request = (path: string, init: RequestInit & { subject?: string } = {}) => {
@@ -51,6 +55,9 @@ export async function startTestServer(options: ReferenceServerOptions = {}): Pro
       if (res.status !== 201) throw new Error(`create failed: ${res.status} ${await res.text()}`);
       return ((await res.json()) as { taskId: string }).taskId;
     },
-    close: () => server.close(),
+    async close() {
+      await server.close();
+      await own?.close();
+    },
   };
 }

@@ -30,8 +30,15 @@ export function sseRoute(engine: TaskEngine, options: ResolvedServerOptions): Re
     const auth = await authenticate(options.auth, req);
     const taskId = taskIdOf(req);
     const cursor = sseCursorOf(req.get('last-event-id'), req.query as QueryValues);
+    // A client that leaves while the subscription opens must not leave it behind.
+    let gone = false;
+    const onGone = () => {
+      gone = true;
+    };
+    res.on('close', onGone);
     // Throws 404/400 here, while the envelope can still be sent (the peer sends 200 then aborts).
-    const subscription = engine.subscribe(auth, taskId, cursor);
+    const subscription = await engine.subscribe(auth, taskId, cursor).finally(() => res.off('close', onGone));
+    if (gone) return subscription.close();
     res.writeHead(200, SSE_HEADERS);
     res.flushHeaders();
     res.on('close', () => subscription.close());

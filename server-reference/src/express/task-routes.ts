@@ -29,7 +29,7 @@ export function actionsRoute(engine: TaskEngine, options: ResolvedServerOptions)
 export function statusRoute(engine: TaskEngine, options: ResolvedServerOptions): RequestHandler {
   return async (req, res) => {
     const auth = await authenticate(options.auth, req);
-    const { status, body } = statusOp(engine, auth, taskIdOf(req));
+    const { status, body } = await statusOp(engine, auth, taskIdOf(req));
     res.status(status).json(body);
   };
 }

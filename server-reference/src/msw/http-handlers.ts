@@ -102,18 +102,22 @@ export function createHttpHandlers(ctx: KitContext): HttpHandler[] {
           const taskId = paramOf(params, 'taskId');
           const query = { ...queryValuesOf(url) };
           const history = faults.take('history');
-          if (history) {
-            const after = query.afterEventId;
-            const cursor = await cursorUnderFault(
-              engine,
-              user,
-              taskId,
-              typeof after === 'string' ? after : undefined,
-              history,
-            );
-            query.afterEventId = cursor ?? undefined;
+          if (!history) {
+            const { status, body } = await pollOp(engine, user, taskId, query, request.signal);
+            return jsonResponse(status, body);
           }
+          const after = query.afterEventId;
+          const served = await cursorUnderFault(
+            engine,
+            user,
+            taskId,
+            typeof after === 'string' ? after : undefined,
+            history,
+          );
+          query.afterEventId = served.cursor ?? undefined;
           const { status, body } = await pollOp(engine, user, taskId, query, request.signal);
+          // The fault's trimming says so exactly as retention would (protocol/SPEC.md §11).
+          if (served.trimmed) body.historyTrimmed = served.trimmed;
           return jsonResponse(status, body);
         }),
       ),
@@ -126,7 +130,7 @@ export function createHttpHandlers(ctx: KitContext): HttpHandler[] {
       ctx.httpPath('status'),
       routeResolver(ctx, 'status', async (request, params, url) => {
         const user = await auth('status', request, params, url);
-        const { status, body } = statusOp(engine, user, paramOf(params, 'taskId'));
+        const { status, body } = await statusOp(engine, user, paramOf(params, 'taskId'));
         return jsonResponse(status, body);
       }),
     ),

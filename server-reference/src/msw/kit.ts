@@ -16,7 +16,7 @@ import { createWebSocketHandlers } from './ws-handler';
 
 /**
  * Options of {@link createTaskBridgeHandlers}: the reference server's, minus what only Express has
- * (`cors`, `staticDir`). `store` and `maxQueuedEventsPerSubscriber` apply when the kit creates its
+ * (`cors`, `staticDir`). `backend` and `maxQueuedEventsPerSubscriber` apply when the kit creates its
  * engine; with `engine` given, `handlers` are registered on it and those two are ignored.
  */
 export interface TaskBridgeHandlersOptions extends Omit<ReferenceServerOptions, 'cors' | 'staticDir'> {
@@ -77,7 +77,7 @@ export function createTaskBridgeHandlers(options: TaskBridgeHandlersOptions = {}
     createTaskEngine({
       handlers: options.handlers ?? demoHandlers,
       maxQueuedEventsPerSubscriber: resolved.maxQueuedEventsPerSubscriber,
-      ...(options.store ? { store: options.store } : {}),
+      ...(options.backend ? { backend: options.backend } : {}),
     });
   if (options.engine && options.handlers) {
     for (const [type, handler] of Object.entries(options.handlers)) engine.registerHandler(type, handler);
@@ -109,7 +109,7 @@ export function createTaskBridgeHandlers(options: TaskBridgeHandlersOptions = {}
       ready = value;
     },
     close() {
-      engine.shutdown();
+      void engine.shutdown();
       for (const close of Array.from(ctx.closers)) close('shutdown');
     },
   };

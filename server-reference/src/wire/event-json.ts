@@ -43,8 +43,10 @@ export function pollResponseJson(body: PollEventsResponse): string {
   let events = '';
   for (const event of body.events) events += events === '' ? eventJson(event) : `,${eventJson(event)}`;
   const status = body.taskStatus === undefined ? '' : `,"taskStatus":${JSON.stringify(body.taskStatus)}`;
+  const trimmed =
+    body.historyTrimmed === undefined ? '' : `,"historyTrimmed":${JSON.stringify(body.historyTrimmed)}`;
   return (
     `{"taskId":${JSON.stringify(body.taskId)},"events":[${events}],` +
-    `"nextAfterEventId":${JSON.stringify(body.nextAfterEventId)},"hasMore":${String(body.hasMore)}${status}}`
+    `"nextAfterEventId":${JSON.stringify(body.nextAfterEventId)},"hasMore":${String(body.hasMore)}${status}${trimmed}}`
   );
 }

@@ -10,6 +10,7 @@ import {
   type CapabilitiesResponse,
   type ClientActionResponse,
   type CreateTaskRequest,
+  HISTORY_TRIMMED_EXTENSION,
   LAST_EVENT_ID_QUERY_PARAM,
   type PollEventsResponse,
   PollLimits,
@@ -147,7 +148,7 @@ export async function actionOp(
   taskId: string,
   body: unknown,
 ): Promise<OpResult<ClientActionResponse>> {
-  engine.getTask(auth, taskId);
+  await engine.getTask(auth, taskId);
   const parsed = parseClientActionRequest(body);
   if (!parsed.ok) throw invalid(parsed.error.message, issuesOf(parsed.error.issues));
   const { httpStatus, response } = await engine.submitAction(auth, taskId, parsed.value);
@@ -155,12 +156,12 @@ export async function actionOp(
 }
 
 /** E1 `GET /tasks/{taskId}` (protocol/SPEC.md §1). @throws {TaskBridgeError} `TASK_NOT_FOUND` (404). */
-export function statusOp(
+export async function statusOp(
   engine: TaskEngine,
   auth: AuthContext,
   taskId: string,
-): OpResult<TaskStatusResponse> {
-  return { status: 200, body: engine.getStatus(auth, taskId) };
+): Promise<OpResult<TaskStatusResponse>> {
+  return { status: 200, body: await engine.getStatus(auth, taskId) };
 }
 
 /** `GET /ready` (protocol/SPEC.md §1): 200 `ready`, or 503 `not_ready`. */
@@ -168,7 +169,10 @@ export function readyOp(ready: boolean): OpResult<{ status: 'ready' | 'not_ready
   return { status: ready ? 200 : 503, body: { status: ready ? 'ready' : 'not_ready', details: {} } };
 }
 
-/** E2 capabilities (protocol/SPEC.md §1), derived from the actual configuration (hazard H7). */
+/**
+ * E2 capabilities (protocol/SPEC.md §1), derived from the actual configuration (hazard H7): the backend's
+ * retention and the extensions spoken, `history-trimmed` included (protocol/SPEC.md §11).
+ */
 export function capabilitiesOf(engine: TaskEngine, options: ResolvedServerOptions): CapabilitiesResponse {
   const transports = (['websocket', 'sse', 'polling'] as const).filter(
     (name): name is TransportName => options.transports[name],
@@ -178,7 +182,8 @@ export function capabilitiesOf(engine: TaskEngine, options: ResolvedServerOption
     protocolVersion: PROTOCOL_VERSION,
     transports,
     heartbeatIntervalMs: { ...options.heartbeatIntervalMs },
-    retention: { maxEventsPerTask: engine.store.retention().maxEventsPerTask },
+    retention: { ...engine.backend.retention },
+    extensions: [HISTORY_TRIMMED_EXTENSION],
     limits: {
       maxEventsPerPoll: PollLimits.MAX_EVENTS,
       maxWaitTimeoutMs: PollLimits.MAX_WAIT_TIMEOUT_MS,

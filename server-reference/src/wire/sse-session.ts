@@ -1,10 +1,11 @@
 /**
- * One SSE response body (protocol/SPEC.md §5), transport-neutral: replay after the cursor, a heartbeat right
+ * One SSE response body (protocol/SPEC.md §5), transport-neutral: the history-trimmed signal when the cursor was
+ * trimmed (protocol/SPEC.md §11), replay after the cursor, a heartbeat right
  * after the replay (buffering detection), live events, heartbeats while idle, and the end right after
  * the terminal event (hazard H1). The Express route writes it to a Node response, the MSW handler to a
  * web `ReadableStream`.
  */
-import type { TaskEvent } from '@taskbridge/protocol';
+import { type HistoryTrimmed, HISTORY_TRIMMED_SSE_EVENT, type TaskEvent } from '@taskbridge/protocol';
 import type { Subscription } from '../engine/subscription';
 import { eventJson } from './event-json';
 
@@ -30,9 +31,18 @@ function framesOf(events: readonly TaskEvent[]): string {
 export const sseHeartbeat = (taskId: string): string =>
   `: heartbeat\n\ndata: ${JSON.stringify({ type: 'HEARTBEAT', taskId, live: true })}\n\n`;
 
-/** What the session writes: a batch of events (with their text) or a heartbeat. */
+/**
+ * The history-trimmed signal (protocol/SPEC.md §5, §11): a named event without an `id:` line, so a v1
+ * client's `onmessage` never sees it and no cursor moves.
+ */
+export const sseHistoryTrimmed = (taskId: string, trimmed: HistoryTrimmed): string =>
+  `event: ${HISTORY_TRIMMED_SSE_EVENT}\ndata: ${JSON.stringify({ taskId, ...trimmed })}\n\n`;
+
+/** What the session writes: a batch of events (with their text), a heartbeat or the trimmed signal. */
 export type SseChunk =
-  { kind: 'events'; events: TaskEvent[]; text: string } | { kind: 'heartbeat'; text: string };
+  | { kind: 'events'; events: TaskEvent[]; text: string }
+  | { kind: 'heartbeat'; text: string }
+  | { kind: 'history-trimmed'; text: string };
 
 /** Where a session writes. */
 export interface SseSink {
@@ -51,7 +61,7 @@ export interface SseSessionOptions {
 
 /**
  * Pumps `subscription` into `sink` until the terminal event, a subscriber overflow (H3: the response
- * ends and the client resumes from its checkpoint) or `subscription.close()` (client gone). Always
+ * ends and the client resumes from its checkpoint; likewise when retention overtakes the replay) or `subscription.close()` (client gone). Always
  * ends the sink and closes the subscription. Never rejects.
  */
 export async function runSseSession(
@@ -69,6 +79,13 @@ export async function runSseSession(
     }
   }, interval);
   try {
+    if (subscription.historyTrimmed) {
+      const pending = sink.write({
+        kind: 'history-trimmed',
+        text: sseHistoryTrimmed(options.taskId, subscription.historyTrimmed),
+      });
+      if (pending) await pending;
+    }
     for await (const item of subscription) {
       lastWrite = Date.now();
       // Right after replay: lets a client tell "idle" from "a proxy is buffering" (protocol/SPEC.md §5, E).

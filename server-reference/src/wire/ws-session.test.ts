@@ -40,7 +40,7 @@ afterEach(() => session?.closed());
 async function finishedTask(engine: TaskEngine, messages: number): Promise<TaskEvent[]> {
   const { response } = await engine.createTask(alice, { clientRequestId: 'c1', taskType: 'ticker' });
   return vi.waitFor(async () => {
-    const page = await engine.store.read(response.taskId, null, 100);
+    const page = await engine.backend.events.read(response.taskId, null, 100);
     expect(page.events).toHaveLength(messages + 2);
     return page.events;
   });

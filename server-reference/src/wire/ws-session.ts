@@ -41,6 +41,12 @@ export interface WsPeer {
   isOpen(): boolean;
 }
 
+/**
+ * Opens the subscription a session streams; `engine.subscribe` unless a host shapes it (the MSW kit
+ * applies its replay faults here).
+ */
+export type SubscribeFn = (auth: AuthContext, taskId: string, cursor: string | null) => Promise<Subscription>;
+
 /** Inbound side of a session: the adapter forwards the socket's messages and its close. */
 export interface WsSession {
   /** A text frame (`string`) or a binary frame (`null`). */
@@ -58,6 +64,7 @@ export function startWsSession(
   engine: TaskEngine,
   options: ResolvedServerOptions,
   auth: Promise<AuthOutcome>,
+  subscribeTo: SubscribeFn = (user, taskId, cursor) => engine.subscribe(user, taskId, cursor),
 ): WsSession {
   let subscribed = false;
   let subscription: Subscription | undefined;
@@ -76,11 +83,17 @@ export function startWsSession(
     const { taskId, lastEventId } = frame.value;
     let opened: Subscription;
     try {
-      opened = engine.subscribe(outcome.value, taskId, lastEventId);
+      opened = await subscribeTo(outcome.value, taskId, lastEventId);
     } catch (error) {
-      const reason =
-        TaskBridgeError.from(error).code === 'TASK_NOT_FOUND' ? 'task not found' : 'invalid cursor';
-      return peer.close(CloseCode.POLICY_VIOLATION, reason);
+      const { code } = TaskBridgeError.from(error);
+      if (code === 'TASK_NOT_FOUND' || code === 'INVALID_REQUEST') {
+        return peer.close(
+          CloseCode.POLICY_VIOLATION,
+          code === 'TASK_NOT_FOUND' ? 'task not found' : 'invalid cursor',
+        );
+      }
+      // The backend failed (not the client): try again later, as for an overflow.
+      return peer.close(CloseCode.TRY_AGAIN_LATER, 'stream unavailable');
     }
     if (ended || !peer.isOpen()) return opened.close();
     subscription = opened;
@@ -89,9 +102,11 @@ export function startWsSession(
       taskId,
       replayStartedAfterEventId: lastEventId,
       live: true,
+      // protocol/SPEC.md §11: present only when retention deleted events after the cursor.
+      ...(opened.historyTrimmed ? { historyTrimmed: opened.historyTrimmed } : {}),
     });
     void peer.send(ack, { kind: 'ack' });
-    void pump(outcome.value, taskId, opened);
+    void pump(taskId, opened);
   };
 
   // A batch goes out corked (one write); a lone event needs no cork. Uncorked for good at the first
@@ -113,7 +128,7 @@ export function startWsSession(
     }
   };
 
-  const pump = async (user: AuthContext, taskId: string, source: Subscription): Promise<void> => {
+  const pump = async (taskId: string, source: Subscription): Promise<void> => {
     const heartbeat = JSON.stringify({ type: 'HEARTBEAT', taskId, live: true });
     const interval = options.heartbeatIntervalMs.websocket;
     let lastSend = Date.now();
@@ -137,7 +152,7 @@ export function startWsSession(
         terminal = isTerminalEvent(item.events[item.events.length - 1] as TaskEvent);
       }
       // Ended with nothing newer than a cursor at the terminal event (protocol/SPEC.md §6, E): still a normal end.
-      terminal ||= engine.getStatus(user, taskId).terminalEvent !== null;
+      terminal ||= source.endedAtTerminal;
       if (terminal) code = CloseCode.NORMAL;
     } catch (error) {
       code = CloseCode.TRY_AGAIN_LATER;

@@ -75,7 +75,7 @@ export async function startDemoServer(staticDir: string, tokenDelayMs = 40): Pro
     url,
     port,
     async events(taskId) {
-      const { events } = await server.engine.store.read(taskId, null, 100_000);
+      const { events } = await server.engine.backend.events.read(taskId, null, 100_000);
       return events;
     },
     onlyTaskId() {

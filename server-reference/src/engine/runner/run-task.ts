@@ -1,19 +1,20 @@
 /**
- * Runs one task handler and turns its life into events (protocol/SPEC.md §13 (H6)): `TASK_STARTED` first,
- * yields and emits in between, and exactly one terminal event at the end — written by the engine,
- * whether the handler returns, throws or is cancelled.
+ * Runs one task handler and turns its life into events (hazard H6): `TASK_STARTED` first, yields and
+ * emits in between, and exactly one terminal event at the end — written by the runner, whether the
+ * handler returns, throws or is cancelled.
  */
 import type { TaskBridgeError as TaskBridgeErrorType } from '@taskbridge/protocol';
-import type { TaskContext, TaskHandler, TaskYield } from './types';
+import type { TaskFailure } from '../event-builder';
+import type { TaskContext, TaskHandler, TaskYield } from '../types';
 
-/** What the runner needs from the engine for one task. */
+/** What {@link runTask} needs from the execution of one task. */
 export interface RunnerHooks {
   context: TaskContext;
   /** Appends a non-terminal event from a yield; resolves (with anything) once it is stored. */
   emit(item: TaskYield): Promise<unknown>;
   started(): Promise<void>;
   completed(result: unknown): Promise<void>;
-  failed(error: { code: string; message: string; retryable: boolean }): Promise<void>;
+  failed(error: TaskFailure): Promise<void>;
 }
 
 function isAsyncGenerator(value: unknown): value is AsyncGenerator<TaskYield, unknown, undefined> {
@@ -26,7 +27,7 @@ function isAsyncGenerator(value: unknown): value is AsyncGenerator<TaskYield, un
 }
 
 /** Maps anything a handler threw to a `TASK_FAILED` payload; never leaks a stack trace. */
-export function failureOf(error: unknown): { code: string; message: string; retryable: boolean } {
+export function failureOf(error: unknown): TaskFailure {
   if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
     const e = error as Partial<TaskBridgeErrorType> & { code: string };
     return {
@@ -60,7 +61,7 @@ export async function runTask(handler: TaskHandler, hooks: RunnerHooks): Promise
     }
     if (!signal.aborted) await hooks.completed(result === undefined ? null : result);
   } catch (error) {
-    // After a cancel the engine has already written TASK_CANCELLED; the handler's AbortError is noise.
+    // After a cancel TASK_CANCELLED is already stored; the handler's AbortError is noise.
     if (!signal.aborted) await hooks.failed(failureOf(error)).catch(() => undefined);
   }
 }

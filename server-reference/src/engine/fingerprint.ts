@@ -1,7 +1,8 @@
 /**
- * Idempotency fingerprints (protocol/SPEC.md §2): same owner + `clientRequestId` + `taskType` + `input`
- * (+ attachments) is the same task; `metadata` is not compared. Uses Web Crypto so the engine also
- * runs inside MSW in a browser.
+ * Idempotency fingerprints (protocol/SPEC.md §2, §7): same owner + `clientRequestId` + `taskType` +
+ * `input` (+ attachments) is the same task, and same `clientActionId` + `suspendId` + `actionType` +
+ * `payload` is the same action; `metadata` is never compared. Uses Web Crypto so the engine also runs
+ * inside MSW in a browser.
  */
 import type { Attachment } from './types';
 
@@ -13,24 +14,6 @@ export function stableStringify(value: unknown): string {
     .sort()
     .map((key) => `${JSON.stringify(key)}:${stableStringify((value as Record<string, unknown>)[key])}`);
   return `{${entries.join(',')}}`;
-}
-
-/**
- * Nesting depth of a JSON-like value (a scalar is 0, `{}` is 1), counted iteratively and stopping
- * once past `limit`, so hostile input cannot overflow the stack here.
- */
-export function jsonDepth(value: unknown, limit: number): number {
-  let max = 0;
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [current, depth] = stack.pop() as [unknown, number];
-    if (current === null || typeof current !== 'object') continue;
-    const level = depth + 1;
-    if (level > max) max = level;
-    if (max > limit) return max;
-    for (const child of Object.values(current as Record<string, unknown>)) stack.push([child, level]);
-  }
-  return max;
 }
 
 async function sha256Hex(data: Uint8Array): Promise<string> {
@@ -52,4 +35,9 @@ export async function requestFingerprint(
     })),
   );
   return stableStringify({ taskType, input, files });
+}
+
+/** The comparable identity of an action request (protocol/SPEC.md §7). */
+export function actionFingerprint(suspendId: string, actionType: string, payload: unknown): string {
+  return stableStringify([suspendId, actionType, payload ?? {}]);
 }

@@ -1,8 +1,15 @@
-import type { NewTaskEvent } from './event-store';
+import type { TaskEvent } from '@taskbridge/protocol';
+import type { EventStore, NewTaskEvent } from '../event-store';
 import { describe, expect, it } from 'vitest';
 import { createMemoryEventStore } from './memory-event-store';
 
 const TASK = 'task-1';
+
+async function appended(store: EventStore, event: NewTaskEvent): Promise<TaskEvent> {
+  const result = await store.append(event);
+  if (!result.ok) throw new Error(`append refused: ${result.reason}`);
+  return result.event;
+}
 
 function message(text: string): NewTaskEvent {
   return {
@@ -17,8 +24,8 @@ describe('memory event store: immutable history (hazard H2)', () => {
   it('returns deep-frozen events from append, read and listeners, which cannot be changed', async () => {
     const store = createMemoryEventStore();
     const heard: unknown[] = [];
-    store.subscribe(TASK, (event) => heard.push(event));
-    const stored = await store.append(message('a'));
+    await store.subscribe(TASK, (event) => heard.push(event));
+    const stored = await appended(store, message('a'));
     const [read] = (await store.read(TASK, null, 10)).events;
 
     for (const event of [stored, read, heard[0]]) {
@@ -35,7 +42,7 @@ describe('memory event store: immutable history (hazard H2)', () => {
   it("copies the producer's payload: it stays mutable, and changing it later leaves history alone", async () => {
     const store = createMemoryEventStore();
     const result = { nested: { items: [1, 2] } };
-    const stored = await store.append({
+    const stored = await appended(store, {
       type: 'TASK_COMPLETED',
       taskId: TASK,
       createdAt: '2025-01-01T00:00:00.000Z',
