@@ -1,31 +1,24 @@
 /**
- * `taskbridge-server [--port 8787] [--host 127.0.0.1] [--static <dir>] [--cors] [--no-websocket]
- * [--no-sse] [--no-polling] [--quiet]`: the reference server with the demo handlers.
+ * `taskbridge-server --auth <jwt|demo> [options]`: the reference server with the demo handlers. See
+ * {@link CLI_USAGE} for every flag and environment variable.
  */
-import { parseArgs } from 'node:util';
-import { jsonLineLogger, silentLogger } from './logger';
+import { CLI_USAGE, CliError, readCliConfig } from './cli-options';
 import { createReferenceServer } from './server';
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string', default: process.env.PORT ?? '8787' },
-    host: { type: 'string', default: process.env.HOST ?? '127.0.0.1' },
-    static: { type: 'string' },
-    cors: { type: 'boolean', default: false },
-    'no-websocket': { type: 'boolean', default: false },
-    'no-sse': { type: 'boolean', default: false },
-    'no-polling': { type: 'boolean', default: false },
-    quiet: { type: 'boolean', default: false },
-  },
-});
-
-const server = createReferenceServer({
-  logger: values.quiet ? silentLogger : jsonLineLogger,
-  cors: values.cors,
-  transports: { websocket: !values['no-websocket'], sse: !values['no-sse'], polling: !values['no-polling'] },
-  ...(values.static ? { staticDir: values.static } : {}),
-});
-const { url } = await server.listen(Number(values.port), values.host);
+if (process.argv.includes('--help')) {
+  process.stdout.write(CLI_USAGE);
+  process.exit(0);
+}
+let config;
+try {
+  config = readCliConfig(process.argv.slice(2), process.env);
+} catch (error) {
+  if (!(error instanceof CliError) && !(error instanceof TypeError)) throw error;
+  process.stderr.write(`taskbridge-server: ${error.message}\n\n${CLI_USAGE}`);
+  process.exit(2);
+}
+const server = createReferenceServer(config.options);
+const { url } = await server.listen(config.port, config.host);
 process.stdout.write(`TaskBridge reference server listening on ${url}\n`);
 
 const stop = () => {

@@ -3,10 +3,21 @@
  * the HTTP calls every suite makes. Close it in `afterEach`/`afterAll`.
  */
 import {
+  createDemoAuthResolver,
   createReferenceServer,
   type ReferenceServer,
   type ReferenceServerOptions,
+  silentLogger,
 } from '@taskbridge/server-reference';
+
+/**
+ * The options every test server starts from: the demo resolver, asked for by name (the bearer string
+ * is the subject: tests play several users that way), and a silent logger, which receives the demo
+ * warning instead of stderr. `overrides` win.
+ */
+export function testServerOptions(overrides: ReferenceServerOptions = {}): ReferenceServerOptions {
+  return { auth: createDemoAuthResolver(), logger: silentLogger, ...overrides };
+}
 
 /** A started server plus request helpers bound to its base URL. */
 export interface TestServer {
@@ -23,9 +34,9 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts a reference server on 127.0.0.1:0. */
+/** Starts a reference server on 127.0.0.1:0 with {@link testServerOptions}. */
 export async function startTestServer(options: ReferenceServerOptions = {}): Promise<TestServer> {
-  const server = createReferenceServer(options);
+  const server = createReferenceServer(testServerOptions(options));
   const { port, url } = await server.listen(0, '127.0.0.1');
   let counter = 0;
   const request = (path: string, init: RequestInit & { subject?: string } = {}) => {

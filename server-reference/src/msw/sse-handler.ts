@@ -91,20 +91,27 @@ export function createSseHandlers(ctx: KitContext): HttpHandler[] {
       routeResolver(ctx, 'stream', async (request, params, url) => {
         const fault = faults.take('sse');
         if (fault?.kind === 'refuse') throw faultError(fault.status ?? 503, fault.retryAfterMs);
-        const user = await authenticate(ctx, 'stream', request.method, url, request.headers, params);
+        const { auth: user } = await authenticate(
+          ctx,
+          'stream',
+          request.method,
+          url,
+          request.headers,
+          params,
+        );
         const taskId = paramOf(params, 'taskId');
         const requested = sseCursorOf(request.headers.get('last-event-id'), queryValuesOf(url));
         const history = faults.take('history');
         const cursor = history ? await cursorUnderFault(engine, user, taskId, requested, history) : requested;
         if (fault?.kind === 'buffer') {
           // Headers, then nothing until the client gives up: what a buffering proxy looks like.
-          engine.getTask(user, taskId);
+          await engine.getTask(user, taskId);
           const silent = streamBody(ctx.closers, () => undefined);
           request.signal.addEventListener('abort', () => silent.end(), { once: true });
           return new Response(silent.body, { status: 200, headers: SSE_HEADERS });
         }
         // Throws 404/400 here, while the envelope can still be sent.
-        const subscription = engine.subscribe(user, taskId, cursor);
+        const subscription = await engine.subscribe(user, taskId, cursor);
         const out = streamBody(ctx.closers, () => subscription.close());
         request.signal.addEventListener(
           'abort',

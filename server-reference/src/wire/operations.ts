@@ -147,7 +147,7 @@ export async function actionOp(
   taskId: string,
   body: unknown,
 ): Promise<OpResult<ClientActionResponse>> {
-  engine.getTask(auth, taskId);
+  await engine.getTask(auth, taskId);
   const parsed = parseClientActionRequest(body);
   if (!parsed.ok) throw invalid(parsed.error.message, issuesOf(parsed.error.issues));
   const { httpStatus, response } = await engine.submitAction(auth, taskId, parsed.value);
@@ -155,12 +155,12 @@ export async function actionOp(
 }
 
 /** E1 `GET /tasks/{taskId}` (SPEC.md §1). @throws {TaskBridgeError} `TASK_NOT_FOUND` (404). */
-export function statusOp(
+export async function statusOp(
   engine: TaskEngine,
   auth: AuthContext,
   taskId: string,
-): OpResult<TaskStatusResponse> {
-  return { status: 200, body: engine.getStatus(auth, taskId) };
+): Promise<OpResult<TaskStatusResponse>> {
+  return { status: 200, body: await engine.getStatus(auth, taskId) };
 }
 
 /** `GET /ready` (SPEC.md §1): 200 `ready`, or 503 `not_ready`. */
@@ -179,6 +179,7 @@ export function capabilitiesOf(engine: TaskEngine, options: ResolvedServerOption
     transports,
     heartbeatIntervalMs: { ...options.heartbeatIntervalMs },
     retention: { maxEventsPerTask: engine.store.retention().maxEventsPerTask },
+    ...(options.tickets ? { streamTickets: true } : {}),
     limits: {
       maxEventsPerPoll: PollLimits.MAX_EVENTS,
       maxWaitTimeoutMs: PollLimits.MAX_WAIT_TIMEOUT_MS,
@@ -192,6 +193,7 @@ export function capabilitiesOf(engine: TaskEngine, options: ResolvedServerOption
       ...(options.transports.polling ? { events: routes.events } : {}),
       ...(options.transports.sse ? { stream: routes.stream } : {}),
       ...(options.transports.websocket ? { websocket: routes.websocket } : {}),
+      ...(options.tickets ? { streamTickets: routes.streamTickets } : {}),
     },
   };
 }

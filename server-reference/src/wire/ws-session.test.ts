@@ -2,12 +2,16 @@ import type { TaskEvent } from '@taskbridge/protocol';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTaskEngine, type TaskEngine } from '../engine/task-engine';
 import type { AuthContext, TaskHandler } from '../engine/types';
+import { createDemoAuthResolver } from '../auth/demo';
 import { resolveServerOptions } from '../options';
 import { type AuthOutcome, startWsSession, type WsFrame, type WsPeer, type WsSession } from './ws-session';
 
 const alice: AuthContext = { subject: 'alice', scopes: [], attributes: {} };
 const authOk: Promise<AuthOutcome> = Promise.resolve({ ok: true, value: alice });
-const options = resolveServerOptions({ heartbeatIntervalMs: { websocket: 60_000, sse: 60_000 } });
+const options = resolveServerOptions({
+  auth: createDemoAuthResolver(),
+  heartbeatIntervalMs: { websocket: 60_000, sse: 60_000 },
+});
 
 /** A peer that logs what the session does, in order; `slow` makes the send of those eventIds wait. */
 function recordingPeer(slow = new Set<string>()) {
@@ -26,6 +30,10 @@ function recordingPeer(slow = new Set<string>()) {
     cork: () => log.push('cork'),
     uncork: () => log.push('uncork'),
     close(code) {
+      open = false;
+      closedWith = code;
+    },
+    abort(code) {
       open = false;
       closedWith = code;
     },

@@ -1,5 +1,5 @@
 /**
- * One WebSocket connection of SPEC.md §6, transport-neutral: one subscribe frame, the ack, replay,
+ * One WebSocket connection of protocol/SPEC.md §6, transport-neutral: one subscribe frame, the ack, replay,
  * live events and heartbeats; close 1000 right after the terminal event; 1008 for bad frames, unknown
  * or foreign tasks and auth failures; 1003 for binary frames; 1013 when the subscriber fell too far
  * behind (hazard H3). The `ws` adapter and the MSW handler both drive it through a {@link WsPeer}.
@@ -16,10 +16,16 @@ import type { Subscription } from '../engine/subscription';
 import type { TaskEngine } from '../engine/task-engine';
 import type { AuthContext } from '../engine/types';
 import type { ResolvedServerOptions } from '../options';
+import { drainedWithin } from './drain-budget';
 import { eventJson } from './event-json';
 
-/** The auth hook's result for an upgrade, resolved before the subscribe frame arrives. */
-export type AuthOutcome = { ok: true; value: AuthContext } | { ok: false; error: TaskBridgeError };
+/**
+ * The auth hook's result for an upgrade, resolved before the subscribe frame arrives. `taskId` is set
+ * when a stream ticket authenticated the upgrade: the only task it may subscribe to
+ * (protocol/SPEC.md §12).
+ */
+export type AuthOutcome =
+  { ok: true; value: AuthContext; taskId?: string } | { ok: false; error: TaskBridgeError };
 
 /** What a frame the session sends is, so adapters (and fault injection) need not parse it back. */
 export type WsFrame = { kind: 'ack' } | { kind: 'heartbeat' } | { kind: 'event'; event: TaskEvent };
@@ -35,11 +41,19 @@ export interface WsPeer {
   cork?(): void;
   /** Optional: releases what {@link WsPeer.cork} held; the last matching call flushes. */
   uncork?(): void;
-  /** Closes the socket with a close code (SPEC.md §6) and reason. */
+  /** Closes the socket with a close code (protocol/SPEC.md §6) and reason. */
   close(code: number, reason: string): void;
+  /**
+   * Optional: closes with `code` and `reason` and drops the connection now, unsent frames included
+   * (a reader that did not drain within its budget, hazard H3). Default: {@link WsPeer.close}.
+   */
+  abort?(code: number, reason: string): void;
   /** True while frames can be sent. */
   isOpen(): boolean;
 }
+
+/** Thrown inside the pump when the reader did not drain within its budget. */
+class ReaderStalled extends Error {}
 
 /** Inbound side of a session: the adapter forwards the socket's messages and its close. */
 export interface WsSession {
@@ -74,9 +88,12 @@ export function startWsSession(
     const outcome = await auth;
     if (!outcome.ok) return peer.close(CloseCode.POLICY_VIOLATION, 'authentication failed');
     const { taskId, lastEventId } = frame.value;
+    if (outcome.taskId !== undefined && outcome.taskId !== taskId) {
+      return peer.close(CloseCode.POLICY_VIOLATION, 'stream ticket not valid for this task');
+    }
     let opened: Subscription;
     try {
-      opened = engine.subscribe(outcome.value, taskId, lastEventId);
+      opened = await engine.subscribe(outcome.value, taskId, lastEventId);
     } catch (error) {
       const reason =
         TaskBridgeError.from(error).code === 'TASK_NOT_FOUND' ? 'task not found' : 'invalid cursor';
@@ -97,6 +114,7 @@ export function startWsSession(
   // A batch goes out corked (one write); a lone event needs no cork. Uncorked for good at the first
   // backpressure wait: the frame waited for cannot leave a corked socket, and a slow reader gains
   // nothing from batching.
+  const { drainTimeoutMs } = options.subscriberBudget;
   const sendBatch = async (events: readonly TaskEvent[]): Promise<void> => {
     let corked = events.length > 1 && peer.cork !== undefined;
     if (corked) peer.cork?.();
@@ -106,7 +124,7 @@ export function startWsSession(
         if (!pending) continue;
         if (corked) peer.uncork?.();
         corked = false;
-        await pending;
+        if (!(await drainedWithin(pending, drainTimeoutMs))) throw new ReaderStalled();
       }
     } finally {
       if (corked) peer.uncork?.();
@@ -124,6 +142,7 @@ export function startWsSession(
       }
     }, interval);
     let terminal = false;
+    let stalled = false;
     let code: number = CloseCode.GOING_AWAY;
     try {
       for await (const item of source) {
@@ -136,21 +155,35 @@ export function startWsSession(
         await sendBatch(item.events);
         terminal = isTerminalEvent(item.events[item.events.length - 1] as TaskEvent);
       }
-      // Ended with nothing newer than a cursor at the terminal event (SPEC.md §6, E): still a normal end.
-      terminal ||= engine.getStatus(user, taskId).terminalEvent !== null;
+      // Ended with nothing newer than a cursor at the terminal event (protocol/SPEC.md §6, E): still a normal end.
+      terminal ||= (await engine.getStatus(user, taskId)).terminalEvent !== null;
       if (terminal) code = CloseCode.NORMAL;
     } catch (error) {
       code = CloseCode.TRY_AGAIN_LATER;
-      options.logger({
-        level: 'warn',
-        msg: 'websocket subscriber overflow',
-        taskId,
-        error: TaskBridgeError.from(error).message,
-      });
+      stalled = error instanceof ReaderStalled;
+      options.logger(
+        stalled
+          ? {
+              level: 'warn',
+              msg: 'subscriber did not drain within its budget: disconnected',
+              transport: 'websocket',
+              taskId,
+              drainTimeoutMs,
+            }
+          : {
+              level: 'warn',
+              msg: 'websocket subscriber overflow',
+              taskId,
+              error: TaskBridgeError.from(error).message,
+            },
+      );
     } finally {
       clearInterval(timer);
       source.close();
-      if (peer.isOpen()) peer.close(code, terminal ? 'task finished' : 'stream ended');
+      const reason = 'subscriber too slow: did not drain in time';
+      if (stalled && peer.abort) peer.abort(code, reason);
+      else if (stalled) peer.close(code, reason);
+      else if (peer.isOpen()) peer.close(code, terminal ? 'task finished' : 'stream ended');
     }
   };
 
