@@ -65,13 +65,14 @@ export function sseRoute(engine: TaskEngine, options: ResolvedServerOptions): Re
         taskId,
         heartbeatIntervalMs: options.heartbeatIntervalMs.sse,
         drainTimeoutMs,
-        onStalled: () =>
+        onStalled: (waitedMs) =>
           options.logger({
             level: 'warn',
             msg: 'subscriber did not drain within its budget: disconnected',
             transport: 'sse',
             taskId,
             drainTimeoutMs,
+            waitedMs,
           }),
       },
     );

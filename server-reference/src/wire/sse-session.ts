@@ -60,8 +60,11 @@ export interface SseSessionOptions {
    * (hazard H3). Default `Infinity`.
    */
   drainTimeoutMs?: number;
-  /** Called when the session gave up on a reader that did not drain within `drainTimeoutMs`. */
-  onStalled?(): void;
+  /**
+   * Called when the session gave up on a reader that did not drain within `drainTimeoutMs`, with how
+   * long the last write waited, ms.
+   */
+  onStalled?(waitedMs: number): void;
 }
 
 /** Default {@link SseSessionOptions.maxChunkChars}. */
@@ -104,11 +107,15 @@ export async function runSseSession(
       void sink.write({ kind: 'heartbeat', text: heartbeat });
     }
   }, interval);
+  let waitedMs = 0;
   // False when the reader did not drain in time.
   const write = async (chunk: SseChunk): Promise<boolean> => {
     lastWrite = Date.now();
     const pending = sink.write(chunk);
-    return pending ? drainedWithin(pending, drainTimeoutMs) : true;
+    if (!pending) return true;
+    const drained = await drainedWithin(pending, drainTimeoutMs);
+    waitedMs = Date.now() - lastWrite;
+    return drained;
   };
   let stalled = false;
   try {
@@ -130,7 +137,7 @@ export async function runSseSession(
     clearInterval(timer);
     subscription.close();
     if (stalled) {
-      options.onStalled?.();
+      options.onStalled?.(waitedMs);
       sink.abort?.();
     }
     sink.end();

@@ -53,7 +53,11 @@ export interface WsPeer {
 }
 
 /** Thrown inside the pump when the reader did not drain within its budget. */
-class ReaderStalled extends Error {}
+class ReaderStalled extends Error {
+  constructor(readonly waitedMs: number) {
+    super('reader did not drain in time');
+  }
+}
 
 /** Inbound side of a session: the adapter forwards the socket's messages and its close. */
 export interface WsSession {
@@ -124,7 +128,9 @@ export function startWsSession(
         if (!pending) continue;
         if (corked) peer.uncork?.();
         corked = false;
-        if (!(await drainedWithin(pending, drainTimeoutMs))) throw new ReaderStalled();
+        const waitStarted = Date.now();
+        if (!(await drainedWithin(pending, drainTimeoutMs)))
+          throw new ReaderStalled(Date.now() - waitStarted);
       }
     } finally {
       if (corked) peer.uncork?.();
@@ -162,13 +168,14 @@ export function startWsSession(
       code = CloseCode.TRY_AGAIN_LATER;
       stalled = error instanceof ReaderStalled;
       options.logger(
-        stalled
+        error instanceof ReaderStalled
           ? {
               level: 'warn',
               msg: 'subscriber did not drain within its budget: disconnected',
               transport: 'websocket',
               taskId,
               drainTimeoutMs,
+              waitedMs: error.waitedMs,
             }
           : {
               level: 'warn',
