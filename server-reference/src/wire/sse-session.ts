@@ -6,7 +6,7 @@
  */
 import type { TaskEvent } from '@taskbridge/protocol';
 import type { Subscription } from '../engine/subscription';
-import { drainedWithin } from './drain-budget';
+import { createDrainBudget, YIELD_EVERY_CHARS, yieldToEventLoop } from './drain-budget';
 import { eventJson } from './event-json';
 
 /** Response headers of an SSE stream (SPEC.md §5). */
@@ -99,7 +99,7 @@ export async function runSseSession(
   const heartbeat = sseHeartbeat(options.taskId);
   const interval = options.heartbeatIntervalMs;
   const maxChunkChars = options.maxChunkChars ?? SSE_MAX_CHUNK_CHARS;
-  const drainTimeoutMs = options.drainTimeoutMs ?? Number.POSITIVE_INFINITY;
+  const budget = createDrainBudget(options.drainTimeoutMs ?? Number.POSITIVE_INFINITY);
   let lastWrite = Date.now();
   const timer = setInterval(() => {
     if (Date.now() - lastWrite >= interval / 2) {
@@ -108,14 +108,22 @@ export async function runSseSession(
     }
   }, interval);
   let waitedMs = 0;
-  // False when the reader did not drain in time.
+  let sinceYield = 0;
+  // False when the reader did not drain in time. Bytes count toward the yield whether or not the
+  // write waited: a drain the kernel grants at once comes back in the same turn of the loop.
   const write = async (chunk: SseChunk): Promise<boolean> => {
     lastWrite = Date.now();
     const pending = sink.write(chunk);
-    if (!pending) return true;
-    const drained = await drainedWithin(pending, drainTimeoutMs);
-    waitedMs = Date.now() - lastWrite;
-    return drained;
+    if (pending && !(await budget.wait(pending))) {
+      waitedMs = Date.now() - lastWrite;
+      return false;
+    }
+    sinceYield += chunk.text.length;
+    if (sinceYield >= YIELD_EVERY_CHARS) {
+      sinceYield = 0;
+      await yieldToEventLoop();
+    }
+    return true;
   };
   let stalled = false;
   try {
@@ -135,6 +143,7 @@ export async function runSseSession(
     // Subscriber overflow (H3): end the response; the client resumes from its checkpoint.
   } finally {
     clearInterval(timer);
+    budget.dispose();
     subscription.close();
     if (stalled) {
       options.onStalled?.(waitedMs);

@@ -16,7 +16,7 @@ import type { Subscription } from '../engine/subscription';
 import type { TaskEngine } from '../engine/task-engine';
 import type { AuthContext } from '../engine/types';
 import type { ResolvedServerOptions } from '../options';
-import { drainedWithin } from './drain-budget';
+import { createDrainBudget, YIELD_EVERY_CHARS, yieldToEventLoop } from './drain-budget';
 import { eventJson } from './event-json';
 
 /**
@@ -116,21 +116,35 @@ export function startWsSession(
   };
 
   // A batch goes out corked (one write); a lone event needs no cork. Uncorked for good at the first
-  // backpressure wait: the frame waited for cannot leave a corked socket, and a slow reader gains
-  // nothing from batching.
+  // backpressure wait (the frame waited for cannot leave a corked socket, and a slow reader gains
+  // nothing from batching) and at the first yield to the event loop (a long batch to a fast reader
+  // must not hold the loop: hazard H3).
   const { drainTimeoutMs } = options.subscriberBudget;
+  const budget = createDrainBudget(drainTimeoutMs);
+  let sinceYield = 0;
   const sendBatch = async (events: readonly TaskEvent[]): Promise<void> => {
     let corked = events.length > 1 && peer.cork !== undefined;
     if (corked) peer.cork?.();
     try {
       for (const event of events) {
-        const pending = peer.send(eventJson(event), { kind: 'event', event });
-        if (!pending) continue;
+        const text = eventJson(event);
+        const pending = peer.send(text, { kind: 'event', event });
+        if (pending) {
+          if (corked) peer.uncork?.();
+          corked = false;
+          const waitStarted = Date.now();
+          if (!(await budget.wait(pending))) {
+            throw new ReaderStalled(Date.now() - waitStarted);
+          }
+        }
+        // Counted whether or not the send waited: a drain the kernel grants at once comes back in
+        // the same turn of the loop.
+        sinceYield += text.length;
+        if (sinceYield < YIELD_EVERY_CHARS) continue;
+        sinceYield = 0;
         if (corked) peer.uncork?.();
         corked = false;
-        const waitStarted = Date.now();
-        if (!(await drainedWithin(pending, drainTimeoutMs)))
-          throw new ReaderStalled(Date.now() - waitStarted);
+        await yieldToEventLoop();
       }
     } finally {
       if (corked) peer.uncork?.();
@@ -186,6 +200,7 @@ export function startWsSession(
       );
     } finally {
       clearInterval(timer);
+      budget.dispose();
       source.close();
       const reason = 'subscriber too slow: did not drain in time';
       if (stalled && peer.abort) peer.abort(code, reason);
