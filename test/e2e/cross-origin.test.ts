@@ -85,6 +85,8 @@ describe('cross-site task creation in Chromium', () => {
       const refused = await formResponse;
       expect(refused.status()).toBe(403);
       expect(refused.request().headers().origin).toBe(asLocalhost(evil.url));
+      // The form navigated the page to the answer: let that navigation finish before leaving it.
+      await page.waitForURL(createUrl);
       await page.goto(`${asLocalhost(evil.url)}/index.html`);
 
       // 2. A `no-cors` multipart fetch: sent without a preflight, its answer unreadable (opaque).
