@@ -26,6 +26,7 @@ beforeAll(async () => {
   ts = await startTestServer({
     heartbeatIntervalMs: { websocket: 60_000 },
     subscribeTimeoutMs: SUBSCRIBE_TIMEOUT_MS,
+    allowAccessTokenQuery: true,
   });
 });
 afterEach(() => sessions.closeAll());
@@ -133,7 +134,7 @@ describe('subscribe, replay, live, close', () => {
     expect(eventsIn(ws.messages)).toEqual([]);
   });
 
-  it('authenticates with the access_token query parameter (E)', async () => {
+  it('authenticates with the access_token query parameter where the server allows it (E)', async () => {
     const taskId = await ts.createTask('greet', {}, 'carol');
     const ws = connect({}, '?access_token=carol');
     await ws.subscribe(taskId);

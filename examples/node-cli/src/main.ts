@@ -17,7 +17,11 @@ import {
   type WebSocketConstructor,
 } from '@taskbridge/client';
 import type { TransportName } from '@taskbridge/protocol';
-import { createReferenceServer, type ReferenceServer } from '@taskbridge/server-reference';
+import {
+  createDemoAuthResolver,
+  createReferenceServer,
+  type ReferenceServer,
+} from '@taskbridge/server-reference';
 import { EventSource } from 'eventsource';
 import { WebSocket } from 'ws';
 import { createTerminalView } from './terminal-view';
@@ -77,7 +81,8 @@ const data = await readFile(path).catch((error: NodeJS.ErrnoException) => {
 let local: ReferenceServer | undefined;
 let baseUrl = values.url;
 if (baseUrl === undefined) {
-  local = createReferenceServer();
+  // The in-process server trusts the --user name as is: a demo, never for a server others can reach.
+  local = createReferenceServer({ auth: createDemoAuthResolver() });
   baseUrl = (await local.listen(0)).url;
   process.stderr.write(`(no --url: started an in-process reference server at ${baseUrl})\n`);
 }

@@ -56,7 +56,7 @@ export function createTaskRoute(engine: TaskEngine, options: ResolvedServerOptio
   };
 
   const handle: RequestHandler = async (req, res) => {
-    const auth = await authenticate(options.auth, req);
+    const auth = await authenticate(options, req, 'create');
     let candidate: unknown = req.body;
     let attachments: Attachment[] = [];
     if (req.is('multipart/form-data')) {

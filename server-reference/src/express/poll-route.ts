@@ -15,7 +15,7 @@ export function pollRoute(
   shutdown: AbortSignal,
 ): RequestHandler {
   return async (req, res) => {
-    const auth = await authenticate(options.auth, req);
+    const auth = await authenticate(options, req, 'events');
     const gone = new AbortController();
     const onClose = () => gone.abort();
     res.on('close', onClose);

@@ -91,7 +91,14 @@ export function createSseHandlers(ctx: KitContext): HttpHandler[] {
       routeResolver(ctx, 'stream', async (request, params, url) => {
         const fault = faults.take('sse');
         if (fault?.kind === 'refuse') throw faultError(fault.status ?? 503, fault.retryAfterMs);
-        const user = await authenticate(ctx, 'stream', request.method, url, request.headers, params);
+        const { auth: user } = await authenticate(
+          ctx,
+          'stream',
+          request.method,
+          url,
+          request.headers,
+          params,
+        );
         const taskId = paramOf(params, 'taskId');
         const requested = sseCursorOf(request.headers.get('last-event-id'), queryValuesOf(url));
         const history = faults.take('history');

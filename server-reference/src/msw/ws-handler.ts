@@ -76,7 +76,7 @@ export function createWebSocketHandlers(ctx: KitContext): WebSocketHandler[] {
       const auth: Promise<AuthOutcome> = Promise.resolve()
         .then(() => authenticate(ctx, 'websocket', 'GET', client.url, undefined, params as RouteParams))
         .then(
-          (value) => ({ ok: true as const, value }),
+          (caller) => ({ ok: true as const, value: caller.auth, taskId: caller.ticketTaskId }),
           (error: unknown) => ({ ok: false as const, error: TaskBridgeError.from(error) }),
         );
       // Taken with the subscribe frame, applied when the session opens its subscription.

@@ -184,6 +184,7 @@ export function capabilitiesOf(engine: TaskEngine, options: ResolvedServerOption
     heartbeatIntervalMs: { ...options.heartbeatIntervalMs },
     retention: { ...engine.backend.retention },
     extensions: [HISTORY_TRIMMED_EXTENSION],
+    ...(options.tickets ? { streamTickets: true } : {}),
     limits: {
       maxEventsPerPoll: PollLimits.MAX_EVENTS,
       maxWaitTimeoutMs: PollLimits.MAX_WAIT_TIMEOUT_MS,
@@ -197,6 +198,7 @@ export function capabilitiesOf(engine: TaskEngine, options: ResolvedServerOption
       ...(options.transports.polling ? { events: routes.events } : {}),
       ...(options.transports.sse ? { stream: routes.stream } : {}),
       ...(options.transports.websocket ? { websocket: routes.websocket } : {}),
+      ...(options.tickets ? { streamTickets: routes.streamTickets } : {}),
     },
   };
 }

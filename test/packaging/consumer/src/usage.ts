@@ -18,7 +18,7 @@ import {
   type UnknownTaskEvent,
 } from '@taskbridge/protocol';
 import { useTask } from '@taskbridge/react';
-import { createReferenceServer, type TaskHandler } from '@taskbridge/server-reference';
+import { createDemoAuthResolver, createReferenceServer, type TaskHandler } from '@taskbridge/server-reference';
 import { createTaskBridgeHandlers, scriptedTask } from '@taskbridge/server-reference/msw';
 import { startTaskBridgeWorker } from '@taskbridge/server-reference/msw/browser';
 import { installMswNodeGlobals, setupTaskBridgeServer } from '@taskbridge/server-reference/msw/node';
@@ -71,7 +71,7 @@ export const shout: TaskHandler = async function* ({ input }) {
 };
 
 export async function serve(): Promise<string> {
-  const server = createReferenceServer({ handlers: { shout }, cors: true });
+  const server = createReferenceServer({ auth: createDemoAuthResolver(), handlers: { shout }, cors: true });
   const { url } = await server.listen(0);
   await server.close();
   return url;
