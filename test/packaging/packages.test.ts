@@ -258,7 +258,9 @@ describe.concurrent('the packed packages', { timeout: 600_000 }, () => {
   });
 
   it("run the README's Node sample against the packed server bin", async () => {
-    const server = start(bin('taskbridge-server'), ['--auth', 'demo', '--port', '0', '--quiet'], { cwd: appDir });
+    const server = start(bin('taskbridge-server'), ['--auth', 'demo', '--port', '0', '--quiet'], {
+      cwd: appDir,
+    });
     try {
       const [, url] = await server.waitFor(/listening on (http:\/\/\S+)/);
       expect(nodeClientSample).toContain("'http://localhost:8787'");

@@ -18,7 +18,11 @@ import {
   type UnknownTaskEvent,
 } from '@taskbridge/protocol';
 import { useTask } from '@taskbridge/react';
-import { createDemoAuthResolver, createReferenceServer, type TaskHandler } from '@taskbridge/server-reference';
+import {
+  createDemoAuthResolver,
+  createReferenceServer,
+  type TaskHandler,
+} from '@taskbridge/server-reference';
 import { createTaskBridgeHandlers, scriptedTask } from '@taskbridge/server-reference/msw';
 import { startTaskBridgeWorker } from '@taskbridge/server-reference/msw/browser';
 import { installMswNodeGlobals, setupTaskBridgeServer } from '@taskbridge/server-reference/msw/node';
