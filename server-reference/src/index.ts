@@ -35,6 +35,7 @@ export type { AuthRequest, AuthResolver, DemoAuthOptions } from './auth/auth';
 export { createDemoAuthResolver } from './auth/auth';
 export type { LogEntry, Logger } from './logger';
 export { jsonLineLogger, silentLogger } from './logger';
+export type { ExtensionHost, ServerExtension } from './extensions';
 export type { ReferenceServerOptions, TransportSwitches, UploadOptions } from './options';
 export type { ReferenceServer } from './server';
 export { createReferenceServer } from './server';

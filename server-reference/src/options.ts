@@ -5,6 +5,7 @@ import { createRouteTemplates, type RouteTemplates } from '@taskbridge/protocol'
 import type { CorsOptions } from 'cors';
 import type { EventStore } from './engine/event-store';
 import type { TaskHandler } from './engine/types';
+import type { ServerExtension } from './extensions';
 import { type AuthResolver, createDemoAuthResolver } from './auth/auth';
 import { type Logger, silentLogger } from './logger';
 
@@ -77,6 +78,11 @@ export interface ReferenceServerOptions {
   logger?: Logger;
   /** Directory served as static files at `/` (the demo app). Default: none. */
   staticDir?: string;
+  /**
+   * Extensions mounted on the Express app before the static files and the fallback 404, in order,
+   * e.g. the A2A bridge of `@taskbridge/server-reference/a2a`. Default: none.
+   */
+  extensions?: readonly ServerExtension[];
 }
 
 /** Options with every default applied. */
@@ -92,6 +98,7 @@ export interface ResolvedServerOptions {
   cors: false | CorsOptions;
   logger: Logger;
   staticDir: string | undefined;
+  extensions: readonly ServerExtension[];
 }
 
 /** Applies defaults. */
@@ -117,5 +124,6 @@ export function resolveServerOptions(options: ReferenceServerOptions): ResolvedS
     cors: options.cors === true ? { exposedHeaders: ['Retry-After'] } : options.cors || false,
     logger: options.logger ?? silentLogger,
     staticDir: options.staticDir,
+    extensions: options.extensions ?? [],
   };
 }

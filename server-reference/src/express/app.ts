@@ -61,6 +61,15 @@ export function createTaskBridgeApp(
   app.post(path(routes.cancel), jsonBody, cancelRoute(engine, options));
   app.post(path(routes.actions), jsonBody, actionsRoute(engine, options));
   app.get(path(routes.status), statusRoute(engine, options));
+  for (const extension of options.extensions) {
+    extension.mount(app, {
+      engine,
+      auth: options.auth,
+      transports: { ...options.transports },
+      logger: options.logger,
+      shutdown: control.shutdown,
+    });
+  }
   if (options.staticDir) app.use(express.static(options.staticDir));
   app.use((req, _res, next) => {
     next(

@@ -1,0 +1,86 @@
+/**
+ * The A2A stream of one TaskBridge task (SendStreamingMessage, SubscribeToTask): the `Task` snapshot,
+ * then the live status and artifact updates, from ONE engine subscription. Replay is folded into the
+ * snapshot and live events continue the same subscription, so nothing falls between the two and
+ * nothing comes twice (hazard H2); the subscription's queue is bounded and the stream waits for its
+ * reader (H3); the stream ends after the terminal state, or at the next interruption (H1).
+ */
+import type { StreamResponse } from '@a2a-js/sdk';
+import type { TaskEngine } from '../../engine/task-engine';
+import type { AuthContext } from '../../engine/types';
+import type { StreamConnection } from './caller';
+import { terminalTaskError, toA2AError } from './errors';
+import { A2ATaskView } from './task-view';
+
+/** What the stream is for. */
+export type FollowMode =
+  /** SendStreamingMessage: a terminal or interrupted snapshot is the whole answer. */
+  | 'send'
+  /** SubscribeToTask: a terminal task is refused; an interrupted one is followed to its next turn. */
+  | 'subscribe';
+
+/** Options of {@link followTask}. */
+export interface FollowOptions {
+  engine: TaskEngine;
+  auth: AuthContext;
+  taskId: string;
+  mode: FollowMode;
+  /** The response written to: its backpressure paces the stream, its close ends it. Default: none. */
+  connection?: StreamConnection;
+}
+
+/**
+ * Streams a task as A2A stream responses: first the `Task` snapshot (every stored event folded in),
+ * then one or two responses per newer event (each with `metadata.taskbridgeEventId`), until the
+ * terminal state or — after the snapshot — the next INPUT_REQUIRED / AUTH_REQUIRED. A snapshot that is
+ * already interrupted ends a `send` stream at once; a `subscribe` stream waits for the answer.
+ *
+ * Ends quietly when the connection closes or the engine shuts down. Never buffers more than the
+ * engine's per-subscriber bound: a reader that falls further behind gets an error and resubscribes.
+ *
+ * @throws (before the first response) `TaskNotFoundError`; for `subscribe`, the SDK's
+ *   `UnsupportedOperationError` for a task already in a terminal state. Later, an `A2AError` when the
+ *   reader fell too far behind (TaskBridge `RATE_LIMITED`, hazard H3).
+ */
+export async function* followTask(options: FollowOptions): AsyncGenerator<StreamResponse, void, undefined> {
+  const { engine, auth, taskId, mode, connection } = options;
+  let view: A2ATaskView;
+  try {
+    view = new A2ATaskView(await engine.getTask(auth, taskId));
+  } catch (error) {
+    throw toA2AError(error);
+  }
+  // From the first event: replay folds into the snapshot, live events follow on the same subscription.
+  const subscription = await engine.subscribe(auth, taskId, null);
+  const close = () => subscription.close();
+  connection?.signal.addEventListener('abort', close);
+  try {
+    let caughtUp = false;
+    while (!caughtUp) {
+      const step = await subscription.next();
+      // Done before catching up: the terminal event was replayed, or the stream was closed.
+      if (step.done) break;
+      if (step.value.kind === 'caught-up') caughtUp = true;
+      else for (const event of step.value.events) view.apply(event);
+    }
+    if (!caughtUp && !view.terminal) return;
+    if (view.terminal && mode === 'subscribe') throw terminalTaskError(taskId, view.state, 'subscribed to');
+    yield { payload: { $case: 'task', value: view.snapshot() } };
+    if (view.terminal || (view.interrupted && mode === 'send')) return;
+    for await (const item of subscription) {
+      if (item.kind !== 'events') continue;
+      for (const event of item.events) {
+        for (const response of view.apply(event)) {
+          if (connection && !(await connection.writable())) return;
+          yield response;
+        }
+        if (view.terminal || view.interrupted) return;
+      }
+    }
+  } catch (error) {
+    throw toA2AError(error);
+  } finally {
+    connection?.signal.removeEventListener('abort', close);
+    subscription.close();
+  }
+}
