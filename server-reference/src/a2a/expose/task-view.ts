@@ -287,12 +287,14 @@ export class A2ATaskView {
       const status = payload.value.status as TaskStatus;
       this.#task.status = structuredClone(status);
       if (status.message) this.#task.history.push(structuredClone(status.message));
-      const { progress, stage } = payload.value.metadata ?? {};
+      // The task keeps what the latest updates said about it: progress, and a failure's code.
+      const { progress, stage, code, retryable } = payload.value.metadata ?? {};
+      const metadata = this.#task.metadata as JsonRecord;
       if (typeof progress === 'number') {
-        const metadata = this.#task.metadata as JsonRecord;
         metadata.progress = progress;
         if (typeof stage === 'string') metadata.stage = stage;
       }
+      if (typeof code === 'string') Object.assign(metadata, { code, retryable });
     } else if (payload?.$case === 'artifactUpdate') {
       const artifact = payload.value.artifact as Artifact;
       const existing = this.#task.artifacts.find((a) => a.artifactId === artifact.artifactId);
