@@ -50,7 +50,9 @@ describe.each<A2AWire>(['1.0', '0.3'])('A2A %s client against the bridge', (wire
 
   it('streams summarize to COMPLETED: every TASK_MESSAGE once, in order, then the result', async () => {
     const { client, methods } = await createA2AClient(server.url, wire);
-    const responses = await collect(client.sendMessageStream(startRequest('summarize', { text: TEXT, tokenDelayMs: 2 })));
+    const responses = await collect(
+      client.sendMessageStream(startRequest('summarize', { text: TEXT, tokenDelayMs: 2 })),
+    );
     const task = firstTask(responses);
     expect(lastState(responses)).toBe(TaskState.TASK_STATE_COMPLETED);
     const log = await terminalLog(server.request, task.id);
@@ -88,7 +90,9 @@ describe.each<A2AWire>(['1.0', '0.3'])('A2A %s client against the bridge', (wire
     const taskId = firstTask(asked).id;
     const answerId = crypto.randomUUID();
     const answered = await collect(
-      client.sendMessageStream(answerRequest(taskId, { actionType: 'approve', payload: { comment: 'ok' } }, answerId)),
+      client.sendMessageStream(
+        answerRequest(taskId, { actionType: 'approve', payload: { comment: 'ok' } }, answerId),
+      ),
     );
     expect(lastState(answered)).toBe(TaskState.TASK_STATE_COMPLETED);
     const log = await terminalLog(server.request, taskId);
@@ -97,7 +101,9 @@ describe.each<A2AWire>(['1.0', '0.3'])('A2A %s client against the bridge', (wire
     expect(log.at(-1)?.type === 'TASK_COMPLETED' && log.at(-1)?.payload).toMatchObject({
       result: { approved: true, by: 'alice', comment: 'ok' },
     });
-    expect(methods).toEqual(legacy ? ['message/stream', 'message/stream'] : ['SendStreamingMessage', 'SendStreamingMessage']);
+    expect(methods).toEqual(
+      legacy ? ['message/stream', 'message/stream'] : ['SendStreamingMessage', 'SendStreamingMessage'],
+    );
   });
 
   it('the question carries suspendId and allowedActions; a bare "reject" text rejects the task (FAILED)', async () => {
@@ -106,7 +112,10 @@ describe.each<A2AWire>(['1.0', '0.3'])('A2A %s client against the bridge', (wire
     const question = lastStatus(asked).status;
     expect(question?.state).toBe(TaskState.TASK_STATE_INPUT_REQUIRED);
     expect(statusText(question)).toBe('Approve this task?');
-    expect(statusData(question)).toMatchObject({ allowedActions: ['approve', 'reject'], suspendId: expect.any(String) });
+    expect(statusData(question)).toMatchObject({
+      allowedActions: ['approve', 'reject'],
+      suspendId: expect.any(String),
+    });
     const taskId = firstTask(asked).id;
     const rejected = await collect(client.sendMessageStream(answerRequest(taskId, 'reject')));
     expect(lastState(rejected)).toBe(TaskState.TASK_STATE_FAILED);
@@ -139,7 +148,9 @@ describe.each<A2AWire>(['1.0', '0.3'])('A2A %s client against the bridge', (wire
   it('a finished task is not cancelable (TaskNotCancelableError)', async () => {
     const { client } = await createA2AClient(server.url, wire);
     const done = await collect(client.sendMessageStream(startRequest('greet', {})));
-    await expect(client.cancelTask({ tenant: '', id: firstTask(done).id, metadata: undefined })).rejects.toMatchObject({
+    await expect(
+      client.cancelTask({ tenant: '', id: firstTask(done).id, metadata: undefined }),
+    ).rejects.toMatchObject({
       reason: 'TASK_NOT_CANCELABLE',
     });
   });
@@ -165,7 +176,9 @@ describe.each<A2AWire>(['1.0', '0.3'])('A2A %s client against the bridge', (wire
     const taskId = firstTask(seen).id;
     // Two resubscribers at different moments: each must hold the whole output exactly once.
     const early = collect(client.resubscribeTask({ tenant: '', id: taskId }));
-    await vi.waitFor(async () => expect(messagesOf(await readLog(server.request, taskId)).length).toBeGreaterThan(30));
+    await vi.waitFor(async () =>
+      expect(messagesOf(await readLog(server.request, taskId)).length).toBeGreaterThan(30),
+    );
     const late = collect(client.resubscribeTask({ tenant: '', id: taskId }));
     const log = await vi.waitFor(() => terminalLog(server.request, taskId), { timeout: 10_000 });
     for (const responses of [await early, await late]) {
@@ -179,7 +192,7 @@ describe.each<A2AWire>(['1.0', '0.3'])('A2A %s client against the bridge', (wire
     expect(methods.filter((m) => m === (legacy ? 'tasks/resubscribe' : 'SubscribeToTask'))).toHaveLength(2);
   });
 
-  it('resubscribe after the terminal state: the SDK\'s documented UnsupportedOperationError, not a hang', async () => {
+  it("resubscribe after the terminal state: the SDK's documented UnsupportedOperationError, not a hang", async () => {
     const { client } = await createA2AClient(server.url, wire);
     const done = await collect(client.sendMessageStream(startRequest('greet', {})));
     expect(lastState(done)).toBe(TaskState.TASK_STATE_COMPLETED);
@@ -196,7 +209,9 @@ describe.each<A2AWire>(['1.0', '0.3'])('A2A %s client against the bridge', (wire
 
   it('unknown tasks and unknown task types are A2A errors', async () => {
     const { client } = await createA2AClient(server.url, wire);
-    await expect(client.getTask({ tenant: '', id: 'no-such-task' })).rejects.toMatchObject({ reason: 'TASK_NOT_FOUND' });
+    await expect(client.getTask({ tenant: '', id: 'no-such-task' })).rejects.toMatchObject({
+      reason: 'TASK_NOT_FOUND',
+    });
     await expect(collect(client.sendMessageStream(startRequest('no-such-type', {})))).rejects.toMatchObject({
       reason: 'INVALID_PARAMS',
     });
@@ -204,7 +219,7 @@ describe.each<A2AWire>(['1.0', '0.3'])('A2A %s client against the bridge', (wire
 });
 
 describe('A2A bridge: ownership and blocking calls', () => {
-  it('masks another subject\'s task as not found (same rule as every TaskBridge route)', async () => {
+  it("masks another subject's task as not found (same rule as every TaskBridge route)", async () => {
     const alice = await createA2AClient(server.url, '1.0', 'alice');
     const bob = await createA2AClient(server.url, '1.0', 'bob');
     const done = await collect(alice.client.sendMessageStream(startRequest('greet', {})));

@@ -33,7 +33,8 @@ const gates = new Gates();
 const held: TaskHandler = async (ctx) => {
   await ctx.message('before');
   await gates.wait(ctx.taskId);
-  if (ctx.input.end === 'fail') throw new TaskBridgeError({ code: 'INVALID_REQUEST', message: 'failed on purpose' });
+  if (ctx.input.end === 'fail')
+    throw new TaskBridgeError({ code: 'INVALID_REQUEST', message: 'failed on purpose' });
   return { ok: true };
 };
 
@@ -63,11 +64,14 @@ async function finish(taskId: string, end: string): Promise<number> {
   } else {
     gates.open(taskId);
   }
-  const log = await vi.waitFor(() => readLog(server.request, taskId).then((events) => {
-    const last = events.at(-1);
-    if (!last || !['TASK_COMPLETED', 'TASK_FAILED', 'TASK_CANCELLED'].includes(last.type)) throw new Error('not yet');
-    return events;
-  }));
+  const log = await vi.waitFor(() =>
+    readLog(server.request, taskId).then((events) => {
+      const last = events.at(-1);
+      if (!last || !['TASK_COMPLETED', 'TASK_FAILED', 'TASK_CANCELLED'].includes(last.type))
+        throw new Error('not yet');
+      return events;
+    }),
+  );
   return Date.parse(log.at(-1)?.createdAt ?? '');
 }
 
@@ -146,7 +150,9 @@ describe('consumed, a remote agent that never closes its stream', () => {
       sendFrame(res, call, statusResponse('r1', TaskState.TASK_STATE_COMPLETED));
       // …and the response stays open.
     });
-    local = await startTestServer({ handlers: { remote: a2aAgentHandler({ url: agent.url, card: agent.card }) } });
+    local = await startTestServer({
+      handlers: { remote: a2aAgentHandler({ url: agent.url, card: agent.card }) },
+    });
   });
 
   afterAll(async () => {
@@ -160,7 +166,9 @@ describe('consumed, a remote agent that never closes its stream', () => {
     const log = await vi.waitFor(() => terminalLog(local.request, taskId), { timeout: 5000 });
     expect(Date.parse(log.at(-1)?.createdAt ?? '') - startedAt).toBeLessThan(PROMPT_MS);
     expect(log.filter((e) => e.type === 'TASK_COMPLETED')).toHaveLength(1);
-    expect(log.filter((e) => e.type === 'TASK_MESSAGE').map((e) => e.type === 'TASK_MESSAGE' && e.payload.message)).toEqual(['only chunk']);
+    expect(
+      log.filter((e) => e.type === 'TASK_MESSAGE').map((e) => e.type === 'TASK_MESSAGE' && e.payload.message),
+    ).toEqual(['only chunk']);
     expect(agent.open.size).toBe(1);
   });
 });

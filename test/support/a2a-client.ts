@@ -6,7 +6,12 @@
  */
 import type { Message, SendMessageRequest, StreamResponse, Task, TaskStatus } from '@a2a-js/sdk';
 import { TaskState } from '@a2a-js/sdk';
-import { type Client, ClientFactory, ClientFactoryOptions, JsonRpcTransportFactory } from '@a2a-js/sdk/client';
+import {
+  type Client,
+  ClientFactory,
+  ClientFactoryOptions,
+  JsonRpcTransportFactory,
+} from '@a2a-js/sdk/client';
 import { parseLegacyAgentCard } from '@a2a-js/sdk/compat/v0_3/client';
 import {
   createMessage,
@@ -34,7 +39,11 @@ export interface RecordedClient {
  *
  * @param wire - `'1.0'` (discovery with `ClientFactory.createFromUrl`) or `'0.3'` (the legacy card).
  */
-export async function createA2AClient(baseUrl: string, wire: A2AWire, subject = 'alice'): Promise<RecordedClient> {
+export async function createA2AClient(
+  baseUrl: string,
+  wire: A2AWire,
+  subject = 'alice',
+): Promise<RecordedClient> {
   const methods: string[] = [];
   const fetchImpl: typeof fetch = (input, init) => {
     if (typeof init?.body === 'string') methods.push((JSON.parse(init.body) as { method: string }).method);
@@ -112,8 +121,10 @@ export function lastStatus(responses: readonly StreamResponse[]): {
 } {
   for (let i = responses.length - 1; i >= 0; i--) {
     const payload = responses[i]?.payload;
-    if (payload?.$case === 'statusUpdate') return { status: payload.value.status, metadata: payload.value.metadata ?? {} };
-    if (payload?.$case === 'task') return { status: payload.value.status, metadata: payload.value.metadata ?? {} };
+    if (payload?.$case === 'statusUpdate')
+      return { status: payload.value.status, metadata: payload.value.metadata ?? {} };
+    if (payload?.$case === 'task')
+      return { status: payload.value.status, metadata: payload.value.metadata ?? {} };
   }
   return { status: undefined, metadata: {} };
 }
@@ -135,7 +146,10 @@ export function outputChunks(responses: readonly StreamResponse[]): string[] {
     if (payload?.$case === 'task') {
       const output = payload.value.artifacts.find((a) => a.artifactId === OUTPUT_ARTIFACT_ID);
       for (const part of output?.parts ?? []) chunks.push(textOf(part) ?? '');
-    } else if (payload?.$case === 'artifactUpdate' && payload.value.artifact?.artifactId === OUTPUT_ARTIFACT_ID) {
+    } else if (
+      payload?.$case === 'artifactUpdate' &&
+      payload.value.artifact?.artifactId === OUTPUT_ARTIFACT_ID
+    ) {
       for (const part of payload.value.artifact.parts) chunks.push(textOf(part) ?? '');
     }
   }

@@ -58,7 +58,9 @@ export async function startScriptedAgent(script: Script): Promise<ScriptedAgent>
     description: 'scripted test agent',
     version: '1.0.0',
     provider: undefined,
-    supportedInterfaces: [{ url: `${url}/a2a`, protocolBinding: 'JSONRPC', tenant: '', protocolVersion: '1.0' }],
+    supportedInterfaces: [
+      { url: `${url}/a2a`, protocolBinding: 'JSONRPC', tenant: '', protocolVersion: '1.0' },
+    ],
     capabilities: { streaming: true, pushNotifications: false, extensions: [], extendedAgentCard: false },
     securitySchemes: {},
     securityRequirements: [],
@@ -88,7 +90,9 @@ export function beginSse(res: ServerResponse): void {
 
 /** Writes one stream response as a JSON-RPC SSE frame answering `call`. */
 export function sendFrame(res: ServerResponse, call: RpcCall, response: StreamResponse): void {
-  res.write(`data: ${JSON.stringify({ jsonrpc: '2.0', id: call.id, result: StreamResponse.toJSON(response) })}\n\n`);
+  res.write(
+    `data: ${JSON.stringify({ jsonrpc: '2.0', id: call.id, result: StreamResponse.toJSON(response) })}\n\n`,
+  );
 }
 
 /** A task in `state` with one `story` artifact holding `chunks` (cumulative, as a snapshot holds them). */
@@ -131,7 +135,10 @@ export function statusResponse(id: string, state: TaskState, text?: string): Str
         contextId: `ctx-${id}`,
         status: {
           state,
-          message: text === undefined ? undefined : createMessage({ messageId: `${id}-${state}`, role: 'agent', parts: [textPart(text)] }),
+          message:
+            text === undefined
+              ? undefined
+              : createMessage({ messageId: `${id}-${state}`, role: 'agent', parts: [textPart(text)] }),
           timestamp: new Date().toISOString(),
         },
         metadata: undefined,

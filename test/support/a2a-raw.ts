@@ -7,7 +7,12 @@ import { request, type IncomingMessage, type ClientRequest } from 'node:http';
 /** One SSE frame of an A2A stream: its `event:` name (`message` when absent) and parsed `data:`. */
 export interface A2AFrame {
   event: string;
-  data: { jsonrpc: string; id: unknown; result?: Record<string, unknown>; error?: { code: number; message: string } };
+  data: {
+    jsonrpc: string;
+    id: unknown;
+    result?: Record<string, unknown>;
+    error?: { code: number; message: string };
+  };
   /** ms since epoch when the frame was parsed. */
   at: number;
 }
@@ -109,7 +114,11 @@ export function openRawA2A(
 }
 
 /** A 1.0 SendStreamingMessage params object starting `taskType` (JSON wire form). */
-export function startParams(taskType: string, input: Record<string, unknown>, messageId = crypto.randomUUID()) {
+export function startParams(
+  taskType: string,
+  input: Record<string, unknown>,
+  messageId = crypto.randomUUID(),
+) {
   return { message: { messageId, role: 'ROLE_USER', parts: [{ data: { taskType, input } }] } };
 }
 

@@ -5,18 +5,27 @@
  * nothing comes twice (hazard H2); the subscription's queue is bounded and the stream waits for its
  * reader (H3); the stream ends after the terminal state, or at the next interruption (H1).
  */
-import type { StreamResponse } from '@a2a-js/sdk';
+import { type StreamResponse, TaskState } from '@a2a-js/sdk';
 import type { TaskEngine } from '../../engine/task-engine';
 import type { AuthContext } from '../../engine/types';
 import type { StreamConnection } from './caller';
 import { terminalTaskError, toA2AError } from './errors';
 import { A2ATaskView } from './task-view';
 
+const TERMINAL_STATE = {
+  TASK_COMPLETED: TaskState.TASK_STATE_COMPLETED,
+  TASK_FAILED: TaskState.TASK_STATE_FAILED,
+  TASK_CANCELLED: TaskState.TASK_STATE_CANCELED,
+} as const;
+
 /** What the stream is for. */
 export type FollowMode =
   /** SendStreamingMessage: a terminal or interrupted snapshot is the whole answer. */
   | 'send'
-  /** SubscribeToTask: a terminal task is refused; an interrupted one is followed to its next turn. */
+  /**
+   * SubscribeToTask: a task already terminal is refused; an interrupted one is followed to its next
+   * turn; one that ends while the subscription is set up is streamed to its end.
+   */
   | 'subscribe';
 
 /** Options of {@link followTask}. */
@@ -47,6 +56,14 @@ export async function* followTask(options: FollowOptions): AsyncGenerator<Stream
   let view: A2ATaskView;
   try {
     view = new A2ATaskView(await engine.getTask(auth, taskId));
+    // The SDK's contract: subscribing to a task that has ended is an error (read it with GetTask).
+    // Checked before subscribing; a task that ends while the subscription is being set up is streamed
+    // to its end instead, every event included (hazard H2).
+    if (mode === 'subscribe') {
+      const { terminalEvent } = await engine.getStatus(auth, taskId);
+      if (terminalEvent !== null)
+        throw terminalTaskError(taskId, TERMINAL_STATE[terminalEvent.type], 'subscribed to');
+    }
   } catch (error) {
     throw toA2AError(error);
   }
@@ -64,7 +81,6 @@ export async function* followTask(options: FollowOptions): AsyncGenerator<Stream
       else for (const event of step.value.events) view.apply(event);
     }
     if (!caughtUp && !view.terminal) return;
-    if (view.terminal && mode === 'subscribe') throw terminalTaskError(taskId, view.state, 'subscribed to');
     yield { payload: { $case: 'task', value: view.snapshot() } };
     if (view.terminal || (view.interrupted && mode === 'send')) return;
     for await (const item of subscription) {
