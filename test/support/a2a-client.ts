@@ -35,7 +35,8 @@ export interface RecordedClient {
 }
 
 /**
- * An SDK client for the agent at `baseUrl`, sending `Authorization: Bearer <subject>` (the demo auth).
+ * An SDK client for the agent at `baseUrl`, sending `Authorization: Bearer <subject>` (the demo auth;
+ * an empty subject sends no credentials).
  *
  * @param wire - `'1.0'` (discovery with `ClientFactory.createFromUrl`) or `'0.3'` (the legacy card).
  */
@@ -48,7 +49,7 @@ export async function createA2AClient(
   const fetchImpl: typeof fetch = (input, init) => {
     if (typeof init?.body === 'string') methods.push((JSON.parse(init.body) as { method: string }).method);
     const headers = new Headers(init?.headers);
-    headers.set('authorization', `Bearer ${subject}`);
+    if (subject !== '') headers.set('authorization', `Bearer ${subject}`);
     return fetch(input, { ...init, headers });
   };
   const factory = new ClientFactory(
