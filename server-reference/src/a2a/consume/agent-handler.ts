@@ -121,28 +121,41 @@ class RemoteRun {
     step: Step,
   ): Promise<{ kind: 'done'; result: A2AAgentResult } | { kind: 'next'; step: Step }> {
     let received = false;
+    let outcome: RemoteOutcome | undefined;
     let remote: RemoteClient | undefined;
     try {
       remote = await this.#client();
       for await (const response of this.#open(remote.client, step)) {
         received = true;
         this.#failures = 0;
-        const settled = await this.#settle(await this.#tracker.apply(response));
-        if (settled) return settled;
+        outcome = await this.#tracker.apply(response);
+        if (outcome.kind !== 'running') break;
       }
-      this.#context.signal.throwIfAborted();
-      return await this.#retry(step, received, 'the stream ended before the task did');
     } catch (error) {
       this.#context.signal.throwIfAborted();
       const verdict = classifyFailure(error, remote?.lastStatus(), step.kind === 'subscribe');
       if (verdict.kind === 'fail') throw verdict.error;
-      if (verdict.kind === 'finished') {
-        const settled = await this.#settle(await this.#tracker.applyTask(await this.#getTask()));
-        if (settled) return settled;
-        return { kind: 'next', step: { kind: 'subscribe' } };
+      if (verdict.kind === 'retry') return this.#retry(step, received, verdict.reason);
+      // Resubscribing found the task finished: its final state is in GetTask.
+      try {
+        outcome = await this.#tracker.applyTask(await this.#getTask());
+      } catch (getError) {
+        this.#context.signal.throwIfAborted();
+        const again = classifyFailure(getError, remote?.lastStatus(), false);
+        if (again.kind === 'fail') throw again.error;
+        return this.#retry(
+          { kind: 'subscribe' },
+          false,
+          again.kind === 'retry' ? again.reason : 'GetTask failed',
+        );
       }
-      return await this.#retry(step, received, verdict.reason);
     }
+    this.#context.signal.throwIfAborted();
+    if (outcome === undefined || outcome.kind === 'running') {
+      return this.#retry(step, received, 'the stream ended before the task did');
+    }
+    // Outside the try: a failure of the remote task is the task's failure, not a reason to retry.
+    return this.#settle(outcome);
   }
 
   #open(client: Client, step: Step): AsyncGenerator<StreamResponse, void, undefined> {
@@ -155,36 +168,28 @@ class RemoteRun {
     return client.resubscribeTask({ tenant: '', id: this.#tracker.taskId ?? '' }, options);
   }
 
-  /** Turns an outcome into the end of the run, a next step (an answer), or `undefined` (keep reading). */
+  /** Ends the run (result or typed failure), or asks the question and makes the answer the next step. */
   async #settle(
-    outcome: RemoteOutcome,
-  ): Promise<{ kind: 'done'; result: A2AAgentResult } | { kind: 'next'; step: Step } | undefined> {
-    switch (outcome.kind) {
-      case 'running':
-        return undefined;
-      case 'completed':
-        return { kind: 'done', result: outcome.result };
-      case 'failed':
-        throw outcome.error;
-      case 'interrupted': {
-        const answer = await this.#context.suspend(outcome.question.suspend);
-        return {
-          kind: 'next',
-          step: {
-            kind: 'send',
-            answer: true,
-            message: createMessage({
-              // The TaskBridge clientActionId: a TaskBridge agent deduplicates a resent answer.
-              messageId: answer.clientActionId,
-              role: 'user',
-              taskId: this.#tracker.taskId ?? '',
-              contextId: this.#tracker.contextId,
-              parts: (this.#options.answer ?? defaultAnswerParts)(answer),
-            }),
-          },
-        };
-      }
-    }
+    outcome: Exclude<RemoteOutcome, { kind: 'running' }>,
+  ): Promise<{ kind: 'done'; result: A2AAgentResult } | { kind: 'next'; step: Step }> {
+    if (outcome.kind === 'completed') return { kind: 'done', result: outcome.result };
+    if (outcome.kind === 'failed') throw outcome.error;
+    const answer = await this.#context.suspend(outcome.question.suspend);
+    return {
+      kind: 'next',
+      step: {
+        kind: 'send',
+        answer: true,
+        message: createMessage({
+          // The TaskBridge clientActionId: a TaskBridge agent deduplicates a resent answer.
+          messageId: answer.clientActionId,
+          role: 'user',
+          taskId: this.#tracker.taskId ?? '',
+          contextId: this.#tracker.contextId,
+          parts: (this.#options.answer ?? defaultAnswerParts)(answer),
+        }),
+      },
+    };
   }
 
   /** After a failure: back off, then resend or resubscribe. */
