@@ -223,7 +223,7 @@ class RemoteRun {
   }
 
   async #client(): Promise<RemoteClient> {
-    this.#remote ??= await createRemoteClient(this.#options);
+    this.#remote ??= await createRemoteClient(this.#options, this.#context);
     return this.#remote;
   }
 

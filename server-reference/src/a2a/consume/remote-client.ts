@@ -14,6 +14,7 @@ import {
   JsonRpcTransportFactory,
   RestTransportFactory,
 } from '@a2a-js/sdk/client';
+import type { TaskContext } from '../../engine/types';
 
 /** Where and how to reach a remote agent. */
 export interface RemoteAgentOptions {
@@ -23,9 +24,10 @@ export interface RemoteAgentOptions {
   card?: AgentCard;
   /**
    * Credentials: headers for every request, and a retry with fresh headers after a 401/403 — the
-   * SDK's `AuthenticationHandler` (see {@link bearerAuth}). Default: none.
+   * SDK's `AuthenticationHandler` (see {@link bearerAuth}) — or a function choosing one per task (e.g.
+   * from the task's caller). Default: none.
    */
-  auth?: AuthenticationHandler;
+  auth?: AuthenticationHandler | ((context: TaskContext) => AuthenticationHandler);
   /** The `fetch` to use. Default: `globalThis.fetch`. */
   fetch?: typeof fetch;
 }
@@ -66,9 +68,10 @@ function cardOf(options: RemoteAgentOptions, fetchImpl: typeof fetch): Promise<A
 /**
  * A new client for one remote task (each records its own statuses).
  *
+ * @param context - the task the client works for (a per-task `auth` is chosen from it).
  * @throws whatever reading the card threw (network error, non-2xx status, invalid card).
  */
-export async function createRemoteClient(options: RemoteAgentOptions): Promise<RemoteClient> {
+export async function createRemoteClient(options: RemoteAgentOptions, context: TaskContext): Promise<RemoteClient> {
   let status: number | undefined;
   const base = options.fetch ?? globalThis.fetch.bind(globalThis);
   const recording: typeof fetch = async (input, init) => {
@@ -77,7 +80,8 @@ export async function createRemoteClient(options: RemoteAgentOptions): Promise<R
     status = response.status;
     return response;
   };
-  const fetchImpl = options.auth ? createAuthenticatingFetchWithRetry(recording, options.auth) : recording;
+  const auth = typeof options.auth === 'function' ? options.auth(context) : options.auth;
+  const fetchImpl = auth ? createAuthenticatingFetchWithRetry(recording, auth) : recording;
   const card = await cardOf(options, fetchImpl);
   const factory = new ClientFactory(
     ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
