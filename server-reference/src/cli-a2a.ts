@@ -3,6 +3,7 @@
  * `/.well-known/agent-card.json`) and registers remote A2A agents as task types. Loaded lazily, so the
  * CLI runs without the optional `@a2a-js/sdk`.
  */
+import type * as A2A from './a2a/index';
 import type { ServerExtension } from './extensions';
 import type { TaskEngine } from './engine/task-engine';
 
@@ -45,7 +46,7 @@ export interface CliA2A {
  * @throws {Error} for an `--a2a-agent` value that is not `<taskType>=<http(s) url>` (from `registerAgents`).
  */
 export async function loadCliA2A(): Promise<CliA2A | { unavailable: string }> {
-  let a2a: typeof import('./a2a/index');
+  let a2a: typeof A2A;
   try {
     a2a = await import('./a2a/index');
   } catch (error) {

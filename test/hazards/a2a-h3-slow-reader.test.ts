@@ -73,11 +73,7 @@ afterAll(async () => {
 
 describe('H3: a stalled A2A reader beside fast ones', () => {
   it('the task finishes, fast readers get everything, the slow response stays bounded and recovers', async () => {
-    const slow = openRawA2A(
-      server.url,
-      'SendStreamingMessage',
-      startParams('burst', {}),
-    );
+    const slow = openRawA2A(server.url, 'SendStreamingMessage', startParams('burst', {}));
     const head = await slow.response;
     expect(head.statusCode).toBe(200);
     const slowResponse = await vi.waitFor(() => {
@@ -92,15 +88,16 @@ describe('H3: a stalled A2A reader beside fast ones', () => {
     });
     // From here on the slow reader reads nothing.
     slow.pause();
-    const fast = await Promise.all(
-      [0, 1].map(async () => (await createA2AClient(server.url, '1.0')).client),
-    );
+    const fast = await Promise.all([0, 1].map(async () => (await createA2AClient(server.url, '1.0')).client));
     const streams = fast.map((client) => collect(client.resubscribeTask({ tenant: '', id: taskId })));
     // Every reader is attached (the engine counts their subscriptions) before the burst starts.
     await vi.waitFor(() => expect(server.server.engine.subscriptionCount).toBe(3));
     gates.open(taskId);
     // The task ends while the stalled reader still reads nothing: the producer never waits for it.
-    const log = await vi.waitFor(() => terminalLog(server.request, taskId), { timeout: 30_000, interval: 50 });
+    const log = await vi.waitFor(() => terminalLog(server.request, taskId), {
+      timeout: 30_000,
+      interval: 50,
+    });
     const messages = log.flatMap((e) => (e.type === 'TASK_MESSAGE' ? [e.payload.message] : []));
     expect(messages).toHaveLength(EVENTS);
     for (const responses of await Promise.all(streams)) {

@@ -33,11 +33,11 @@ export interface ScriptedAgent {
 export async function startScriptedAgent(script: Script): Promise<ScriptedAgent> {
   const calls: RpcCall[] = [];
   const open = new Set<ServerResponse>();
-  let card: AgentCard | undefined;
+  const holder: { card?: AgentCard } = {};
   const server: Server = createServer((req, res) => {
     if (req.method === 'GET') {
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify(card));
+      res.end(JSON.stringify(holder.card));
       return;
     }
     let body = '';
@@ -53,7 +53,7 @@ export async function startScriptedAgent(script: Script): Promise<ScriptedAgent>
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  card = {
+  const card: AgentCard = {
     name: 'scripted',
     description: 'scripted test agent',
     version: '1.0.0',
@@ -69,6 +69,7 @@ export async function startScriptedAgent(script: Script): Promise<ScriptedAgent>
     skills: [],
     signatures: [],
   };
+  holder.card = card;
   return {
     url,
     card,

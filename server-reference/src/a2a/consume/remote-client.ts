@@ -71,7 +71,10 @@ function cardOf(options: RemoteAgentOptions, fetchImpl: typeof fetch): Promise<A
  * @param context - the task the client works for (a per-task `auth` is chosen from it).
  * @throws whatever reading the card threw (network error, non-2xx status, invalid card).
  */
-export async function createRemoteClient(options: RemoteAgentOptions, context: TaskContext): Promise<RemoteClient> {
+export async function createRemoteClient(
+  options: RemoteAgentOptions,
+  context: TaskContext,
+): Promise<RemoteClient> {
   let status: number | undefined;
   const base = options.fetch ?? globalThis.fetch.bind(globalThis);
   const recording: typeof fetch = async (input, init) => {
