@@ -45,11 +45,16 @@ export function isRecord(value: unknown): value is JsonRecord {
 
 /** Options of {@link createMessage}. */
 export interface MessageFields {
+  /** Unique per message; the bridge uses it as the idempotency key. */
   messageId: string;
   role: 'user' | 'agent';
+  /** At least one part. */
   parts: Part[];
+  /** The task the message belongs to. Default: none (a new task). */
   taskId?: string;
+  /** The A2A context. Default: none. */
   contextId?: string;
+  /** Default: none. */
   metadata?: JsonRecord;
 }
 

@@ -36,7 +36,9 @@ export interface A2AAgentResult {
 
 /** What the agent asked for: the suspension the TaskBridge task opens. */
 export interface RemoteQuestion {
+  /** Which A2A interruption it was. */
   state: 'input-required' | 'auth-required';
+  /** The suspension to open (reason, allowed actions, the question as `interaction`). */
   suspend: SuspendOptions;
 }
 
@@ -49,7 +51,9 @@ export type RemoteOutcome =
 
 /** What the tracker writes to the TaskBridge task. */
 export interface RemoteTaskSink {
+  /** Appends a `TASK_MESSAGE` (one artifact text part). */
   message(text: string): Promise<void>;
+  /** Appends a `TASK_PROGRESS`; `progress` is a percentage (the engine clamps it to 0–100). */
   progress(progress: number, details: { stage?: string; message?: string }): Promise<void>;
 }
 

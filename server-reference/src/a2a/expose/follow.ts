@@ -30,9 +30,13 @@ export type FollowMode =
 
 /** Options of {@link followTask}. */
 export interface FollowOptions {
+  /** The engine the task runs on (its facade methods are awaited). */
   engine: TaskEngine;
+  /** The caller; a foreign task is not found (protocol/SPEC.md §9). */
   auth: AuthContext;
+  /** The TaskBridge task id, which is also the A2A task id. */
   taskId: string;
+  /** What the stream is for. */
   mode: FollowMode;
   /** The response written to: its backpressure paces the stream, its close ends it. Default: none. */
   connection?: StreamConnection;

@@ -40,6 +40,7 @@ import type { A2ATaskView } from './task-view';
 
 /** Options of {@link TaskBridgeRequestHandler}. */
 export interface TaskBridgeRequestHandlerOptions extends TurnOptions {
+  /** The engine behind every A2A call. */
   engine: TaskEngine;
   /** The card as it is now (skills follow the registered task types; capabilities the configuration). */
   card: () => AgentCard;
