@@ -238,3 +238,23 @@ describe('A2A bridge: ownership and blocking calls', () => {
     expect(methods).toEqual(['SendMessage', 'SendMessage']);
   });
 });
+
+describe('A2A bridge: shutdown', () => {
+  it('close() ends open A2A streams cleanly instead of leaving them hanging', async () => {
+    const own = await startTestServer({ handlers: demoHandlers, extensions: [a2aBridge()] });
+    const { client } = await createA2AClient(own.url, '1.0');
+    const responses: unknown[] = [];
+    const stream = (async () => {
+      for await (const response of client.sendMessageStream(
+        startRequest('ticker', { count: 10_000, intervalMs: 50 }),
+      )) {
+        responses.push(response);
+      }
+    })().catch((error: unknown) => error);
+    await vi.waitFor(() => expect(responses.length).toBeGreaterThanOrEqual(3));
+    await own.close();
+    // Ended by the server, cleanly (a connection destroyed at the deadline would be an error here).
+    expect(await stream).toBeUndefined();
+    expect(own.server.engine.subscriptionCount).toBe(0);
+  });
+});
