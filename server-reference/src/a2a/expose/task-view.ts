@@ -135,6 +135,10 @@ export class A2ATaskView {
    * responses that carry it, each with the event's id in its metadata (`taskbridgeEventId`).
    */
   apply(event: TaskEvent): StreamResponse[] {
+    // Every task starts with TASK_STARTED: a fold that starts elsewhere lost its head to retention
+    // (protocol/SPEC.md §11), and the snapshot says so rather than pass for the whole task.
+    if (this.#cursor === null && event.type !== 'TASK_STARTED')
+      (this.#task.metadata as JsonRecord).historyTrimmed = true;
     const responses = this.#map(event);
     for (const response of responses) this.#fold(response);
     this.#cursor = event.eventId;
