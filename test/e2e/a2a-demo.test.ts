@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
+  createDemoAuthResolver,
   createReferenceServer,
   createSummarizeHandler,
   demoHandlers,
@@ -59,6 +60,7 @@ afterAll(async () => {
 describe('React demo following a remote A2A agent', () => {
   it('streams the remote summary, survives a reload mid-stream, and ends with the remote result', async () => {
     server = createReferenceServer({
+      auth: createDemoAuthResolver(),
       staticDir: dir,
       handlers: { ...demoHandlers, summarize: createSummarizeHandler({ tokenDelayMs: 60 }) },
       extensions: [a2aBridge()],

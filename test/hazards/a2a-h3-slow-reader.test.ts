@@ -11,8 +11,8 @@ import type { ServerExtension, TaskHandler, TaskYield } from '@taskbridge/server
 import { a2aBridge } from '@taskbridge/server-reference/a2a';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { collect, createA2AClient, lastState, outputChunks, TaskState } from '../support/a2a-client';
-import { openRawA2A, startParams } from '../support/a2a-raw';
-import { Gates } from '../support/hazard-deferred';
+import { lastStateOf, openRawA2A, startParams } from '../support/a2a-raw';
+import { Gates, settleWithin } from '../support/hazard-deferred';
 import { readLog, terminalLog } from '../support/hazard-streams';
 import { startTestServer, type TestServer } from '../support/reference-server';
 
@@ -119,5 +119,33 @@ describe('H3: a stalled A2A reader beside fast ones', () => {
     const recovered = await fast[0]!.getTask({ tenant: '', id: taskId });
     expect(outputChunks([{ payload: { $case: 'task', value: recovered } }])).toEqual(messages);
     expect(await readLog(server.request, taskId)).toHaveLength(log.length);
+  }, 45_000);
+
+  it('a reader stalled longer than stallTimeoutMs is cut off: its subscription and socket are released', async () => {
+    const strict = await startTestServer({
+      maxQueuedEventsPerSubscriber: 1_000_000,
+      handlers: { burst },
+      extensions: [a2aBridge({ stallTimeoutMs: 300 })],
+    });
+    try {
+      const slow = openRawA2A(strict.url, 'SendStreamingMessage', startParams('burst', {}));
+      const taskId = await vi.waitFor(() => {
+        const task = slow.frames[0]?.data.result?.task as { id?: string } | undefined;
+        if (!task?.id) throw new Error('no task frame yet');
+        return task.id;
+      });
+      slow.pause();
+      gates.open(taskId);
+      // The queue bound is out of reach here: only the stall timeout can end this stream.
+      await vi.waitFor(() => expect(strict.server.engine.subscriptionCount).toBe(0), { timeout: 10_000 });
+      await vi.waitFor(() => terminalLog(strict.request, taskId), { timeout: 30_000, interval: 50 });
+      // Reading again finds what was sent before the cut, then the end: no terminal state (resubscribe).
+      slow.resume();
+      await settleWithin(slow.ended, 5000, 'the cut-off response');
+      expect(lastStateOf(slow.frames)).not.toBe('TASK_STATE_COMPLETED');
+      expect(slow.bytes()).toBeLessThan(EVENTS * PAYLOAD_BYTES);
+    } finally {
+      await strict.close();
+    }
   }, 45_000);
 });

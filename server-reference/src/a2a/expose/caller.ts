@@ -21,8 +21,13 @@ export interface StreamConnection {
   writable(): Promise<boolean>;
 }
 
-/** Wraps a Node response as a {@link StreamConnection}. */
-export function connectionOf(res: ServerResponse): StreamConnection {
+/**
+ * Wraps a Node response as a {@link StreamConnection}.
+ *
+ * @param stallTimeoutMs - how long a write may wait for `drain` before the response is destroyed (a
+ *   reader that stopped reading; it can resubscribe), ms. Default 30,000.
+ */
+export function connectionOf(res: ServerResponse, stallTimeoutMs = 30_000): StreamConnection {
   const closed = new AbortController();
   const onClose = () => closed.abort();
   if (res.destroyed) closed.abort();
@@ -34,7 +39,10 @@ export function connectionOf(res: ServerResponse): StreamConnection {
       if (!res.writableNeedDrain) return Promise.resolve(true);
       // Both listeners go when either fires: a long stream waits here many times.
       return new Promise<boolean>((resolve) => {
+        // A reader that never drains would hold the response (and its socket) for good.
+        const stalled = setTimeout(() => res.destroy(), stallTimeoutMs);
         const done = () => {
+          clearTimeout(stalled);
           res.off('drain', done);
           closed.signal.removeEventListener('abort', done);
           resolve(!closed.signal.aborted);

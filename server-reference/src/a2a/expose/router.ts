@@ -40,6 +40,11 @@ export interface A2ABridgeOptions {
   card?: AgentCardFields;
   /** Skill names and descriptions by task type. Default: generic ones. */
   skills?: Readonly<Record<string, SkillDescription>>;
+  /**
+   * How long an A2A stream waits for a reader that stopped reading before its response is destroyed
+   * (the reader can resubscribe; hazard H3), ms. Default 30,000.
+   */
+  stallTimeoutMs?: number;
 }
 
 const USER_KEY = 'taskbridgeA2AUser';
@@ -98,7 +103,8 @@ export function createA2ARouter(
     path,
     async (req, res, next) => {
       try {
-        res.locals[USER_KEY] = new TaskBridgeA2AUser(await authenticate(host.auth, req), connectionOf(res));
+        const connection = connectionOf(res, options.stallTimeoutMs);
+        res.locals[USER_KEY] = new TaskBridgeA2AUser(await authenticate(host.auth, req), connection);
         next();
       } catch (error) {
         sendError(res, toTaskBridgeError(error, host.logger));
