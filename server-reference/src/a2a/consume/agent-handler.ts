@@ -17,7 +17,10 @@ import { type A2AAgentResult, type RemoteOutcome, RemoteTaskTracker } from './re
 
 /** Reconnect policy after a dropped stream or a failed call (full jitter between the bounds). */
 export interface ReconnectOptions {
-  /** Failed attempts in a row before the task fails with `A2A_AGENT_UNREACHABLE`. Default 10. */
+  /**
+   * How many times in a row a failed call (or a stream that ended early) is retried before the task
+   * fails with `A2A_AGENT_UNREACHABLE`; any answer from the agent resets the count. Default 10.
+   */
   attempts?: number;
   /** First backoff, ms. Default 250. */
   baseMs?: number;
