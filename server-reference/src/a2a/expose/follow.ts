@@ -6,6 +6,7 @@
  * reader (H3); the stream ends after the terminal state, or at the next interruption (H1).
  */
 import { type StreamResponse, TaskState } from '@a2a-js/sdk';
+import type { Subscription } from '../../engine/subscription';
 import type { TaskEngine } from '../../engine/task-engine';
 import type { AuthContext } from '../../engine/types';
 import type { StreamConnection } from './caller';
@@ -72,9 +73,16 @@ export async function* followTask(options: FollowOptions): AsyncGenerator<Stream
     throw toA2AError(error);
   }
   // From the first event: replay folds into the snapshot, live events follow on the same subscription.
-  const subscription = await engine.subscribe(auth, taskId, null);
+  let subscription: Subscription;
+  try {
+    subscription = await engine.subscribe(auth, taskId, null);
+  } catch (error) {
+    throw toA2AError(error);
+  }
   const close = () => subscription.close();
   connection?.signal.addEventListener('abort', close);
+  // The reader may have left while the subscription was being opened.
+  if (connection?.signal.aborted) close();
   try {
     let caughtUp = false;
     while (!caughtUp) {
