@@ -212,8 +212,17 @@ class RemoteRun {
     // The message reached the agent (it answered), or it was the first one and the task exists.
     if (step.kind === 'subscribe' || received || !step.answer)
       return { kind: 'next', step: { kind: 'subscribe' } };
-    // An answer that may or may not have arrived: resend it only while the agent still waits for one.
-    const stillAsking = this.#tracker.stillAsking(await this.#getTask());
+    // An answer that may or may not have arrived: resend it only while the agent still waits for one
+    // (an agent without idempotent message ids would run a resent answer twice).
+    let stillAsking: boolean;
+    try {
+      stillAsking = this.#tracker.stillAsking(await this.#getTask());
+    } catch (error) {
+      this.#context.signal.throwIfAborted();
+      const verdict = classifyFailure(error, this.#remote?.lastStatus(), false);
+      if (verdict.kind === 'fail') throw verdict.error;
+      return this.#retry(step, received, 'GetTask failed');
+    }
     return { kind: 'next', step: stillAsking ? step : { kind: 'subscribe' } };
   }
 
