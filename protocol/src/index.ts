@@ -79,6 +79,7 @@ export type {
 export type { RouteName, RouteTemplates } from './routes';
 export { createRouteTemplates, DEFAULT_ROUTES, expandRoute, routeParams } from './routes';
 export type {
+  A2AFailureCode,
   ClientErrorCode,
   TaskBridgeErrorCode,
   TaskBridgeErrorOptions,

@@ -35,7 +35,26 @@ export type ClientErrorCode =
  * - `SUSPENSION_EXPIRED`: nobody answered a suspension before its `expiresAt`.
  * - `ACTION_REJECTED`: the answer to a suspension rejected the task (demo `approval`).
  */
-export type TaskFailureCode = 'TASK_EXECUTION_FAILED' | 'SUSPENSION_EXPIRED' | 'ACTION_REJECTED';
+export type TaskFailureCode =
+  'TASK_EXECUTION_FAILED' | 'SUSPENSION_EXPIRED' | 'ACTION_REJECTED' | A2AFailureCode;
+
+/**
+ * Codes of `TASK_FAILED` payloads written for a task type backed by a remote A2A agent (the A2A
+ * bridge's consume side, `@taskbridge/server-reference/a2a`):
+ * - `A2A_TASK_FAILED`: the remote task ended FAILED (`retryable` as the remote said).
+ * - `A2A_TASK_REJECTED`: the remote agent refused the task (REJECTED).
+ * - `A2A_TASK_CANCELED`: the remote task was cancelled by someone else.
+ * - `A2A_AUTH_FAILED`: the agent refused the credentials (HTTP 401/403).
+ * - `A2A_AGENT_UNREACHABLE`: the agent stayed unreachable through every reconnect (retryable).
+ * - `A2A_AGENT_ERROR`: the agent refused the request or broke the protocol (e.g. task not found).
+ */
+export type A2AFailureCode =
+  | 'A2A_TASK_FAILED'
+  | 'A2A_TASK_REJECTED'
+  | 'A2A_TASK_CANCELED'
+  | 'A2A_AUTH_FAILED'
+  | 'A2A_AGENT_UNREACHABLE'
+  | 'A2A_AGENT_ERROR';
 
 /** Every stable error code: the server's (protocol/SPEC.md §8), the client's and task failures'. */
 export type TaskBridgeErrorCode = ErrorCode | ClientErrorCode | TaskFailureCode;

@@ -35,12 +35,19 @@ export const CLI_USAGE = `Usage: taskbridge-server --auth <jwt|demo> [options]
   --no-websocket --no-sse --no-polling
   --shutdown-timeout-ms <n>    default 1000
   --quiet                      no logs (no access log)
+  --no-a2a                     do not serve the task types as an A2A agent
+                               (card at /.well-known/agent-card.json; needs the optional @a2a-js/sdk)
+  --a2a-agent <type>=<url>     follow a remote A2A agent as task type <type>; repeatable
 `;
 
 /** What the command line asks for. */
 export interface CliConfig {
   port: number;
   host: string;
+  /** Serve the task types as an A2A agent when `@a2a-js/sdk` is installed (`--no-a2a` turns it off). */
+  a2a: boolean;
+  /** `--a2a-agent <taskType>=<url>` values, unparsed (the A2A loader checks them). */
+  a2aAgents: string[];
   options: ReferenceServerOptions;
 }
 
@@ -122,6 +129,8 @@ export function readCliConfig(argv: readonly string[], env: NodeJS.ProcessEnv): 
         'no-polling': { type: 'boolean', default: false },
         'shutdown-timeout-ms': { type: 'string' },
         quiet: { type: 'boolean', default: false },
+        'no-a2a': { type: 'boolean', default: false },
+        'a2a-agent': { type: 'string', multiple: true, default: [] },
       },
     }));
   } catch (error) {
@@ -143,6 +152,8 @@ export function readCliConfig(argv: readonly string[], env: NodeJS.ProcessEnv): 
   return {
     port: port ?? 8787,
     host: values.host,
+    a2a: !values['no-a2a'],
+    a2aAgents: values['a2a-agent'] ?? [],
     options: {
       auth,
       logger: values.quiet ? silentLogger : jsonLineLogger,

@@ -78,6 +78,7 @@ export type { TicketGrant, TicketStore } from './auth/ticket-store';
 // HTTP adapter
 export type { LogEntry, Logger } from './logger';
 export { jsonLineLogger, silentLogger } from './logger';
+export type { ExtensionHost, ServerExtension } from './extensions';
 export type { ReferenceServerOptions, SubscriberBudget, TransportSwitches, UploadOptions } from './options';
 export type { ReferenceServer } from './server';
 export { createReferenceServer } from './server';

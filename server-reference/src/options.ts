@@ -8,6 +8,7 @@ import type { TaskHandler } from './engine/types';
 import type { AuthResolver } from './auth/auth';
 import type { CallerPolicy } from './auth/caller';
 import { createStreamTickets, type StreamTicketOptions } from './auth/stream-tickets';
+import type { ServerExtension } from './extensions';
 import { type Logger, silentLogger } from './logger';
 
 /** Which transports the server offers; a disabled one has no route and is absent from capabilities (H7). */
@@ -141,6 +142,11 @@ export interface ReferenceServerOptions {
   logger?: Logger;
   /** Directory served as static files at `/` (the demo app). Default: none. */
   staticDir?: string;
+  /**
+   * Extensions mounted on the Express app before the static files and the fallback 404, in order,
+   * e.g. the A2A bridge of `@taskbridge/server-reference/a2a`. Default: none.
+   */
+  extensions?: readonly ServerExtension[];
 }
 
 /** Options with every default applied. */
@@ -159,6 +165,7 @@ export interface ResolvedServerOptions extends CallerPolicy {
   cors: false | CorsOptions;
   logger: Logger;
   staticDir: string | undefined;
+  extensions: readonly ServerExtension[];
 }
 
 /** Defaults a host applies before {@link resolveServerOptions} (the MSW kit's differ from the server's). */
@@ -222,5 +229,6 @@ export function resolveServerOptions(
     cors: options.cors === true ? { exposedHeaders: ['Retry-After'] } : options.cors || false,
     logger: options.logger ?? silentLogger,
     staticDir: options.staticDir,
+    extensions: options.extensions ?? [],
   };
 }

@@ -3,6 +3,7 @@
  */
 import { TaskBridgeError } from '@taskbridge/protocol';
 import cors from 'cors';
+import { resolveCaller } from '../auth/caller';
 import express, { type Express } from 'express';
 import type { TaskEngine } from '../engine/task-engine';
 import type { ResolvedServerOptions } from '../options';
@@ -69,6 +70,16 @@ export function createTaskBridgeApp(
   app.get(path(routes.status), statusRoute(engine, options));
   if (options.tickets) {
     app.post(path(routes.streamTickets), jsonBody, streamTicketRoute(engine, options.tickets, options));
+  }
+  for (const extension of options.extensions) {
+    extension.mount(app, {
+      engine,
+      // The server's own policy (no access_token query unless accepted), not the bare resolver.
+      auth: async (request) => (await resolveCaller(options, request, 'create')).auth,
+      transports: { ...options.transports },
+      logger: options.logger,
+      shutdown: control.shutdown,
+    });
   }
   if (options.staticDir) app.use(express.static(options.staticDir));
   app.use((req, _res, next) => {
