@@ -3,7 +3,16 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'examples/**/public/**', '**/mockServiceWorker.js'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      'examples/**/public/**',
+      '**/mockServiceWorker.js',
+      // Standalone apps with their own toolchain (own package, lock file and TypeScript version).
+      'examples/angular/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

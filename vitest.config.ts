@@ -7,7 +7,8 @@ export default defineConfig({
       'test/**/*.test.{ts,tsx}',
       'examples/**/*.test.{ts,tsx}',
     ],
-    exclude: ['**/node_modules/**', 'test/bench/**'],
+    // Standalone apps run their own test command through a driver in test/standalone/.
+    exclude: ['**/node_modules/**', 'test/bench/**', 'examples/angular/**'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
