@@ -24,14 +24,14 @@ const LONG_TEXT = Array.from(
     `Sentence ${i + 1} says that rivers carry ${i % 3 === 0 ? 'sediment to deltas' : 'water'} near town ${i}.`,
 ).join(' ');
 
-function render(options: { forceTransport?: TransportName; subject?: string } = {}) {
+function render(options: { forceTransport?: TransportName } = {}) {
   const baseUrl = referenceServerUrl();
   TestBed.configureTestingModule({
     imports: [App],
     providers: [
       provideTaskBridge({
         baseUrl,
-        getAccessToken: () => options.subject ?? SUBJECT,
+        getAccessToken: () => SUBJECT,
         // jsdom has no IndexedDB; a fresh store per test keeps tests apart.
         checkpointStore: createMemoryCheckpointStore(),
         ...(options.forceTransport ? { forceTransport: options.forceTransport } : {}),
