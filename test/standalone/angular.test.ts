@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/reference-server';
 import { type CommandResult, installWhenMissing, runCommand } from '../support/standalone-app';
 
-const APP = fileURLToPath(new URL('../../examples/angular/', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const APP = join(REPO_ROOT, 'examples/angular');
 const NG = join(APP, 'node_modules/@angular/cli/bin/ng.js');
 /** The subject the Angular suite sends as its bearer token (src/app/app.spec.ts). */
 const SUBJECT = 'angular-test';
@@ -25,28 +26,6 @@ const NG_TIMEOUT_MS = 300_000;
 let server: TestServer;
 const created: string[] = [];
 const timings: Record<string, number> = {};
-
-beforeAll(async () => {
-  const install = await installWhenMissing(APP, INSTALL_TIMEOUT_MS);
-  if (install) timings['npm ci'] = install.durationMs;
-  server = await startTestServer({
-    // Demo auth, said explicitly: the bearer token is the subject, and no token is refused.
-    auth: createDemoAuthResolver({ anonymousSubject: null }),
-    // jsdom enforces CORS as a browser does; its page origin is not the server's.
-    cors: true,
-    handlers: { ...demoHandlers, summarize: createSummarizeHandler({ tokenDelayMs: 2 }) },
-  });
-  server.server.engine.onTaskCreated((taskId) => created.push(taskId));
-}, INSTALL_TIMEOUT_MS + 30_000);
-
-afterAll(async () => {
-  await server?.close();
-  console.log(
-    `[angular] ${Object.entries(timings)
-      .map(([step, ms]) => `${step} ${(ms / 1000).toFixed(1)} s`)
-      .join(', ')}`,
-  );
-});
 
 function ng(args: readonly string[], env: Record<string, string> = {}): Promise<CommandResult> {
   return runCommand(process.execPath, [NG, ...args], {
@@ -66,6 +45,28 @@ async function eventsOf(taskId: string): Promise<TaskEvent[]> {
 }
 
 describe('examples/angular', () => {
+  beforeAll(async () => {
+    const install = await installWhenMissing(APP, INSTALL_TIMEOUT_MS);
+    if (install) timings['npm ci'] = install.durationMs;
+    server = await startTestServer({
+      // Demo auth, said explicitly: the bearer token is the subject, and no token is refused.
+      auth: createDemoAuthResolver({ anonymousSubject: null }),
+      // jsdom enforces CORS as a browser does; its page origin is not the server's.
+      cors: true,
+      handlers: { ...demoHandlers, summarize: createSummarizeHandler({ tokenDelayMs: 2 }) },
+    });
+    server.server.engine.onTaskCreated((taskId) => created.push(taskId));
+  }, INSTALL_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await server?.close();
+    console.log(
+      `[angular] ${Object.entries(timings)
+        .map(([step, ms]) => `${step} ${(ms / 1000).toFixed(1)} s`)
+        .join(', ')}`,
+    );
+  });
+
   it(
     'ng build: a production bundle with the TaskBridge client in it',
     async () => {
@@ -76,6 +77,7 @@ describe('examples/angular', () => {
         expect(result.exitCode, result.output).toBe(0);
         expect(result.output).toContain('Application bundle generation complete');
         expect(result.output).not.toMatch(/\bERROR\b/);
+        expect(result.output).not.toContain('exceeded maximum budget');
         const browser = join(outDir, 'browser');
         const files = await readdir(browser);
         expect(files).toContain('index.html');
@@ -118,3 +120,34 @@ describe('examples/angular', () => {
     NG_TIMEOUT_MS,
   );
 });
+
+describe('README, Angular section', () => {
+  it('every excerpt is copied from the tested example', async () => {
+    const readme = await readFile(join(REPO_ROOT, 'README.md'), 'utf8');
+    const excerpts = [...readme.matchAll(EXCERPT)];
+    expect(excerpts.length).toBeGreaterThanOrEqual(6);
+    for (const [, file, code] of excerpts) {
+      const source = withoutIndentation(await readFile(join(REPO_ROOT, file as string), 'utf8'));
+      let from = 0;
+      for (const part of (code as string).split(ELISION)) {
+        const at = source.indexOf(withoutIndentation(part), from);
+        expect(at, `README excerpt of ${file} is not in it:\n${part}`).toBeGreaterThanOrEqual(0);
+        from = at + 1;
+      }
+    }
+  });
+});
+
+/** A README code block marked as an excerpt of a file: `<!-- excerpt: path -->` on the line before. */
+const EXCERPT = /<!-- excerpt: (examples\/angular\/\S+) -->\n```\w*\n([\s\S]*?)\n```/g;
+/** A line `// …` in an excerpt skips lines of the source. */
+const ELISION = /^\s*\/\/ …\n/m;
+
+/** README excerpts are dedented; compare lines without their indentation. */
+function withoutIndentation(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .join('\n')
+    .trim();
+}
