@@ -35,7 +35,7 @@ let exit: { code: number | null; signal: string | null } | undefined;
 
 beforeAll(async () => {
   child = fork(SERVER, [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--conditions=@taskbridge/source', '--import', 'tsx'],
     env: { ...process.env, HOSTILE_DEADLINE_MS: String(DEADLINE_MS) },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });

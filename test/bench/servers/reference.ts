@@ -11,7 +11,6 @@
  */
 import { EventEmitter, once } from 'node:events';
 import {
-  createDemoAuthResolver,
   createReferenceServer,
   createTickerHandler,
   demoHandlers,
@@ -20,6 +19,7 @@ import {
   type TaskHandler,
   type TaskYield,
 } from '@taskbridge/server-reference';
+import { testServerOptions } from '../../support/reference-server';
 import { payloadBytesFor, stampedMessage } from '../events';
 import { paced, wallClockMs } from '../pacer';
 import { measuredMemory, serveCommands } from '../processes';
@@ -66,18 +66,19 @@ let current: ReferenceServer | undefined;
 
 async function fresh(): Promise<{ url: string }> {
   await current?.close();
-  current = createReferenceServer({
-    handlers,
-    auth: createDemoAuthResolver(),
-    // 10,000 subscriptions of one caller and 100 MB tasks are what these benchmarks measure.
-    limits: {
-      maxStreams: null,
-      maxStreamsPerSubject: null,
-      maxInFlightTasksPerSubject: null,
-      maxEventsPerTask: null,
-      maxTaskBytes: null,
-    },
-  });
+  current = createReferenceServer(
+    testServerOptions({
+      handlers,
+      // 10,000 subscriptions of one caller and 100 MB tasks are what these benchmarks measure.
+      limits: {
+        maxStreams: null,
+        maxStreamsPerSubject: null,
+        maxInFlightTasksPerSubject: null,
+        maxEventsPerTask: null,
+        maxTaskBytes: null,
+      },
+    }),
+  );
   const { url } = await current.listen(0, '127.0.0.1');
   return { url };
 }
