@@ -3,6 +3,8 @@
  * before anything reaches a store. A handler is code we do not control: a function, a `BigInt`, a
  * cycle, a throwing getter or a `NaN` must become one clear `TASK_FAILED` (`INVALID_HANDLER_OUTPUT`),
  * never an event no client can parse, a stuck task or an unhandled rejection.
+ *
+ * @see protocol/SPEC.md §15 (limits and handler faults), §3 (event payloads)
  */
 import {
   type JsonObject,

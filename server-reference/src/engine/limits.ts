@@ -3,6 +3,8 @@
  * applied by the facade and the runner so every backend gets them. A request over a limit gets the
  * error envelope (protocol/SPEC.md §8: 429 `RATE_LIMITED`, 413 `PAYLOAD_TOO_LARGE`); a running task
  * over a limit ends with one `TASK_FAILED` (`TASK_LIMIT_EXCEEDED`, `TASK_DEADLINE_EXCEEDED`).
+ *
+ * @see protocol/SPEC.md §15 (limits and handler faults)
  */
 import { TaskBridgeError } from '@taskbridge/protocol';
 

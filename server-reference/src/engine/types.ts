@@ -126,7 +126,7 @@ export type TaskInputValidator = (input: JsonObject, attachments: readonly Attac
  * or `suspend()` option that is not JSON or not a valid event field (`INVALID_HANDLER_OUTPUT`); a
  * limit of the engine passed (`TASK_LIMIT_EXCEEDED`); still running at the task's deadline
  * (`TASK_DEADLINE_EXCEEDED`: the `signal` aborts and the run is abandoned even if the handler never
- * settles).
+ * settles). See protocol/SPEC.md §15.
  */
 export interface TaskHandler {
   (context: TaskContext): Promise<unknown> | AsyncGenerator<TaskYield, unknown, undefined> | unknown;

@@ -3,7 +3,8 @@
  * `TASK_STARTED`, run the handler, write the one terminal event (hazard H6). Depends only on the
  * backend, so the same code runs in the API process (the in-process runtime) or in a worker. Every
  * handler fault — a throw, a rejection, a result or event that is not JSON, bad `suspend()` options,
- * a limit passed, a hang past the task's deadline — ends as one logged `TASK_FAILED`.
+ * a limit passed, a hang past the task's deadline — ends as one logged `TASK_FAILED`
+ * (protocol/SPEC.md §15).
  */
 import type { Logger } from '../../logger';
 import type { EventBuilder, TaskFailure } from '../event-builder';
