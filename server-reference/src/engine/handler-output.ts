@@ -49,6 +49,37 @@ export function utf8Length(text: string): number {
   return bytes;
 }
 
+/**
+ * Bytes of a payload's JSON text, UTF-8 (what the engine's byte limits count). A flat object of
+ * strings, numbers, booleans and nulls — every `TASK_MESSAGE` and `TASK_PROGRESS` payload — is
+ * measured without serialising it (strings by their UTF-8 length; JSON escapes such as `\"` are not
+ * counted, so a string of quotes may pass a limit by up to 5 bytes per escaped character); anything
+ * else by `JSON.stringify`.
+ */
+export function payloadBytes(payload: unknown): number {
+  if (payload !== null && typeof payload === 'object' && !Array.isArray(payload)) {
+    // `{` `}`, per field `"key":value`, and a comma between fields.
+    let bytes = 1;
+    let flat = true;
+    for (const key in payload) {
+      const value: unknown = (payload as Record<string, unknown>)[key];
+      const type = typeof value;
+      if (type === 'string') bytes += utf8Length(value as string) + 2;
+      else if (type === 'number' || type === 'boolean' || value === null) bytes += String(value).length;
+      else if (value !== undefined) {
+        flat = false;
+        break;
+      }
+      bytes += utf8Length(key) + 4;
+    }
+    // One comma fewer than fields, plus the closing brace: the `+ 4` above counted a comma per field.
+    if (flat && bytes === 1) return 2;
+    if (flat) return bytes;
+  }
+  const text = JSON.stringify(payload);
+  return text === undefined ? 0 : utf8Length(text);
+}
+
 const messageOf = (error: unknown): string => {
   try {
     return error instanceof Error ? error.message : String(error);

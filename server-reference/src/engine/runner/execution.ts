@@ -6,7 +6,7 @@
  */
 import type { TaskBridgeError, TaskEvent } from '@taskbridge/protocol';
 import type { ControlMessage } from '../state/control-channel';
-import { utf8Length } from '../handler-output';
+import { payloadBytes, utf8Length } from '../handler-output';
 import { type EngineLimits, taskLimitExceeded } from '../limits';
 import type { EventStore, NewTaskEvent } from '../state/event-store';
 import { abortError } from './abort-error';
@@ -77,6 +77,10 @@ export class Execution {
    * @returns the breached limit's error (nothing is counted then), or `null`.
    */
   charge(payloadText: string | null, countEvent: boolean): TaskBridgeError | null {
+    return this.#chargeBytes(payloadText === null ? 0 : utf8Length(payloadText), countEvent);
+  }
+
+  #chargeBytes(bytes: number, countEvent: boolean): TaskBridgeError | null {
     const { maxEventsPerTask, maxEventPayloadBytes, maxTaskBytes } = this.#limits;
     if (countEvent && maxEventsPerTask !== null && this.#written >= maxEventsPerTask) {
       return taskLimitExceeded(
@@ -85,7 +89,6 @@ export class Execution {
         `the task wrote more than ${maxEventsPerTask} events`,
       );
     }
-    const bytes = payloadText === null ? 0 : utf8Length(payloadText);
     if (maxEventPayloadBytes !== null && bytes > maxEventPayloadBytes) {
       return taskLimitExceeded(
         'maxEventPayloadBytes',
@@ -125,7 +128,7 @@ export class Execution {
   append(event: NewTaskEvent): Promise<TaskEvent> {
     if (this.#closed) return Promise.reject(abortError());
     const measured = this.#limits.maxEventPayloadBytes !== null || this.#limits.maxTaskBytes !== null;
-    const breach = this.charge(measured ? JSON.stringify(event.payload) : null, true);
+    const breach = this.#chargeBytes(measured ? payloadBytes(event.payload) : 0, true);
     if (breach) {
       // The run ends here: the handler's write is refused and the task fails with this error.
       this.#onLimit(breach);
