@@ -105,7 +105,17 @@ function packageConfigs(folder: string): UserConfig[] {
     },
   ];
   if (Object.keys(bins).length > 0)
-    configs.push({ ...shared, entry: bins, format: 'esm', platform: 'node', dts: false });
+    configs.push({
+      ...shared,
+      entry: bins,
+      format: 'esm',
+      platform: 'node',
+      dts: false,
+      // The bins' shared chunks get their own names: with the library build's names (both write
+      // e.g. `envelope.js` to dist/, with different export letters) the last build overwrote the
+      // other's chunk and the bin failed to load.
+      outputOptions: { chunkFileNames: 'bin-chunks/[name].js' },
+    });
   return configs;
 }
 

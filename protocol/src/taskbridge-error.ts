@@ -34,9 +34,21 @@ export type ClientErrorCode =
  * - `TASK_EXECUTION_FAILED`: the handler threw something without a code of its own.
  * - `SUSPENSION_EXPIRED`: nobody answered a suspension before its `expiresAt`.
  * - `ACTION_REJECTED`: the answer to a suspension rejected the task (demo `approval`).
+ * - `INVALID_HANDLER_OUTPUT`: the handler returned, emitted or passed to `suspend()` something that is
+ *   not JSON or not a valid event field (a function, a `BigInt`, a cycle, `NaN`, bad suspend options).
+ * - `TASK_LIMIT_EXCEEDED`: the task passed one of the engine's limits (events per task, bytes per
+ *   event, bytes per task).
+ * - `TASK_DEADLINE_EXCEEDED`: the task was not finished by its deadline (the engine's
+ *   `taskDeadlineMs`).
  */
 export type TaskFailureCode =
-  'TASK_EXECUTION_FAILED' | 'SUSPENSION_EXPIRED' | 'ACTION_REJECTED' | A2AFailureCode;
+  | 'TASK_EXECUTION_FAILED'
+  | 'SUSPENSION_EXPIRED'
+  | 'ACTION_REJECTED'
+  | 'INVALID_HANDLER_OUTPUT'
+  | 'TASK_LIMIT_EXCEEDED'
+  | 'TASK_DEADLINE_EXCEEDED'
+  | A2AFailureCode;
 
 /**
  * Codes of `TASK_FAILED` payloads written for a task type backed by a remote A2A agent (the A2A

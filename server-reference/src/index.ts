@@ -5,6 +5,18 @@ export type { Subscription, SubscriptionItem } from './engine/subscription';
 export type { CreateTaskResult, PollOptions, TaskEngineOptions } from './engine/task-engine';
 export { createTaskEngine, TaskEngine } from './engine/task-engine';
 export { checkCursor, MAX_JSON_DEPTH } from './engine/validation';
+export type { EngineLimitOptions, EngineLimits } from './engine/limits';
+export {
+  DEFAULT_MAX_EVENT_PAYLOAD_BYTES,
+  DEFAULT_MAX_EVENTS_WRITTEN_PER_TASK,
+  DEFAULT_MAX_IN_FLIGHT_TASKS_PER_SUBJECT,
+  DEFAULT_MAX_STREAMS,
+  DEFAULT_MAX_STREAMS_PER_SUBJECT,
+  DEFAULT_MAX_TASK_BYTES,
+  DEFAULT_TASK_DEADLINE_MS,
+  resolveEngineLimits,
+} from './engine/limits';
+export { MAX_TIMER_DELAY_MS } from './engine/runner/long-timeout';
 
 // Engine state: the backend interfaces and the memory backend
 export type { RetentionOptions, RetentionSettings, TaskBridgeBackend } from './engine/state/backend';
@@ -45,15 +57,17 @@ export type {
   SuspendOptions,
   TaskContext,
   TaskHandler,
+  TaskInputValidator,
   TaskRecord,
   TaskYield,
 } from './engine/types';
 
 // Demo handlers
-export type { SummarizeOptions, SummaryStats } from './handlers/index';
+export type { SummarizeOptions, SummaryStats, TickerOptions } from './handlers/index';
 export {
   approval,
   createSummarizeHandler,
+  createTickerHandler,
   demoHandlers,
   extractiveSummary,
   fail,

@@ -3,6 +3,7 @@
  */
 import { createRouteTemplates, type RouteTemplates } from '@taskbridge/protocol';
 import type { CorsOptions } from 'cors';
+import type { EngineLimitOptions } from './engine/limits';
 import type { TaskBridgeBackend } from './engine/state/backend';
 import type { TaskHandler } from './engine/types';
 import type { AuthResolver } from './auth/auth';
@@ -128,6 +129,12 @@ export interface ReferenceServerOptions {
   maxJsonBodyBytes?: number;
   /** Max live events queued per subscriber before it is disconnected to resume later (H3). Default 10,000. */
   maxQueuedEventsPerSubscriber?: number;
+  /**
+   * The engine's resource limits (`createTaskEngine`'s `limits`): events and bytes per task,
+   * unfinished tasks per subject (429), concurrent WebSocket/SSE streams per subject and per process
+   * (429), the task deadline. Each defaults as documented on `EngineLimits`; `null` lifts one.
+   */
+  limits?: EngineLimitOptions;
   /**
    * How long a WebSocket may stay open without its subscribe frame, ms; then it is closed 1008
    * (protocol/SPEC.md §6). Default 10,000.

@@ -73,6 +73,8 @@ export function createReferenceServer(options: ReferenceServerOptions): Referenc
   const engine = createTaskEngine({
     handlers: options.handlers ?? demoHandlers,
     maxQueuedEventsPerSubscriber: resolved.maxQueuedEventsPerSubscriber,
+    logger: resolved.logger,
+    ...(options.limits ? { limits: options.limits } : {}),
     ...(options.backend ? { backend: options.backend } : {}),
   });
   const shutdown = new AbortController();

@@ -12,6 +12,7 @@ import { runLatency } from './latency';
 import { runRecovery } from './recovery';
 import { runServerScale } from './server-scale';
 import { runSlowConsumer } from './slow-consumer';
+import { runSoak } from './soak';
 import { type BenchReport, table, type TargetCheck } from './stats';
 import { runThroughput } from './throughput';
 
@@ -23,6 +24,7 @@ const RUNNERS: Record<string, (config: BenchConfig) => Promise<BenchReport>> = {
   'server-scale': runServerScale,
   'client-scale': runClientScale,
   'slow-consumer': runSlowConsumer,
+  soak: runSoak,
 };
 
 async function main(): Promise<number> {

@@ -3,6 +3,7 @@
  * Payloads are frozen here so the memory store can keep them without a copy (they are ours alone).
  */
 import type { ClientActionRequest } from '@taskbridge/protocol';
+import { checkYield } from './handler-output';
 import type { NewTaskEvent } from './state/event-store';
 import type { SuspendOptions, TaskYield } from './types';
 
@@ -18,7 +19,12 @@ export interface EventBuilder {
   /** ISO-8601 `createdAt` for now; cached per millisecond (a fast task emits many per ms). */
   iso(): string;
   started(taskId: string): NewTaskEvent;
-  /** `TASK_PROGRESS` (progress clamped to 0–100) or `TASK_MESSAGE` from a handler's yield. */
+  /**
+   * `TASK_PROGRESS` (progress clamped to 0–100) or `TASK_MESSAGE` from a handler's yield.
+   *
+   * @throws {TaskBridgeError} `INVALID_HANDLER_OUTPUT` for a yield that is not a valid event (see
+   *   `checkYield`).
+   */
   fromYield(taskId: string, item: TaskYield): NewTaskEvent;
   /**
    * `TASK_SUSPENDED`.
@@ -53,7 +59,8 @@ export function createEventBuilder(now: () => number): EventBuilder {
   return {
     iso,
     started: (taskId) => ({ type: 'TASK_STARTED', taskId, createdAt: iso(), payload: {} }),
-    fromYield(taskId, item) {
+    fromYield(taskId, raw) {
+      const item = checkYield(raw);
       const createdAt = iso();
       if (item.type === 'progress') {
         return {

@@ -8,22 +8,27 @@ import {
   type ClientActionRequest,
   type ClientActionResponse,
   type CreateTaskRequest,
+  type JsonObject,
   type PollEventsResponse,
   PollLimits,
   TaskBridgeError,
   type TaskCreatedResponse,
   type TaskStatusResponse,
 } from '@taskbridge/protocol';
+import { type Logger, silentLogger } from '../logger';
 import { createInProcessRuntime, type InProcessRuntime } from '../runtime/in-process';
 import { actionError, decideAction } from './actions';
 import { taskNotFound } from './errors';
 import { createEventBuilder, type EventBuilder } from './event-builder';
 import { requestFingerprint } from './fingerprint';
+import { InFlightTasks } from './in-flight';
+import { type EngineLimitOptions, type EngineLimits, resolveEngineLimits } from './limits';
 import { longPoll } from './long-poll';
 import type { TaskBridgeBackend } from './state/backend';
 import type { IdempotencyRecord } from './state/idempotency-store';
 import { createMemoryBackend } from './state/memory/memory-backend';
 import type { StoredTask } from './state/task-registry';
+import { StreamQuota } from './stream-quota';
 import { openSubscription, type Subscription } from './subscription';
 import { statusOf } from './task-status';
 import type { Attachment, AuthContext, TaskHandler, TaskRecord } from './types';
@@ -45,6 +50,19 @@ export interface TaskEngineOptions {
   now?: () => number;
   /** Task and suspension id generator. Default `crypto.randomUUID()`. */
   generateId?: () => string;
+  /**
+   * Resource limits: events and bytes per task, unfinished tasks per subject, concurrent streams per
+   * subject and per engine, the task deadline. Each field defaults as documented on
+   * {@link EngineLimits}; `null` lifts one.
+   *
+   * @throws {RangeError} from the constructor for a value that is not `null` or a positive integer.
+   */
+  limits?: EngineLimitOptions;
+  /**
+   * Structured log hook: handler faults that failed a task (`warn`, with `taskId`, `taskType`,
+   * `code`, `error`). Default: silent.
+   */
+  logger?: Logger;
 }
 
 /** A create call's result: the response body and whether a new task was made (201) or not (200). */
@@ -85,6 +103,10 @@ export class TaskEngine {
   readonly #runtime: InProcessRuntime;
   readonly #subscriptions = new Set<Subscription>();
   readonly #createListeners = new Set<(taskId: string) => void>();
+  readonly #inFlight: InFlightTasks;
+  readonly #streams: StreamQuota;
+  /** The limits in force, defaults applied. */
+  readonly limits: Readonly<EngineLimits>;
   #created = 0;
 
   constructor(options: TaskEngineOptions = {}) {
@@ -94,12 +116,21 @@ export class TaskEngine {
     this.#now = options.now ?? Date.now;
     this.#generateId = options.generateId ?? (() => globalThis.crypto.randomUUID());
     this.#build = createEventBuilder(this.#now);
+    this.limits = Object.freeze(resolveEngineLimits(options.limits));
+    this.#inFlight = new InFlightTasks(this.limits.maxInFlightTasksPerSubject, async (taskId) => {
+      const head = await this.backend.events.head(taskId);
+      return head.terminal !== null || !(await this.backend.tasks.get(taskId));
+    });
+    this.#streams = new StreamQuota(this.limits.maxStreamsPerSubject, this.limits.maxStreams);
     this.#runtime = createInProcessRuntime({
       backend: this.backend,
       handlerFor: (taskType) => this.#handlers.get(taskType),
       build: this.#build,
       now: this.#now,
       generateId: this.#generateId,
+      limits: this.limits,
+      logger: options.logger ?? silentLogger,
+      onRunEnd: (task) => this.#inFlight.release(task.owner, task.taskId),
     });
     for (const [type, handler] of Object.entries(options.handlers ?? {})) this.registerHandler(type, handler);
   }
@@ -138,8 +169,11 @@ export class TaskEngine {
    *
    * @param attachments - uploaded files, part of the idempotency fingerprint. Default `[]`.
    * @throws {TaskBridgeError} `IDEMPOTENCY_CONFLICT` (409) for the same owner and `clientRequestId` with
-   *   a different `taskType`/`input`/attachments; `INVALID_REQUEST` (400) for an unknown `taskType` or
-   *   `input`/`metadata` nested deeper than `MAX_JSON_DEPTH`.
+   *   a different `taskType`/`input`/attachments; `INVALID_REQUEST` (400) for an unknown `taskType`,
+   *   `input`/`metadata` nested deeper than `MAX_JSON_DEPTH` or input the handler's `validateInput`
+   *   refuses (which may also answer 413 `PAYLOAD_TOO_LARGE`); `RATE_LIMITED` (429) when the caller
+   *   has `limits.maxInFlightTasksPerSubject` unfinished tasks (a repeat of an existing create is
+   *   still answered).
    */
   async createTask(
     auth: AuthContext,
@@ -152,7 +186,8 @@ export class TaskEngine {
     const fingerprint = await requestFingerprint(request.taskType, input, attachments);
     const existing = await this.#idempotencyRecord(auth.subject, request.clientRequestId);
     if (existing) return this.#repeat(existing, request.clientRequestId, fingerprint);
-    if (!this.#handlers.has(request.taskType)) {
+    const handler = this.#handlers.get(request.taskType);
+    if (!handler) {
       throw new TaskBridgeError({
         code: 'INVALID_REQUEST',
         message: `unknown taskType ${request.taskType}`,
@@ -160,6 +195,7 @@ export class TaskEngine {
         details: { taskType: request.taskType },
       });
     }
+    checkHandlerInput(handler, input, attachments);
     const now = this.#now();
     const task: StoredTask = {
       taskId: this.#generateId(),
@@ -178,14 +214,22 @@ export class TaskEngine {
       leaseUntil: null,
       epoch: 0,
     };
-    // The record exists before the key points at it, so whoever reads the key finds the task.
-    await this.backend.tasks.create(task);
-    const winner = await this.backend.idempotency.claim(auth.subject, request.clientRequestId, {
-      taskId: task.taskId,
-      fingerprint,
-    });
+    await this.#inFlight.reserve(auth.subject, task.taskId);
+    let winner: IdempotencyRecord;
+    try {
+      // The record exists before the key points at it, so whoever reads the key finds the task.
+      await this.backend.tasks.create(task);
+      winner = await this.backend.idempotency.claim(auth.subject, request.clientRequestId, {
+        taskId: task.taskId,
+        fingerprint,
+      });
+    } catch (error) {
+      this.#inFlight.release(auth.subject, task.taskId);
+      throw error;
+    }
     if (winner.taskId !== task.taskId) {
       // A concurrent identical create won the claim: this one is its repeat.
+      this.#inFlight.release(auth.subject, task.taskId);
       await this.backend.tasks.delete(task.taskId);
       return this.#repeat(winner, request.clientRequestId, fingerprint);
     }
@@ -262,7 +306,9 @@ export class TaskEngine {
    * subscriber more than `maxQueuedEventsPerSubscriber` behind is ended with `RATE_LIMITED` from
    * `next()`.
    *
-   * @throws {TaskBridgeError} `TASK_NOT_FOUND`; `INVALID_REQUEST` for a malformed cursor.
+   * @throws {TaskBridgeError} `TASK_NOT_FOUND`; `INVALID_REQUEST` for a malformed cursor;
+   *   `RATE_LIMITED` (429) when the caller has `limits.maxStreamsPerSubject` open subscriptions or
+   *   the engine `limits.maxStreams`.
    */
   async subscribe(
     auth: AuthContext,
@@ -271,14 +317,25 @@ export class TaskEngine {
   ): Promise<Subscription> {
     await this.#owned(auth, taskId);
     const checked = checkCursor(cursor);
-    const subscription: Subscription = await openSubscription(this.backend.events, {
-      taskId,
-      cursor: checked,
-      maxQueuedEvents: this.#maxQueued,
-      replayPageSize: PollLimits.MAX_EVENTS,
-      onFinish: () => this.#subscriptions.delete(subscription),
-    });
-    if (!subscription.closed) this.#subscriptions.add(subscription);
+    const release = this.#streams.take(auth.subject);
+    let subscription: Subscription;
+    try {
+      subscription = await openSubscription(this.backend.events, {
+        taskId,
+        cursor: checked,
+        maxQueuedEvents: this.#maxQueued,
+        replayPageSize: PollLimits.MAX_EVENTS,
+        onFinish: () => {
+          release();
+          this.#subscriptions.delete(subscription);
+        },
+      });
+    } catch (error) {
+      release();
+      throw error;
+    }
+    if (subscription.closed) release();
+    else this.#subscriptions.add(subscription);
     return subscription;
   }
 
@@ -382,6 +439,25 @@ export class TaskEngine {
       created: false,
       response: { taskId: record.taskId, status: statusOf(head), clientRequestId, deduplicated: true },
     };
+  }
+}
+
+// A handler's own input check (TaskHandler.validateInput): its TaskBridgeErrors as they are, anything
+// else as a 400 — a validator's bug must not become a 500.
+function checkHandlerInput(
+  handler: TaskHandler,
+  input: JsonObject,
+  attachments: readonly Attachment[],
+): void {
+  if (!handler.validateInput) return;
+  try {
+    handler.validateInput(input, attachments);
+  } catch (error) {
+    if (error instanceof TaskBridgeError) throw error;
+    throw new TaskBridgeError({
+      code: 'INVALID_REQUEST',
+      message: error instanceof Error ? error.message : 'invalid input',
+    });
   }
 }
 

@@ -35,7 +35,9 @@ export interface SuspendOptions {
   kind?: SuspensionKind;
   /**
    * After this many ms the suspension expires: actions get `REJECTED_EXPIRED`, `suspend()` rejects.
-   * Sent as `expiresAt`. Default: never expires.
+   * Sent as `expiresAt`. A finite number ≥ 0 whose `expiresAt` is a representable date; delays past
+   * 2^31−1 ms are honoured (the timer is chained), though the task's deadline still applies.
+   * Anything else makes `suspend()` reject with `INVALID_HANDLER_OUTPUT`. Default: never expires.
    */
   expiresInMs?: number;
   /** What to ask, for the client's UI (payload `interaction`). Default: none. */
@@ -80,15 +82,23 @@ export interface TaskContext {
   auth: AuthContext;
   /** Aborted when the task is cancelled or the engine shuts down. */
   signal: AbortSignal;
-  /** Appends `TASK_PROGRESS`; `progress` is a percentage, clamped to 0–100. */
+  /**
+   * Appends `TASK_PROGRESS`; `progress` is a percentage, clamped to 0–100. Rejects with
+   * `INVALID_HANDLER_OUTPUT` for a non-finite `progress` or non-string details, and with
+   * `TASK_LIMIT_EXCEEDED` past an engine limit (the task then fails).
+   */
   progress(progress: number, details?: { stage?: string; message?: string }): Promise<void>;
-  /** Appends `TASK_MESSAGE` (a streamed token or a log line). */
+  /**
+   * Appends `TASK_MESSAGE` (a streamed token or a log line). Rejects like {@link progress} for a
+   * non-string `message`, an unknown `level` or a limit passed.
+   */
   message(message: string, level?: MessageLevel): Promise<void>;
   /**
    * Appends `TASK_SUSPENDED` and waits for an accepted action.
    *
    * @throws {TaskBridgeError} code `SUSPENSION_EXPIRED` when it expires (uncaught, the task fails with
-   *   that code); an `AbortError` when the task is cancelled.
+   *   that code); `INVALID_HANDLER_OUTPUT` for options that cannot become the event (see
+   *   {@link SuspendOptions}); an `AbortError` when the task is cancelled.
    */
   suspend(options: SuspendOptions): Promise<ActionAnswer>;
   /** Resolves after `ms` milliseconds; rejects with an `AbortError` on cancel or shutdown. */
@@ -96,14 +106,33 @@ export interface TaskContext {
 }
 
 /**
+ * Checks a create request's `input` and attachments for a handler before the task is created
+ * (protocol/SPEC.md §2), so a request the handler cannot serve within its limits is refused with the
+ * error envelope instead of failing — or exhausting the process — later.
+ *
+ * @throws {TaskBridgeError} `INVALID_REQUEST` (400) or `PAYLOAD_TOO_LARGE` (413) with a clear
+ *   message; any other throw is answered as 400 `INVALID_REQUEST`.
+ */
+export type TaskInputValidator = (input: JsonObject, attachments: readonly Attachment[]) => void;
+
+/**
  * A task handler, registered by `taskType`. Either an async function or an async generator whose
  * yields become events. Return → `TASK_COMPLETED {result}`; throw → `TASK_FAILED`; cancel →
  * `TASK_CANCELLED`. The engine writes `TASK_STARTED` and exactly one terminal event (hazard H6):
  * handlers never write terminal events themselves.
+ *
+ * Faults are the engine's to contain, each ending the task with one `TASK_FAILED` (logged as `warn`):
+ * a throw or rejection (`TASK_EXECUTION_FAILED`, or the error's own `code`); a result, yield, emit
+ * or `suspend()` option that is not JSON or not a valid event field (`INVALID_HANDLER_OUTPUT`); a
+ * limit of the engine passed (`TASK_LIMIT_EXCEEDED`); still running at the task's deadline
+ * (`TASK_DEADLINE_EXCEEDED`: the `signal` aborts and the run is abandoned even if the handler never
+ * settles). See protocol/SPEC.md §15.
  */
-export type TaskHandler = (
-  context: TaskContext,
-) => Promise<unknown> | AsyncGenerator<TaskYield, unknown, undefined> | unknown;
+export interface TaskHandler {
+  (context: TaskContext): Promise<unknown> | AsyncGenerator<TaskYield, unknown, undefined> | unknown;
+  /** Optional check of `input`/attachments at create time (see {@link TaskInputValidator}). */
+  validateInput?: TaskInputValidator;
+}
 
 /** A task as the engine keeps it. */
 export interface TaskRecord {

@@ -17,6 +17,9 @@ export function createTaskRoute(engine: TaskEngine, options: ResolvedServerOptio
   const { uploads } = options;
   const upload = multer({
     storage: multer.memoryStorage(),
+    // busboy's default basename() turns `..`/`.` (and `dir/..`) into no name, and multer then drops the
+    // file without a word while the create answers 201; kept as sent, `fromMultipart` refuses them.
+    preservePath: true,
     limits: {
       fileSize: uploads.maxFileBytes,
       files: uploads.maxFiles,

@@ -10,7 +10,8 @@ export { fail } from './fail';
 export { greet } from './greet';
 export type { SummarizeOptions, SummaryStats } from './summarize';
 export { createSummarizeHandler, extractiveSummary, splitSentences, tokenize } from './summarize';
-export { ticker } from './ticker';
+export type { TickerOptions } from './ticker';
+export { createTickerHandler, ticker } from './ticker';
 
 /** The demo handlers by `taskType`: `greet`, `summarize` (default options), `approval`, `fail`, `ticker`. */
 export const demoHandlers: Record<string, TaskHandler> = {

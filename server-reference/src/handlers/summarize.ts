@@ -2,6 +2,7 @@
  * `summarize`: a real extractive summary of text (input `text`, or an uploaded text file), streamed
  * token by token as `TASK_MESSAGE` events, with progress while reading.
  */
+import { TaskBridgeError } from '@taskbridge/protocol';
 import type { TaskHandler } from '../engine/types';
 
 /** Statistics returned with the summary. */
@@ -14,6 +15,8 @@ export interface SummaryStats {
   sentences: number;
   /** Sentences kept in the summary. */
   summarySentences: number;
+  /** True when the summary was cut at `maxTokens` (set by the handler only). */
+  truncated?: boolean;
 }
 
 const STOP_WORDS = new Set(
@@ -175,20 +178,34 @@ export interface SummarizeOptions {
   tokenDelayMs?: number;
   /** Bytes read per progress step. Default 2048. */
   chunkBytes?: number;
+  /**
+   * Largest text accepted (input `text` as UTF-8, or the attachment), bytes; more → 413
+   * `PAYLOAD_TOO_LARGE` at create time. Default 262,144 (256 KiB).
+   */
+  maxInputBytes?: number;
+  /**
+   * Most tokens streamed (one `TASK_MESSAGE` each); a longer summary (text without sentence breaks
+   * is one sentence) is cut there and `stats.truncated` is true. Default 2,000.
+   */
+  maxTokens?: number;
 }
 
 /**
  * Creates the `summarize` handler. Input: `{ text?: string, tokenDelayMs?: number, maxSentences?: number }`
- * (the first attachment, if any, is read instead of `text`; `tokenDelayMs` overrides the option). Result:
- * `{ summary, stats: SummaryStats, filename? }`. With nothing to read, the task fails with
- * `TASK_EXECUTION_FAILED` (hazard H6: the engine writes the `TASK_FAILED`).
+ * (the first attachment, if any, is read instead of `text`; `tokenDelayMs` overrides the option, at
+ * most 10,000 ms). Result: `{ summary, stats: SummaryStats, filename? }`. With nothing to read, the
+ * task fails with `TASK_EXECUTION_FAILED` (hazard H6: the engine writes the `TASK_FAILED`). Input
+ * over `maxInputBytes` is refused at create time (413), so one request cannot make hundreds of
+ * thousands of events.
  */
 export function createSummarizeHandler(options: SummarizeOptions = {}): TaskHandler {
   const chunkBytes = options.chunkBytes ?? 2048;
-  return async (ctx) => {
+  const maxInputBytes = options.maxInputBytes ?? 256 * 1024;
+  const maxTokens = options.maxTokens ?? 2000;
+  const handler: TaskHandler = async (ctx) => {
     const delay =
       typeof ctx.input.tokenDelayMs === 'number'
-        ? Math.max(0, ctx.input.tokenDelayMs)
+        ? Math.min(10_000, Math.max(0, ctx.input.tokenDelayMs))
         : (options.tokenDelayMs ?? 40);
     const file = ctx.attachments[0];
     const source = file
@@ -205,9 +222,11 @@ export function createSummarizeHandler(options: SummarizeOptions = {}): TaskHand
     }
     text += decoder.decode();
     const maxSentences = typeof ctx.input.maxSentences === 'number' ? ctx.input.maxSentences : undefined;
-    const { summary, stats } = extractiveSummary(text, maxSentences);
+    const full = extractiveSummary(text, maxSentences);
     await ctx.progress(50, { stage: 'summarizing' });
-    const tokens = tokenize(summary);
+    const all = tokenize(full.summary);
+    const tokens = all.slice(0, maxTokens);
+    const truncated = tokens.length < all.length;
     for (const [i, token] of tokens.entries()) {
       if (delay > 0) await ctx.sleep(delay);
       await ctx.message(token);
@@ -215,6 +234,24 @@ export function createSummarizeHandler(options: SummarizeOptions = {}): TaskHand
         await ctx.progress(50 + Math.round(((i + 1) / tokens.length) * 50), { stage: 'streaming' });
     }
     await ctx.progress(100, { stage: 'done' });
+    const summary = truncated ? tokens.join('') : full.summary;
+    const stats = truncated ? { ...full.stats, truncated: true } : full.stats;
     return { summary, stats, ...(file ? { filename: file.filename } : {}) };
   };
+  handler.validateInput = (input, attachments) => {
+    const file = attachments[0];
+    const bytes = file
+      ? file.size
+      : typeof input.text === 'string'
+        ? new TextEncoder().encode(input.text).byteLength
+        : 0;
+    if (bytes > maxInputBytes) {
+      throw new TaskBridgeError({
+        code: 'PAYLOAD_TOO_LARGE',
+        message: `the text to summarize is ${bytes} bytes, over the limit of ${maxInputBytes} bytes`,
+        details: { maxInputBytes },
+      });
+    }
+  };
+  return handler;
 }

@@ -86,6 +86,8 @@ export function createTaskBridgeHandlers(options: TaskBridgeHandlersOptions = {}
     createTaskEngine({
       handlers: options.handlers ?? demoHandlers,
       maxQueuedEventsPerSubscriber: resolved.maxQueuedEventsPerSubscriber,
+      logger: resolved.logger,
+      ...(options.limits ? { limits: options.limits } : {}),
       ...(options.backend ? { backend: options.backend } : {}),
     });
   if (options.engine && options.handlers) {

@@ -2,9 +2,12 @@
  * The default runtime: handlers run in this process, each started in a microtask after its create.
  */
 import type { EventBuilder } from '../engine/event-builder';
+import type { EngineLimits } from '../engine/limits';
 import { executeTask, type RunningTask } from '../engine/runner/execute-task';
 import type { TaskBridgeBackend } from '../engine/state/backend';
 import type { TaskHandler } from '../engine/types';
+import type { Logger } from '../logger';
+import type { StoredTask } from '../engine/state/task-registry';
 import type { TaskRuntime } from './runtime';
 
 /** Options of {@link createInProcessRuntime}. */
@@ -17,6 +20,12 @@ export interface InProcessRuntimeOptions {
   now: () => number;
   /** Id generator (`suspendId`s, the runner id). */
   generateId: () => string;
+  /** Event limits and the task deadline every run enforces. Default: none. */
+  limits?: EngineLimits;
+  /** Where handler faults are logged. Default: silent. */
+  logger?: Logger;
+  /** Called once when a run is over (terminal written, lost, or stopped). Default: none. */
+  onRunEnd?: (task: StoredTask) => void;
 }
 
 /** The in-process {@link TaskRuntime}, plus the number of runs in progress. */
@@ -42,9 +51,14 @@ export function createInProcessRuntime(options: InProcessRuntimeOptions): InProc
         build: options.build,
         now: options.now,
         generateId: options.generateId,
+        ...(options.limits ? { limits: options.limits } : {}),
+        ...(options.logger ? { logger: options.logger } : {}),
       });
       runs.set(task.taskId, run);
-      void run.done.then(() => runs.delete(task.taskId));
+      void run.done.then(() => {
+        runs.delete(task.taskId);
+        options.onRunEnd?.(task);
+      });
       return Promise.resolve();
     },
     shutdown() {

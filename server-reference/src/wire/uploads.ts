@@ -109,12 +109,25 @@ function parseJsonField(fields: Readonly<Record<string, unknown>>, name: string)
  * JSON fields' text parts, `input`/`metadata` as JSON strings). A repeated text field is an array.
  *
  * @throws {TaskBridgeError} `INVALID_REQUEST` for `input`/`metadata` that is not JSON;
- *   `UPLOAD_VALIDATION_ERROR` for a file name with a path or control characters.
+ *   `UPLOAD_VALIDATION_ERROR` for a file name with a path or control characters, and for an
+ *   `attachment`/`attachments` part that arrived as a text field (a file part whose name the
+ *   multipart parser discarded: empty, `.` or `..`).
  */
 export function fromMultipart(
   fields: Readonly<Record<string, unknown>>,
   files: readonly UploadedFile[],
 ): { candidate: Record<string, unknown>; attachments: Attachment[] } {
+  // busboy (under multer) turns a file part named `..`, `.`, empty or a path ending in one of them into
+  // a text field: without this check the file was dropped while the create answered 201.
+  for (const field of ['attachment', 'attachments']) {
+    if (fields[field] !== undefined) {
+      throw new TaskBridgeError({
+        code: 'UPLOAD_VALIDATION_ERROR',
+        message: `the ${field} part has no usable file name (empty, "." or ".."): send a plain base name`,
+        details: { field },
+      });
+    }
+  }
   const single = (name: string) => {
     const value = fields[name];
     return Array.isArray(value) ? undefined : value;

@@ -113,8 +113,11 @@ export function startWsSession(
           code === 'TASK_NOT_FOUND' ? 'task not found' : 'invalid cursor',
         );
       }
-      // The backend failed (not the client): try again later, as for an overflow.
-      return peer.close(CloseCode.TRY_AGAIN_LATER, 'stream unavailable');
+      // Too many streams (protocol/SPEC.md §15), or the backend failed: try again later.
+      return peer.close(
+        CloseCode.TRY_AGAIN_LATER,
+        code === 'RATE_LIMITED' ? 'too many streams' : 'stream unavailable',
+      );
     }
     if (ended || !peer.isOpen()) return opened.close();
     subscription = opened;

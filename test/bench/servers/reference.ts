@@ -12,6 +12,7 @@
 import { EventEmitter, once } from 'node:events';
 import {
   createReferenceServer,
+  createTickerHandler,
   demoHandlers,
   type ReferenceServer,
   type TaskContext,
@@ -54,6 +55,9 @@ async function* benchPulse(ctx: TaskContext): AsyncGenerator<TaskYield, unknown,
 
 const handlers: Record<string, TaskHandler> = {
   ...demoHandlers,
+  // Throughput runs ask for BENCH_EVENTS (100,000 by default) events of up to 1 KB: over the demo
+  // ticker's default request bounds, which protect a public server.
+  ticker: createTickerHandler({ maxCount: 10_000_000, maxTotalBytes: Number.MAX_SAFE_INTEGER }),
   'bench-clock': benchClock,
   'bench-pulse': benchPulse,
 };
@@ -62,7 +66,19 @@ let current: ReferenceServer | undefined;
 
 async function fresh(): Promise<{ url: string }> {
   await current?.close();
-  current = createReferenceServer(testServerOptions({ handlers }));
+  current = createReferenceServer(
+    testServerOptions({
+      handlers,
+      // 10,000 subscriptions of one caller and 100 MB tasks are what these benchmarks measure.
+      limits: {
+        maxStreams: null,
+        maxStreamsPerSubject: null,
+        maxInFlightTasksPerSubject: null,
+        maxEventsPerTask: null,
+        maxTaskBytes: null,
+      },
+    }),
+  );
   const { url } = await current.listen(0, '127.0.0.1');
   return { url };
 }

@@ -9,6 +9,7 @@ import type { SuspensionStore } from '../state/suspension-store';
 import type { ActionAnswer } from '../types';
 import { abortError } from './abort-error';
 import type { Execution } from './execution';
+import { setLongTimeout } from './long-timeout';
 
 /** A pending wait; `cancel()` drops it without settling (the suspension was never announced). */
 export interface AnswerWait {
@@ -24,7 +25,8 @@ export interface AnswerWait {
  * Starts waiting for the answer to `suspendId`. Start it before the `TASK_SUSPENDED` event is
  * appended: a client may answer as soon as it sees the event.
  *
- * @param expiresInMs - the suspension's expiry, ms; `undefined` = never.
+ * @param expiresInMs - the suspension's expiry, ms, any finite value ≥ 0 (long delays are chained);
+ *   `undefined` = never.
  */
 export function waitForAnswer(
   execution: Execution,
@@ -34,11 +36,11 @@ export function waitForAnswer(
 ): AnswerWait {
   const { taskId, signal } = execution;
   let finished = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancelTimer: () => void = () => undefined;
   let detach: () => void = () => undefined;
   const cleanUp = () => {
     finished = true;
-    clearTimeout(timer);
+    cancelTimer();
     detach();
     signal.removeEventListener('abort', onAbort);
   };
@@ -81,8 +83,8 @@ export function waitForAnswer(
   signal.addEventListener('abort', onAbort, { once: true });
   if (signal.aborted) onAbort();
   if (expiresInMs !== undefined && !finished) {
-    timer = setTimeout(expire, expiresInMs);
-    (timer as { unref?: () => void }).unref?.();
+    // Chained: a plain setTimeout of 3e9 ms fires after 1 ms (32-bit overflow).
+    cancelTimer = setLongTimeout(expire, expiresInMs);
   }
   // Observed by the handler's await, or by nobody when cancelled: never an unhandled rejection.
   answer.catch(() => undefined);

@@ -6,10 +6,12 @@ import type { JsonObject } from '@taskbridge/protocol';
 import type { EventBuilder } from '../event-builder';
 import type { SuspensionStore } from '../state/suspension-store';
 import type { StoredTask } from '../state/task-registry';
-import type { ActionAnswer, SuspendOptions, TaskContext } from '../types';
+import { checkSuspendOptions } from '../handler-output';
+import type { ActionAnswer, TaskContext, TaskYield } from '../types';
 import { abortError } from './abort-error';
 import { waitForAnswer } from './answer-wait';
 import type { Execution } from './execution';
+import { setLongTimeout } from './long-timeout';
 
 /** What a handler context is made of. */
 export interface HandlerContextDeps {
@@ -28,8 +30,10 @@ export function createHandlerContext(deps: HandlerContextDeps): TaskContext {
   const { execution, task, suspensions, build, now, generateId } = deps;
   const { taskId, signal } = execution;
 
-  const suspend = async (options: SuspendOptions): Promise<ActionAnswer> => {
+  const suspend = async (requested: unknown): Promise<ActionAnswer> => {
     if (execution.closed) throw abortError();
+    // Checked before anything is registered: bad options fail this call (and, uncaught, the task).
+    const options = checkSuspendOptions(requested, now());
     const suspendId = generateId();
     const expiresAt = options.expiresInMs === undefined ? null : now() + options.expiresInMs;
     // Built first: options that cannot become an event fail here, before anything is registered.
@@ -45,6 +49,15 @@ export function createHandlerContext(deps: HandlerContextDeps): TaskContext {
     return wait.answer;
   };
 
+  // A bad emit is a rejected promise like any other failed emit, never a synchronous throw.
+  const emit = (item: TaskYield): Promise<void> => {
+    try {
+      return execution.emit(build.fromYield(taskId, item)).then(() => undefined);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+
   return {
     taskId,
     taskType: task.taskType,
@@ -52,29 +65,22 @@ export function createHandlerContext(deps: HandlerContextDeps): TaskContext {
     attachments: task.attachments,
     auth: task.auth,
     signal,
-    progress: (progress, details) =>
-      execution
-        .emit(build.fromYield(taskId, { type: 'progress', progress, ...details }))
-        .then(() => undefined),
+    progress: (progress, details) => emit({ type: 'progress', progress, ...details }),
     message: (message, level) =>
-      execution
-        .emit(
-          build.fromYield(
-            taskId,
-            level === undefined ? { type: 'message', message } : { type: 'message', message, level },
-          ),
-        )
-        .then(() => undefined),
+      emit(level === undefined ? { type: 'message', message } : { type: 'message', message, level }),
     suspend,
     sleep: (ms) =>
       new Promise<void>((resolve, reject) => {
         if (signal.aborted) return reject(abortError());
-        const timer = setTimeout(() => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        }, ms);
+        const cancel = setLongTimeout(
+          () => {
+            signal.removeEventListener('abort', onAbort);
+            resolve();
+          },
+          Number.isFinite(ms) ? ms : 0,
+        );
         const onAbort = () => {
-          clearTimeout(timer);
+          cancel();
           reject(abortError());
         };
         signal.addEventListener('abort', onAbort, { once: true });
