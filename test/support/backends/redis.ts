@@ -1,0 +1,26 @@
+/**
+ * The Redis backend fixture: one `redis-server` per suite (a unix socket in a temp dir, no
+ * persistence); each backend gets its own key prefix, so servers of one suite never see each other's
+ * tasks.
+ */
+import { createRedisBackend } from '@taskbridge/server-reference';
+import type { BackendFixture } from '../backend-fixture';
+import { startRedisServer } from '../redis-server';
+
+const fixture: BackendFixture = {
+  async start() {
+    const redis = await startRedisServer();
+    let count = 0;
+    return {
+      create: (retention) => {
+        count += 1;
+        return Promise.resolve(
+          createRedisBackend({ redis: redis.url, keyPrefix: `t${count}:`, ...retention }),
+        );
+      },
+      stop: () => redis.stop(),
+    };
+  },
+};
+
+export default fixture;
