@@ -1,6 +1,8 @@
 /**
- * `taskbridge-server [--port 8787] [--host 127.0.0.1] [--static <dir>] [--cors] [--no-websocket]
- * [--no-sse] [--no-polling] [--quiet]`: the reference server with the demo handlers.
+ * `taskbridge-server [--port 8787] [--host 127.0.0.1] [--redis <url>] [--static <dir>] [--cors]
+ * [--no-websocket] [--no-sse] [--no-polling] [--quiet]`: the reference server with the demo handlers.
+ * With `--redis` (or `REDIS_URL`) its state lives in Redis and any number of instances can serve the
+ * same tasks; without it, in memory.
  */
 import { parseArgs } from 'node:util';
 import { jsonLineLogger, silentLogger } from './logger';
@@ -11,6 +13,7 @@ const { values } = parseArgs({
     port: { type: 'string', default: process.env.PORT ?? '8787' },
     host: { type: 'string', default: process.env.HOST ?? '127.0.0.1' },
     static: { type: 'string' },
+    redis: { type: 'string', default: process.env.REDIS_URL },
     cors: { type: 'boolean', default: false },
     'no-websocket': { type: 'boolean', default: false },
     'no-sse': { type: 'boolean', default: false },
@@ -24,6 +27,7 @@ const server = createReferenceServer({
   cors: values.cors,
   transports: { websocket: !values['no-websocket'], sse: !values['no-sse'], polling: !values['no-polling'] },
   ...(values.static ? { staticDir: values.static } : {}),
+  ...(values.redis ? { redis: values.redis } : {}),
 });
 const { url } = await server.listen(Number(values.port), values.host);
 process.stdout.write(`TaskBridge reference server listening on ${url}\n`);

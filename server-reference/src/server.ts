@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TaskBridgeError } from '@taskbridge/protocol';
 import type { Express } from 'express';
+import { createRedisBackend } from './engine/state/redis/redis-backend';
 import { createTaskEngine, type TaskEngine } from './engine/task-engine';
 import { demoHandlers } from './handlers/index';
 import { createTaskBridgeApp } from './express/app';
@@ -49,10 +50,20 @@ export interface ReferenceServer {
  */
 export function createReferenceServer(options: ReferenceServerOptions = {}): ReferenceServer {
   const resolved = resolveServerOptions(options);
+  // A Redis backend made from the `redis` shorthand is the server's: it closes it.
+  const ownRedis =
+    options.backend === undefined && options.redis !== undefined
+      ? createRedisBackend({
+          redis: options.redis,
+          onConnectionError: (error) =>
+            resolved.logger({ level: 'warn', msg: 'redis connection error', error: error.message }),
+        })
+      : undefined;
+  const backend = options.backend ?? ownRedis;
   const engine = createTaskEngine({
     handlers: options.handlers ?? demoHandlers,
     maxQueuedEventsPerSubscriber: resolved.maxQueuedEventsPerSubscriber,
-    ...(options.backend ? { backend: options.backend } : {}),
+    ...(backend ? { backend } : {}),
   });
   const shutdown = new AbortController();
   // Every pending long poll listens for shutdown; hundreds at once are normal, not a leak.
@@ -104,6 +115,7 @@ export function createReferenceServer(options: ReferenceServerOptions = {}): Ref
       ready = false;
       shutdown.abort();
       await engine.shutdown();
+      await ownRedis?.close().catch(() => undefined);
       ws.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

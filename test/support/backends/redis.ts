@@ -12,11 +12,14 @@ const fixture: BackendFixture = {
     const redis = await startRedisServer();
     let count = 0;
     return {
-      create: (retention) => {
+      async create(retention) {
         count += 1;
-        return Promise.resolve(
-          createRedisBackend({ redis: redis.url, keyPrefix: `t${count}:`, ...retention }),
-        );
+        const backend = createRedisBackend({ redis: redis.url, keyPrefix: `t${count}:`, ...retention });
+        // Both connections up before the first test request (the first calls would wait anyway, but
+        // `/ready` must already say ready).
+        await backend.tasks.get('connect');
+        (await backend.control.subscribe('connect', () => undefined))();
+        return backend;
       },
       stop: () => redis.stop(),
     };

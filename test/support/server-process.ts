@@ -1,0 +1,63 @@
+/**
+ * The reference server as a child process (the `taskbridge-server` bin), for tests that kill
+ * instances or run several on one Redis. Each listens on an ephemeral loopback port.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../server-reference/bin/taskbridge-server.js', import.meta.url));
+
+/** A running server process. */
+export interface ServerProcess {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly port: number;
+  readonly child: ChildProcess;
+  /** True while the process has not exited. */
+  readonly alive: boolean;
+  /** Sends SIGKILL and waits for the exit. Idempotent. */
+  kill(): Promise<void>;
+  /** Sends SIGTERM (graceful close) and waits for the exit. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `taskbridge-server --port <port> --redis <redis> --quiet`; resolves once it listens.
+ *
+ * @param port - default 0 (ephemeral); pass the old port to restart an instance behind a proxy.
+ */
+export async function startServerProcess(redis: string, port = 0): Promise<ServerProcess> {
+  const child = spawn(
+    process.execPath,
+    [BIN, '--port', String(port), '--host', '127.0.0.1', '--redis', redis, '--quiet'],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, REDIS_URL: '' } },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match) resolve(match[1] as string);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited (${code}) before listening: ${stderr}`)));
+  });
+  const signal = async (name: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(name);
+    await exited;
+  };
+  return {
+    url,
+    port: Number(new URL(url).port),
+    child,
+    get alive() {
+      return child.exitCode === null && child.signalCode === null;
+    },
+    kill: () => signal('SIGKILL'),
+    stop: () => signal('SIGTERM'),
+  };
+}
