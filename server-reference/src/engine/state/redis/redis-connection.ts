@@ -72,8 +72,7 @@ export function openRedisConnections(
     ownsCommands = false;
   } else if (typeof spec === 'string') {
     const extra = optionsOfUrl(spec);
-    commands =
-      'path' in extra ? new Redis({ ...FAIL_FAST, ...extra }) : new Redis(spec, { ...FAIL_FAST });
+    commands = 'path' in extra ? new Redis({ ...FAIL_FAST, ...extra }) : new Redis(spec, { ...FAIL_FAST });
     ownsCommands = true;
   } else {
     commands = new Redis({ ...FAIL_FAST, ...spec });

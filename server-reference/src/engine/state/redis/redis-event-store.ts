@@ -51,7 +51,10 @@ export function createRedisEventStore(context: RedisContext, options: RedisEvent
 
   const tails = createLiveTails(context.subscriber, keys.live, (taskId, afterId, throughId) =>
     guard(async () =>
-      eventsOf(taskId, (await commands.xrange(keys.events(taskId), `(${afterId}`, throughId)) as StreamEntry[]),
+      eventsOf(
+        taskId,
+        (await commands.xrange(keys.events(taskId), `(${afterId}`, throughId)) as StreamEntry[],
+      ),
     ),
   );
 

@@ -18,10 +18,7 @@ const decode = (value: string): IdempotencyRecord => {
  *
  * @param ttlMs - ms a key lives after its claim; `null` = forever.
  */
-export function createRedisIdempotencyStore(
-  context: RedisContext,
-  ttlMs: number | null,
-): IdempotencyStore {
+export function createRedisIdempotencyStore(context: RedisContext, ttlMs: number | null): IdempotencyStore {
   const { commands, guard, scripts, keys } = context;
   return {
     async get(owner, clientRequestId) {

@@ -63,7 +63,12 @@ export function createLiveTails(
   };
 
   const lose = (tail: Tail, reason: string) => {
-    const error = new TaskBridgeError({ code: 'INTERNAL_ERROR', status: 503, message: reason, retryable: true });
+    const error = new TaskBridgeError({
+      code: 'INTERNAL_ERROR',
+      status: 503,
+      message: reason,
+      retryable: true,
+    });
     for (const [listener, onLost] of Array.from(tail.listeners)) {
       if (!onLost) continue;
       tail.listeners.delete(listener);
@@ -139,7 +144,10 @@ export function createLiveTails(
       const detachTail = () => {
         if (own.listeners.size > 0 || tails.get(taskId) !== own) return;
         tails.delete(taskId);
-        own.attached.then((detach) => detach(), () => undefined);
+        own.attached.then(
+          (detach) => detach(),
+          () => undefined,
+        );
       };
       try {
         await own.attached;
