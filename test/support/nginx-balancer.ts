@@ -31,8 +31,16 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** Starts nginx balancing over `upstreamPorts` (127.0.0.1) and waits until it proxies. */
-export async function startNginxBalancer(upstreamPorts: readonly number[]): Promise<NginxBalancer> {
+/**
+ * Starts nginx balancing over `upstreamPorts` (127.0.0.1) and waits until it proxies.
+ *
+ * @param failTimeoutS - nginx `fail_timeout` per server, s: how long a failed instance is left out.
+ *   Default 10 (the example's).
+ */
+export async function startNginxBalancer(
+  upstreamPorts: readonly number[],
+  failTimeoutS = 10,
+): Promise<NginxBalancer> {
   const binary = requireNginx();
   const dir = await mkdtemp(join(tmpdir(), 'tb-balancer-'));
   await chmod(dir, 0o777);
@@ -42,21 +50,23 @@ export async function startNginxBalancer(upstreamPorts: readonly number[]): Prom
     .replaceAll('{{listen}}', `127.0.0.1:${port}`)
     .replaceAll(
       '{{servers}}',
-      upstreamPorts.map((p) => `server 127.0.0.1:${p} max_fails=1 fail_timeout=10s;`).join('\n    '),
+      upstreamPorts
+        .map((p) => `server 127.0.0.1:${p} max_fails=1 fail_timeout=${failTimeoutS}s;`)
+        .join('\n    '),
     );
   await writeFile(join(dir, 'nginx.conf'), config);
   const child: ChildProcess = spawn(
     binary,
     ['-p', dir, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf')],
-    {
-      stdio: 'ignore',
-    },
+    { stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
   await vi.waitFor(
     async () => {
-      expect(child.exitCode).toBeNull();
+      if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}: ${stderr}`);
       expect((await fetch(`${url}/health`)).ok).toBe(true);
     },
     { timeout: 10_000, interval: 50 },

@@ -4,7 +4,7 @@
  * overrides it. The keys expire with the task's events (the append script's TTL).
  */
 import { TaskBridgeError } from '@taskbridge/protocol';
-import type { StoredTask, TaskPatch, TaskRegistry } from '../task-registry';
+import type { TaskPatch, TaskRegistry } from '../task-registry';
 import type { RedisContext } from './redis-context';
 import { SCRIPTS } from './redis-scripts';
 import { decodeTask, encodeTask } from './task-codec';
