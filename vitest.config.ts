@@ -1,9 +1,30 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 import { BACKEND_SUITES, TEST_BACKEND_ENV, TEST_BACKENDS } from './test/support/backends.js';
 
-const EXCLUDE = ['**/node_modules/**', 'test/bench/**'];
+const workspaces = (
+  JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { workspaces: string[] }
+).workspaces;
+/**
+ * Standalone example apps (own package and lock file, outside the workspaces) run their own tests
+ * through a driver in test/standalone/, never from here.
+ */
+const standaloneApps = readdirSync(new URL('./examples', import.meta.url))
+  .filter((name) => existsSync(new URL(`./examples/${name}/package.json`, import.meta.url)))
+  .filter((name) => !workspaces.includes(`examples/${name}`))
+  .map((name) => `examples/${name}/**`);
+
+const EXCLUDE = ['**/node_modules/**', 'test/bench/**', ...standaloneApps];
+
+// Tests run the packages from source: `@taskbridge/source` is the first condition of every export.
+// The rest are vitest's own defaults (Vite's server conditions without `module`) in every environment,
+// DOM ones included: a `browser` condition would hand the server under test `ws`'s browser stub.
+const conditions = ['@taskbridge/source', ...defaultServerConditions.filter((c) => c !== 'module')];
 
 export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions } },
   test: {
     testTimeout: 20_000,
     hookTimeout: 20_000,

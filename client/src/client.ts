@@ -44,7 +44,7 @@ import { initialTaskSnapshot } from './task-snapshot';
 /** Options of {@link createTaskBridgeClient}. */
 export interface TaskBridgeClientOptions extends ConnectionOptions {
   /**
-   * Deadlines, backoff, probing and visibility policy (SPEC.md §10). Defaults: open 2,500 ms
+   * Deadlines, backoff, probing and visibility policy (protocol/SPEC.md §10). Defaults: open 2,500 ms
    * (WebSocket) / 5,000 ms (SSE, polling), first frame 8,000 ms, liveness 2.5 × the server's heartbeat
    * (60,000 ms when unknown), backoff 500 ms → 10,000 ms with full jitter, probe after 30,000 ms. See
    * `ConnectionConfig` for every field.
@@ -52,34 +52,34 @@ export interface TaskBridgeClientOptions extends ConnectionOptions {
   connection?: ConnectionConfigInput;
   /**
    * Use only this transport: no fallback, no climb-back, no remembered health; wins over
-   * `connection.forceTransport`. Default: none (SPEC.md §10 ladder).
+   * `connection.forceTransport`. Default: none (protocol/SPEC.md §10 ladder).
    */
   forceTransport?: TransportName;
   /**
    * Transport preference order; names the server's capabilities (E2) do not list, or the environment
-   * cannot run, are skipped (SPEC.md §10). Default `['websocket', 'sse', 'polling']`.
+   * cannot run, are skipped (protocol/SPEC.md §10). Default `['websocket', 'sse', 'polling']`.
    */
   transports?: readonly TransportName[];
   /**
-   * Long-polling parameters (SPEC.md §4). Defaults: `waitTimeoutMs` 25,000 ms, `maxEvents` 500,
+   * Long-polling parameters (protocol/SPEC.md §4). Defaults: `waitTimeoutMs` 25,000 ms, `maxEvents` 500,
    * `requestTimeoutMs` `waitTimeoutMs` + 10,000 ms.
    */
   polling?: PollingTransportOptions;
   /**
    * Where checkpoints and pending starts live. Default: IndexedDB where `indexedDB` exists (falling
    * back to memory on quota or private-mode failures, reported as `checkpoint-error` diagnostics), else
-   * memory (SPEC.md §10 checkpoint).
+   * memory (protocol/SPEC.md §10 checkpoint).
    */
   checkpointStore?: CheckpointStore;
   /** Separates checkpoints of several apps on one origin. Default `'taskbridge'`. */
   namespace?: string;
   /**
-   * Remembered per-origin transport health (SPEC.md §10). Default: `localStorage` where present, else
+   * Remembered per-origin transport health (protocol/SPEC.md §10). Default: `localStorage` where present, else
    * memory; marks live `connection.healthTtlMs` (default 600,000 ms).
    */
   transportHealth?: TransportHealthStore;
   /**
-   * Ask the server for its capabilities (SPEC.md §1 E2, HAZARDS.md H7) once per client, to skip
+   * Ask the server for its capabilities (protocol/SPEC.md §1 E2, protocol/SPEC.md §13 (H7)) once per client, to skip
    * transports it does not offer and to take its heartbeat intervals (ms) for the liveness deadlines. A
    * 404 (peer) or a failed lookup means "unknown": every transport is tried. Default true.
    */
@@ -91,11 +91,11 @@ export interface TaskBridgeClientOptions extends ConnectionOptions {
   detachGraceMs?: number;
   /**
    * Least time between two checkpoint writes of one stream, ms (batching; the terminal event and
-   * `pagehide` flush at once). Default 100 (SPEC.md §10 checkpoint).
+   * `pagehide` flush at once). Default 100 (protocol/SPEC.md §10 checkpoint).
    */
   checkpointMinIntervalMs?: number;
   /**
-   * Retries of create, cancel and actions (each with its idempotency key, SPEC.md §2, §7). Default 4
+   * Retries of create, cancel and actions (each with its idempotency key, protocol/SPEC.md §2, §7). Default 4
    * attempts in all, backoff `{ baseMs: 300, maxMs: 5000 }` ms with full jitter, `Retry-After` as a floor.
    */
   requestRetry?: RequestRetryOptions;
@@ -121,7 +121,7 @@ export interface EnvironmentSource {
   listen(handler: (event: EnvironmentEvent | { type: 'PAGE_HIDE' }) => void): () => void;
 }
 
-/** Arguments of {@link TaskBridgeClient.startTask} (SPEC.md §2). */
+/** Arguments of {@link TaskBridgeClient.startTask} (protocol/SPEC.md §2). */
 export interface StartTaskParams {
   /** The server-side handler to run, e.g. `'summarize'`. */
   taskType: string;
@@ -173,7 +173,7 @@ export interface ActiveTask {
 /** The client. */
 export interface TaskBridgeClient {
   /**
-   * Starts a task (SPEC.md §2), idempotently: the `clientRequestId` is persisted before the request
+   * Starts a task (protocol/SPEC.md §2), idempotently: the `clientRequestId` is persisted before the request
    * and re-sent on retries and reloads. Retryable failures are retried per `requestRetry`; checkpoint
    * store failures are reported as diagnostics, never thrown.
    *
@@ -186,12 +186,12 @@ export interface TaskBridgeClient {
   startTask(params: StartTaskParams): Promise<StartedTask>;
   /**
    * The shared stream of a task: the same object while anyone observes it. Does not connect: the stream
-   * attaches on its first subscription (SPEC.md §10 resume from the checkpoint).
+   * attaches on its first subscription (protocol/SPEC.md §10 resume from the checkpoint).
    */
   task(taskId: string): TaskStream;
   /**
    * Tasks of this `namespace` and `baseUrl` with a checkpoint but no terminal event yet: what to resume
-   * after a reload (SPEC.md §10).
+   * after a reload (protocol/SPEC.md §10).
    *
    * @throws {TaskBridgeError} `CHECKPOINT_ERROR` from a custom `checkpointStore` (the default one does
    *   not reject here).
@@ -210,7 +210,7 @@ export interface TaskBridgeClient {
    */
   forgetTask(taskId: string): Promise<void>;
   /**
-   * The task's status, last eventId and terminal event (SPEC.md §1 E1; our server only).
+   * The task's status, last eventId and terminal event (protocol/SPEC.md §1 E1; our server only).
    *
    * @throws {TaskBridgeError} `TASK_NOT_FOUND` (unknown or foreign task, or a peer without E1),
    *   `AUTHENTICATION_ERROR`, `PROTOCOL_ERROR`, or a retryable `NETWORK_ERROR` / `SERVER_ERROR` (not
@@ -265,7 +265,7 @@ function browserEnvironment(): EnvironmentSource | null {
  * Creates a TaskBridge client. Nothing is fetched until a task is started or a stream attached.
  *
  * @throws {TypeError} when `baseUrl` is relative and there is no `globalThis.location` to resolve it.
- * @see SPEC.md §2 (create), §7 (cancel, actions), §10 (client behaviour)
+ * @see protocol/SPEC.md §2 (create), §7 (cancel, actions), §10 (client behaviour)
  *
  * @example
  * const client = createTaskBridgeClient({ baseUrl: 'https://api.example.com', getAccessToken: () => token });
@@ -324,7 +324,7 @@ export function createTaskBridgeClient(options: TaskBridgeClientOptions): TaskBr
     return { transports, config };
   };
 
-  // SPEC.md §5/§6: a WebSocket 1008 before the ack, or an SSE response that opens and dies before its
+  // protocol/SPEC.md §5/§6: a WebSocket 1008 before the ack, or an SSE response that opens and dies before its
   // first frame, may mean auth, an unknown task or a bad cursor; one short poll tells which.
   const confirmTaskReachable: ConfirmTaskReachable = async ({ taskId, cursor }) => {
     const fetchFn = context.getFetch();

@@ -21,7 +21,7 @@ import type { taskStreamMachine } from './machine/machine';
 export type ConnectionStatus =
   'idle' | 'connecting' | 'live' | 'backoff' | 'offline' | 'paused' | 'done' | 'failed' | 'stopped';
 
-/** A stream's connection, as the app sees it (SPEC.md §10). Plain data; safe to compare and serialise. */
+/** A stream's connection, as the app sees it (protocol/SPEC.md §10). Plain data; safe to compare and serialise. */
 export interface ConnectionState {
   status: ConnectionStatus;
   /** The transport running (or about to be retried); `null` when none is (idle, parked or final). */

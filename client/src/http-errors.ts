@@ -1,5 +1,5 @@
 /**
- * HTTP status → typed {@link TaskBridgeError} (SPEC.md §8, HAZARDS.md H5). Shared by the HTTP API and
+ * HTTP status → typed {@link TaskBridgeError} (protocol/SPEC.md §8, protocol/SPEC.md §13 (H5)). Shared by the HTTP API and
  * the SSE and polling transports, so one response is classified the same way wherever it arrives.
  */
 import {
@@ -48,7 +48,7 @@ function codeForStatus(status: number): TaskBridgeErrorCode {
  *   422 `REQUEST_VALIDATION_ERROR`, 429 `RATE_LIMITED`, 5xx `SERVER_ERROR`, anything else
  *   `UNEXPECTED_RESPONSE` (not retryable).
  *
- * `status` is always the response's status. `retryable` follows SPEC.md §8: 429 and 5xx are retryable,
+ * `status` is always the response's status. `retryable` follows protocol/SPEC.md §8: 429 and 5xx are retryable,
  * the rest are not. `retryAfterMs` comes from `Retry-After` (seconds or an HTTP date) on any status.
  * Never throws: an unreadable body is treated as no envelope.
  *
@@ -107,7 +107,7 @@ export function isJsonContentType(contentType: string | null): boolean {
 
 /**
  * The typed error for a 2xx whose content type or body is not what the route sends (e.g. a proxy's HTML
- * page): `UNEXPECTED_RESPONSE`, retryable (HAZARDS.md H5).
+ * page): `UNEXPECTED_RESPONSE`, retryable (protocol/SPEC.md §13 (H5)).
  */
 export function unexpectedResponse(response: Response, expected: string): TaskBridgeError {
   const contentType = response.headers.get('content-type');

@@ -38,7 +38,7 @@ export interface EventSourceLike {
 
 /**
  * An `EventSource` constructor. The `eventsource` package (v4) accepts `{ fetch }`, which is how the
- * client sets headers and checks status codes (SPEC.md §5, §9); a native `EventSource` ignores it.
+ * client sets headers and checks status codes (protocol/SPEC.md §5, §9); a native `EventSource` ignores it.
  */
 export type EventSourceConstructor = new (
   url: string,
@@ -63,7 +63,7 @@ export interface ClientPlatform {
 }
 
 /**
- * How the WebSocket transport sends credentials (SPEC.md §9):
+ * How the WebSocket transport sends credentials (protocol/SPEC.md §9):
  * - `'query'`: an `access_token` query parameter (browsers cannot set headers on a WebSocket; the token
  *   may appear in proxy and server logs, as with SignalR).
  * - `'header'`: an `Authorization` header plus {@link ConnectionOptions.headers}; needs a constructor
@@ -84,7 +84,7 @@ export interface ConnectionOptions {
    */
   baseUrl: string;
   /**
-   * Route templates overriding {@link DEFAULT_ROUTES} (SPEC.md §1), or a function building each URL.
+   * Route templates overriding {@link DEFAULT_ROUTES} (protocol/SPEC.md §1), or a function building each URL.
    * Default: the TaskBridge v1 routes.
    */
   routes?: Partial<RouteTemplates> | RouteFunction;
@@ -93,14 +93,14 @@ export interface ConnectionOptions {
   /**
    * Returns the current access token, sent as `Authorization: Bearer <token>` (or as the `access_token`
    * query parameter on a browser WebSocket). Called on every request and every (re)connect, so a
-   * refreshed token is picked up at once (SPEC.md §9). `undefined` sends no credentials. Default: none.
+   * refreshed token is picked up at once (protocol/SPEC.md §9). `undefined` sends no credentials. Default: none.
    * What it throws surfaces as a `TaskBridgeError` `AUTHENTICATION_ERROR` (not retryable).
    */
   getAccessToken?: () => string | undefined | Promise<string | undefined>;
   /**
    * Refreshes the credentials that {@link getAccessToken} returns. The HTTP API calls it once on a 401
    * and retries once; for streams the caller (the machine) calls it on a 401 or a WebSocket 1008 before
-   * the ack (SPEC.md §6, §8: refresh once, then fatal). Errors it throws are reported as
+   * the ack (protocol/SPEC.md §6, §8: refresh once, then fatal). Errors it throws are reported as
    * `AUTHENTICATION_ERROR`. Default: none (a 401 is final).
    */
   refreshAccessToken?: () => Promise<void>;
@@ -110,7 +110,7 @@ export interface ConnectionOptions {
    */
   headers?: Record<string, string> | (() => Record<string, string>);
   /**
-   * How WebSocket credentials are sent (SPEC.md §9). Default: `'header'` in Node when the `WebSocket`
+   * How WebSocket credentials are sent (protocol/SPEC.md §9). Default: `'header'` in Node when the `WebSocket`
    * constructor is not the platform's global one (i.e. the injected `ws` package), `'query'` otherwise.
    */
   webSocketAuth?: WebSocketAuthMode;
@@ -123,7 +123,7 @@ export interface ConnectionOptions {
  * {@link createTransportContext}.
  */
 export interface TransportContext {
-  /** Builds the absolute URL of a route (SPEC.md §1). @throws {RangeError} on a missing path parameter. */
+  /** Builds the absolute URL of a route (protocol/SPEC.md §1). @throws {RangeError} on a missing path parameter. */
   resolveUrl: RouteResolver;
   /** The `fetch` to use now, or `undefined` when the platform has none. */
   getFetch(): FetchFunction | undefined;

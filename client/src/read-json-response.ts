@@ -1,5 +1,5 @@
 /**
- * Reading a JSON response the way every HTTP call and the polling transport must (HAZARDS.md H5):
+ * Reading a JSON response the way every HTTP call and the polling transport must (protocol/SPEC.md §13 (H5)):
  * status first, then content type, then JSON, then the schema.
  */
 import { type ParseResult, parseJson, TaskBridgeError } from '@taskbridge/protocol';

@@ -1,12 +1,12 @@
 /**
  * Retries of one-shot HTTP calls (create, cancel, action). Each call carries its idempotency key, so
- * a retry after a lost response is safe (SPEC.md §2, §7).
+ * a retry after a lost response is safe (protocol/SPEC.md §2, §7).
  */
 import { TaskBridgeError } from '@taskbridge/protocol';
 import { backoffDelay, type BackoffOptions } from './machine/backoff';
 
 /**
- * How one-shot requests (create, cancel, actions) are retried: only retryable errors (SPEC.md §8), with
+ * How one-shot requests (create, cancel, actions) are retried: only retryable errors (protocol/SPEC.md §8), with
  * `Retry-After` as a floor; an aborted `signal` stops at once.
  */
 export interface RequestRetryOptions {

@@ -1,5 +1,5 @@
 /**
- * The client's route resolver (SPEC.md §1): turns a route name and a task id into an absolute URL, from
+ * The client's route resolver (protocol/SPEC.md §1): turns a route name and a task id into an absolute URL, from
  * templates (defaults: TaskBridge v1) or from a host-supplied function, so client and server agree on
  * custom paths such as `/api/v1/projects/{projectId}/tasks/{taskId}/events`.
  */
@@ -43,7 +43,7 @@ export function createRouteResolver(
 }
 
 /**
- * Converts an `http:`/`https:` URL to `ws:`/`wss:` for the WebSocket route (SPEC.md §6). URLs already
+ * Converts an `http:`/`https:` URL to `ws:`/`wss:` for the WebSocket route (protocol/SPEC.md §6). URLs already
  * using `ws:`/`wss:` are returned unchanged.
  */
 export function toWebSocketUrl(url: string): string {

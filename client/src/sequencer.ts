@@ -1,7 +1,7 @@
 /**
  * The sequencer of one task stream (design/recovery.md, the data path): decides, per event and in O(1),
  * whether an event reaches the app, so that each `eventId` is delivered once and in order across
- * reconnects, transport switches, climb-back overlaps and reloads (SPEC.md §3 replay, §10).
+ * reconnects, transport switches, climb-back overlaps and reloads (protocol/SPEC.md §3 replay, §10).
  *
  * It lives in the data path, not in a transport, because duplicates appear *between* transports: during
  * climb-back the old and the new transport both deliver for a moment, and a replay after reconnect
@@ -72,9 +72,9 @@ const ANY_COMPARABLE = '0';
  * An event is a duplicate when its id is comparable ({@link compareEventIds}) and ≤ the newest
  * comparable id delivered so far (or the initial cursor, when comparable); when its id is incomparable,
  * when it is among the last `windowSize` incomparable ids delivered (or the initial cursor); and every
- * event after the terminal one is dropped. Ids are never compared as strings (SPEC.md §3).
+ * event after the terminal one is dropped. Ids are never compared as strings (protocol/SPEC.md §3).
  *
- * @see SPEC.md §3 (eventId, replay), §10 (each eventId reaches the app once, in order)
+ * @see protocol/SPEC.md §3 (eventId, replay), §10 (each eventId reaches the app once, in order)
  */
 export function createSequencer(options: SequencerOptions = {}): Sequencer {
   return new TaskSequencer(options);

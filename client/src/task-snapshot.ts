@@ -1,7 +1,7 @@
 /**
- * The folded state of one task (SPEC.md §3): a pure reducer over task events, cheap enough for the data
+ * The folded state of one task (protocol/SPEC.md §3): a pure reducer over task events, cheap enough for the data
  * path (design/recovery.md: target 100k events/s) and JSON-serialisable because it is checkpointed
- * (SPEC.md §10).
+ * (protocol/SPEC.md §10).
  *
  * Cost model — why `messages` is shared between snapshots:
  * every `TASK_MESSAGE` (one streamed AI token) appends one entry. Copying the array per token would make
@@ -23,7 +23,7 @@ import type {
   UnknownTaskEvent,
 } from '@taskbridge/protocol';
 
-/** Lifecycle of a task as the client sees it (SPEC.md §3); `idle` until its first event. */
+/** Lifecycle of a task as the client sees it (protocol/SPEC.md §3); `idle` until its first event. */
 export type TaskSnapshotStatus = 'idle' | 'running' | 'suspended' | 'completed' | 'failed' | 'cancelled';
 
 /** One `TASK_MESSAGE`, as folded into {@link TaskSnapshot.messages}. */
@@ -226,7 +226,7 @@ function foldLive(next: ReducedSnapshot, type: TaskEventType, payload: Payload, 
   }
 }
 
-/** Applies a terminal event, whose payload may be off-schema (peer quirk, SPEC.md §3). */
+/** Applies a terminal event, whose payload may be off-schema (peer quirk, protocol/SPEC.md §3). */
 function foldTerminal(next: ReducedSnapshot, event: TaskEvent, payload: Payload): void {
   next.suspension = null;
   next.terminalEvent = event;
@@ -254,7 +254,7 @@ function foldTerminal(next: ReducedSnapshot, event: TaskEvent, payload: Payload)
  * Folds one event into a snapshot and returns the next snapshot (the input is not modified, apart from
  * the shared `messages` array described in the module comment).
  *
- * Rules (SPEC.md §3): `TASK_STARTED` → running; `TASK_PROGRESS` sets `progress` (clamped 0–100) and
+ * Rules (protocol/SPEC.md §3): `TASK_STARTED` → running; `TASK_PROGRESS` sets `progress` (clamped 0–100) and
  * `stage` when given; `TASK_MESSAGE` appends to `messages` and `text`; `TASK_SUSPENDED` sets `suspension`
  * and status `suspended`; `TASK_ACTION_ACCEPTED` for the open `suspendId` clears it → running;
  * `TASK_COMPLETED` / `TASK_FAILED` / `TASK_CANCELLED` set the terminal state and clear the suspension,

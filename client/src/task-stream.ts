@@ -39,7 +39,7 @@ export interface SubmitActionOptions {
   suspendId?: string;
   /** Idempotency key. Default: a new UUID (reused for this call's retries). */
   clientActionId?: string;
-  /** Free-form metadata; not compared for idempotency (SPEC.md §7). Default: none. */
+  /** Free-form metadata; not compared for idempotency (protocol/SPEC.md §7). Default: none. */
   metadata?: JsonObject;
 }
 
@@ -49,8 +49,8 @@ export interface SubmitActionOptions {
  * Subscribing to any observable, or with `subscribe()`, attaches the stream; when the last observer
  * leaves it detaches after a short grace period (so React StrictMode's mount/unmount/mount keeps one
  * connection). Every observable completes after the terminal event, whether or not the server ends
- * its side (SPEC.md §5 peer quirk, HAZARDS.md H1). Delivery is exactly once and in order across
- * reconnects, transport switches and reloads (SPEC.md §3 replay, §10).
+ * its side (protocol/SPEC.md §5 peer quirk, protocol/SPEC.md §13 (H1)). Delivery is exactly once and in order across
+ * reconnects, transport switches and reloads (protocol/SPEC.md §3 replay, §10).
  */
 export interface TaskStream {
   /** The task this stream follows. */
@@ -76,7 +76,7 @@ export interface TaskStream {
   getConnectionState(): ConnectionState;
   /**
    * Resolves with the final snapshot once the task is terminal (attaching the stream meanwhile); at once
-   * when the checkpoint already holds the terminal event (SPEC.md §10).
+   * when the checkpoint already holds the terminal event (protocol/SPEC.md §10).
    *
    * @throws {TaskBridgeError} the stream's fatal error when it fails for good (e.g. `TASK_NOT_FOUND`,
    *   `AUTHENTICATION_ERROR`, or the last error once `maxRetries` is spent); `ABORTED` when the stream is
@@ -84,7 +84,7 @@ export interface TaskStream {
    */
   settled(): Promise<TaskSnapshot>;
   /**
-   * Requests cancellation (SPEC.md §7); the task then ends with `TASK_CANCELLED` through the stream.
+   * Requests cancellation (protocol/SPEC.md §7); the task then ends with `TASK_CANCELLED` through the stream.
    * Resolves with status `CANCELLATION_REQUESTED` or `ALREADY_TERMINAL`. Does not attach the stream.
    *
    * @param reason - sent as the body's `reason`. Default: none (empty body `{}`).
@@ -93,7 +93,7 @@ export interface TaskStream {
    */
   cancel(reason?: string): Promise<CancelTaskResponse>;
   /**
-   * Answers a suspension (SPEC.md §7) with an idempotent `clientActionId`, retried per the client's
+   * Answers a suspension (protocol/SPEC.md §7) with an idempotent `clientActionId`, retried per the client's
    * `requestRetry`. Resolves with the server's status: `ACCEPTED`, `DEDUPLICATED`,
    * `REJECTED_ALREADY_RESOLVED` or `REJECTED_EXPIRED` (rejections resolve, they do not throw).
    *
@@ -112,7 +112,7 @@ export interface TaskStream {
 
 /**
  * Control events the client forwards to every live stream (connectivity, page lifecycle): going online
- * retries at once and probes a better transport (SPEC.md §10).
+ * retries at once and probes a better transport (protocol/SPEC.md §10).
  */
 export type EnvironmentEvent =
   | { type: 'ONLINE' }

@@ -1,4 +1,4 @@
-// @taskbridge/protocol: the TaskBridge v1 wire contract (SPEC.md). Explicit exports, grouped by topic.
+// @taskbridge/protocol: the TaskBridge v1 wire contract (protocol/SPEC.md). Explicit exports, grouped by topic.
 
 export {
   ACCESS_TOKEN_QUERY_PARAM,
@@ -7,6 +7,7 @@ export {
   LAST_EVENT_ID_QUERY_PARAM,
   PollLimits,
   PROTOCOL_VERSION,
+  STREAM_TICKET_QUERY_PARAM,
 } from './constants';
 // Errors
 export type { ErrorCode, ErrorEnvelope } from './errors';
@@ -67,6 +68,8 @@ export type {
   PollEventsResponse,
   PollQuery,
   ReadyResponse,
+  StreamTicketRequest,
+  StreamTicketResponse,
   TaskCreatedResponse,
   TaskStatus,
   TaskStatusResponse,
@@ -76,6 +79,7 @@ export type {
 export type { RouteName, RouteTemplates } from './routes';
 export { createRouteTemplates, DEFAULT_ROUTES, expandRoute, routeParams } from './routes';
 export type {
+  A2AFailureCode,
   ClientErrorCode,
   TaskBridgeErrorCode,
   TaskBridgeErrorOptions,

@@ -1,5 +1,5 @@
 /**
- * Route templates (SPEC.md §1). Templates use `{name}` placeholders; `{taskId}` is the task, any other
+ * Route templates (protocol/SPEC.md §1). Templates use `{name}` placeholders; `{taskId}` is the task, any other
  * parameter (e.g. `{projectId}`) is the host's and is passed to its auth hook.
  */
 
@@ -21,6 +21,11 @@ export interface RouteTemplates {
   status: string;
   /** E2 GET capabilities. Default `/api/v1/capabilities`. */
   capabilities: string;
+  /**
+   * POST mint a single-use stream ticket (our extension, protocol/SPEC.md §12). Default
+   * `/api/v1/stream-tickets`.
+   */
+  streamTickets: string;
 }
 
 /** A route's name. */
@@ -43,10 +48,11 @@ export function createRouteTemplates(base = '/api/v1'): RouteTemplates {
     actions: `${tasks}/{taskId}/actions`,
     status: `${tasks}/{taskId}`,
     capabilities: `${base}/capabilities`,
+    streamTickets: `${base}/stream-tickets`,
   };
 }
 
-/** The TaskBridge v1 defaults (SPEC.md §1). */
+/** The TaskBridge v1 defaults (protocol/SPEC.md §1). */
 export const DEFAULT_ROUTES: Readonly<RouteTemplates> = Object.freeze(createRouteTemplates());
 
 const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;

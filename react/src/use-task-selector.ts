@@ -18,7 +18,7 @@ function memoizeSelector<T>(selector: (snapshot: TaskSnapshot) => T, isEqual: (a
 }
 
 /**
- * Selects from a task's snapshot (SPEC.md §3) through the client's shared stream; the component
+ * Selects from a task's snapshot (protocol/SPEC.md §3) through the client's shared stream; the component
  * re-renders only when `isEqual(previous, next)` is false. The selector may be an inline function.
  *
  * `messages` is one append-only array shared by successive snapshots (see `TaskSnapshot`): select
@@ -27,7 +27,7 @@ function memoizeSelector<T>(selector: (snapshot: TaskSnapshot) => T, isEqual: (a
  * @param taskId `null`/`undefined`: selects from an idle snapshot (also what the server renders).
  * @param isEqual default `Object.is`.
  * @throws {TaskBridgeError} `INVALID_REQUEST` without a `TaskBridgeProvider`.
- * @see SPEC.md §3 (events folded into the snapshot)
+ * @see protocol/SPEC.md §3 (events folded into the snapshot)
  *
  * @example
  * const progress = useTaskSelector(taskId, (s) => s.progress ?? 0);

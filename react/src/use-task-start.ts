@@ -1,5 +1,5 @@
 /**
- * Internal: the idempotent start behind `useTask({ taskType })` (SPEC.md §2). One start per client and
+ * Internal: the idempotent start behind `useTask({ taskType })` (protocol/SPEC.md §2). One start per client and
  * request is in flight at a time, so StrictMode's double effects and sibling components share it; the
  * client keeps the `clientRequestId` under the resume key, so a reload re-sends it and the server
  * answers with the same task instead of creating a second one.
@@ -11,7 +11,7 @@ import { useCallback, useEffect, useState } from 'react';
 
 /** What to start: the fields of `client.startTask` that a component can describe. */
 export interface TaskStartRequest {
-  /** The server-side handler to run (SPEC.md §2). */
+  /** The server-side handler to run (protocol/SPEC.md §2). */
   taskType: string;
   /** Task input; part of the default resume key. Default `{}`. */
   input?: JsonObject;

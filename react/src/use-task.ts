@@ -46,12 +46,12 @@ export type UseTaskOptions = AttachTaskOptions | StartTaskOptions;
 
 /**
  * What {@link useTask} returns: the folded snapshot's fields (`status`, `progress`, `stage`, `text`,
- * `messages`, `suspension`, `result`, `error`, …; SPEC.md §3), the connection, and the commands.
+ * `messages`, `suspension`, `result`, `error`, …; protocol/SPEC.md §3), the connection, and the commands.
  */
 export interface UseTaskResult extends Omit<TaskSnapshot, 'taskId'> {
   /** The task followed; `null` before a start has answered or when there is none. */
   taskId: string | null;
-  /** Transport, status and attempt of the shared connection (SPEC.md §10). */
+  /** Transport, status and attempt of the shared connection (protocol/SPEC.md §10). */
   connection: ConnectionState;
   /**
    * Why the hook cannot start or follow the task: the start request failed, or the stream failed for
@@ -60,14 +60,14 @@ export interface UseTaskResult extends Omit<TaskSnapshot, 'taskId'> {
    */
   failure: TaskBridgeError | null;
   /**
-   * Requests cancellation (SPEC.md §7); the task then ends `cancelled` through the stream. Retried per
+   * Requests cancellation (protocol/SPEC.md §7); the task then ends `cancelled` through the stream. Retried per
    * the client's `requestRetry`.
    * @throws {TaskBridgeError} `INVALID_REQUEST` before there is a task; errors of `TaskStream.cancel`
    *   (`TASK_NOT_FOUND`, `AUTHENTICATION_ERROR`, or the last retryable error once retries are spent).
    */
   cancel(reason?: string): Promise<CancelTaskResponse>;
   /**
-   * Answers the open suspension (SPEC.md §7), e.g. `submitAction('approve')`. Resolves with the
+   * Answers the open suspension (protocol/SPEC.md §7), e.g. `submitAction('approve')`. Resolves with the
    * server's status (`ACCEPTED`, `DEDUPLICATED`, `REJECTED_ALREADY_RESOLVED`, `REJECTED_EXPIRED`).
    * @throws {TaskBridgeError} `INVALID_REQUEST` before there is a task or without an open suspension;
    *   `IDEMPOTENCY_CONFLICT`, `TASK_NOT_FOUND` from the server; the last retryable error after retries.
@@ -108,7 +108,7 @@ function onTask<T>(client: TaskBridgeClient, taskId: string | null, run: (stream
  *
  * @throws {TaskBridgeError} `INVALID_REQUEST` without a `TaskBridgeProvider`; the `failure` when
  *   `throwOnError` asks for it.
- * @see SPEC.md §2 (idempotent start), §3 (snapshot), §10 (connection, resume)
+ * @see protocol/SPEC.md §2 (idempotent start), §3 (snapshot), §10 (connection, resume)
  */
 export function useTask(options: UseTaskOptions): UseTaskResult {
   const client = useTaskBridgeClient();

@@ -70,11 +70,24 @@ export {
   ticker,
 } from './handlers/index';
 
+// Auth: resolvers, stream tickets, cross-site checks
+export type { AuthRequest, AuthResolver } from './auth/auth';
+export type { DemoAuthOptions } from './auth/demo';
+export { createDemoAuthResolver } from './auth/demo';
+export type { JwtAuthOptions } from './auth/jwt';
+export { createJwtAuthResolver } from './auth/jwt';
+export type { MemoryTicketStoreOptions } from './auth/memory-ticket-store';
+export { createMemoryTicketStore } from './auth/memory-ticket-store';
+export type { OriginCheckRequest } from './auth/origin-check';
+export { checkRequestOrigin } from './auth/origin-check';
+export type { StreamTicketOptions, StreamTickets } from './auth/stream-tickets';
+export { createStreamTickets } from './auth/stream-tickets';
+export type { TicketGrant, TicketStore } from './auth/ticket-store';
+
 // HTTP adapter
-export type { AuthRequest, AuthResolver, DemoAuthOptions } from './auth/auth';
-export { createDemoAuthResolver } from './auth/auth';
 export type { LogEntry, Logger } from './logger';
 export { jsonLineLogger, silentLogger } from './logger';
-export type { ReferenceServerOptions, TransportSwitches, UploadOptions } from './options';
+export type { ExtensionHost, ServerExtension } from './extensions';
+export type { ReferenceServerOptions, SubscriberBudget, TransportSwitches, UploadOptions } from './options';
 export type { ReferenceServer } from './server';
 export { createReferenceServer } from './server';

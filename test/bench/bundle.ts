@@ -126,6 +126,8 @@ export async function measureBundle(entry: BundleEntry): Promise<BundleSize> {
     minify: true,
     format: 'esm',
     platform: 'browser',
+    // Our packages from source, as the repository's tests see them (their first export condition).
+    conditions: ['@taskbridge/source'],
     target: 'es2022',
     write: false,
     metafile: true,

@@ -1,5 +1,5 @@
 /**
- * SPEC.md §1 — routes: the whole protocol under a custom template with extra path params passed to the
+ * protocol/SPEC.md §1 — routes: the whole protocol under a custom template with extra path params passed to the
  * auth hook (default routes then 404), E1 task status, E2 capabilities derived from configuration
  * (hazard H7), `/health`, `/ready` (503 once shutdown has begun) and graceful shutdown.
  */

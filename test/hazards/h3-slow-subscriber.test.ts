@@ -43,6 +43,9 @@ beforeEach(async () => {
     backend: withEventStore(backend, store),
     maxQueuedEventsPerSubscriber: QUEUE_LIMIT,
     heartbeatIntervalMs: { websocket: 60_000, sse: 60_000 },
+    // The queue bound on its own: a drain budget longer than the test, so the stalled reader is cut
+    // off by the overflow once it reads again (h3-stalled-reader.test.ts covers the budget).
+    subscriberBudget: { drainTimeoutMs: 120_000 },
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * Chaos: tasks streamed through a fault proxy must still be delivered exactly once, in order, up to the
- * terminal event (SPEC.md §3 resume from the last eventId, §10 recovery; design/recovery.md).
+ * terminal event (protocol/SPEC.md §3 resume from the last eventId, §10 recovery; design/recovery.md).
  *
  * - kills: every connection is reset at random moments 50–500 ms apart, mid-stream;
  * - stall + refuse: every connection goes silent without closing, so each live stream must notice by its

@@ -42,7 +42,9 @@ const rows: Record<string, string | number>[] = [];
 
 beforeAll(async () => {
   redis = await startRedisServer();
-  [producer, ...streamers] = await Promise.all([0, 1, 2].map(() => startServerProcess(redis.url)));
+  const started = await Promise.all([0, 1, 2].map(() => startServerProcess(redis.url)));
+  producer = started[0] as ServerProcess;
+  streamers = started.slice(1);
   // A 1 s fail_timeout: a restarted instance is tried again soon (the example uses 10 s).
   nginx = await startNginxBalancer(
     streamers.map((s) => s.port),

@@ -22,14 +22,27 @@ export interface ServerProcess {
 }
 
 /**
- * Starts `taskbridge-server --port <port> --redis <redis> --quiet`; resolves once it listens.
+ * Starts `taskbridge-server --auth demo --port <port> --redis <redis> --quiet --no-a2a`; resolves once
+ * it listens.
  *
  * @param port - default 0 (ephemeral); pass the old port to restart an instance behind a proxy.
  */
 export async function startServerProcess(redis: string, port = 0): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
-    [BIN, '--port', String(port), '--host', '127.0.0.1', '--redis', redis, '--quiet'],
+    [
+      BIN,
+      '--auth',
+      'demo',
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '--redis',
+      redis,
+      '--quiet',
+      '--no-a2a',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, REDIS_URL: '' } },
   );
   let stderr = '';

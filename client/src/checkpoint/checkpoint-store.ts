@@ -1,7 +1,7 @@
 /**
- * Where a task stream keeps what it needs to resume (SPEC.md §10): the cursor (`lastEventId`), the folded
+ * Where a task stream keeps what it needs to resume (protocol/SPEC.md §10): the cursor (`lastEventId`), the folded
  * snapshot and the terminal event, plus the pending-start records that make `startTask` idempotent across
- * retries and reloads (SPEC.md §2). Implementations: `memory.ts`, `indexeddb.ts`, and `fallback.ts`,
+ * retries and reloads (protocol/SPEC.md §2). Implementations: `memory.ts`, `indexeddb.ts`, and `fallback.ts`,
  * which switches to memory when storage fails.
  */
 import { TaskBridgeError, type TaskEvent } from '@taskbridge/protocol';
@@ -27,7 +27,7 @@ export interface CheckpointRecord {
 }
 
 /**
- * A create request that has not been acknowledged yet (SPEC.md §2 idempotency): persisted before the
+ * A create request that has not been acknowledged yet (protocol/SPEC.md §2 idempotency): persisted before the
  * first `POST /tasks` and deleted once the server answered, so a retry or a reload re-sends the same
  * `clientRequestId` and the server deduplicates instead of starting a second task.
  */

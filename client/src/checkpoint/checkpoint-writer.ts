@@ -1,7 +1,7 @@
 /**
  * Batched checkpoint writes for one task stream (design/recovery.md): the data path schedules a
  * checkpoint after every event it delivered, and storage sees only the latest state, one write at a
- * time. A burst of 10k tokens costs a handful of writes, not 10k (SPEC.md §10: the checkpoint is saved
+ * time. A burst of 10k tokens costs a handful of writes, not 10k (protocol/SPEC.md §10: the checkpoint is saved
  * after the app has received the event).
  */
 import type { TaskBridgeError } from '@taskbridge/protocol';
@@ -62,7 +62,7 @@ const globalTimer: CheckpointTimer = {
  * after the previous one settled and always carries the newest checkpoint scheduled so far, so an older
  * checkpoint is never written after a newer one.
  *
- * @see SPEC.md §10 (checkpoint after delivery), design/recovery.md (coalesced, flushed on terminal and pagehide)
+ * @see protocol/SPEC.md §10 (checkpoint after delivery), design/recovery.md (coalesced, flushed on terminal and pagehide)
  */
 export function createCheckpointWriter(options: CheckpointWriterOptions): CheckpointWriter {
   return new CoalescingCheckpointWriter(options);

@@ -1,5 +1,5 @@
 /**
- * The IndexedDB checkpoint store (SPEC.md §10): survives reloads, so a task resumes from its last
+ * The IndexedDB checkpoint store (protocol/SPEC.md §10): survives reloads, so a task resumes from its last
  * delivered `eventId` and a finished task shows its final state without a stream. Built on `idb-keyval`.
  */
 import { del, entries, get, set, type UseStore } from 'idb-keyval';
@@ -126,7 +126,7 @@ async function guarded<T>(operation: string, run: () => Promise<T>): Promise<T> 
  * `list(prefix)` reads every entry of the object store and filters by key: fine for the few tasks a
  * client keeps, and what idb-keyval offers.
  *
- * @see SPEC.md §10 (checkpoint), §2 (pending starts for idempotent create)
+ * @see protocol/SPEC.md §10 (checkpoint), §2 (pending starts for idempotent create)
  */
 export function createIndexedDbCheckpointStore(
   options: IndexedDbCheckpointStoreOptions = {},

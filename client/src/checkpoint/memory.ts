@@ -1,6 +1,6 @@
 /**
  * The in-memory checkpoint store: the default where `indexedDB` is missing (Node, SSR) and the fallback
- * (and mirror) when IndexedDB fails (SPEC.md §10). Lives as long as the page or process.
+ * (and mirror) when IndexedDB fails (protocol/SPEC.md §10). Lives as long as the page or process.
  *
  * Cost model: a stream saves its checkpoint every `checkpointMinIntervalMs` while tokens arrive, so a save
  * must not cost O(stream length). The two parts that grow with the stream — `snapshot.messages` and
@@ -63,7 +63,7 @@ function fromStored(stored: Stored): Checkpoint {
  * Rejects only when a value is not structured-cloneable (a `CHECKPOINT_ERROR` wrapping the platform's
  * `DataCloneError`; IndexedDB refuses the same values).
  *
- * @see SPEC.md §10 (checkpoint)
+ * @see protocol/SPEC.md §10 (checkpoint)
  */
 export function createMemoryCheckpointStore(): CheckpointStore {
   const checkpoints = new Map<string, Stored>();

@@ -10,10 +10,10 @@ import type { DataMessage, TransportRunInput } from './transport-run';
 
 /**
  * Why the machine asks whether the task is reachable before deciding what a failure means:
- * - `policy-violation`: a WebSocket closed `1008` before its ack (SPEC.md §6: auth, not-found or a bad
+ * - `policy-violation`: a WebSocket closed `1008` before its ack (protocol/SPEC.md §6: auth, not-found or a bad
  *   request, indistinguishable on the socket);
  * - `closed-before-first-frame`: an SSE response opened (200 + headers) and its body ended before any
- *   frame, twice in a row (SPEC.md §5 peer quirk: that is how the peer answers an unknown task or a bad
+ *   frame, twice in a row (protocol/SPEC.md §5 peer quirk: that is how the peer answers an unknown task or a bad
  *   cursor).
  */
 export type ReachabilityCheckReason = 'policy-violation' | 'closed-before-first-frame';
@@ -30,7 +30,7 @@ export type ReachabilityCheckReason = 'policy-violation' | 'closed-before-first-
  *   poll with it as `afterEventId`, since the peer answers a bad cursor the same way as an unknown task.
  * @param request.error - the failure that raised the question (a `1008` close, or `CONNECTION_CLOSED`).
  * @param request.reason - see {@link ReachabilityCheckReason}.
- * @see SPEC.md §5 (SSE 200-then-abort), §6 (WebSocket 1008), §8 (errors).
+ * @see protocol/SPEC.md §5 (SSE 200-then-abort), §6 (WebSocket 1008), §8 (errors).
  */
 export type ConfirmTaskReachable = (request: {
   taskId: string;
@@ -61,7 +61,7 @@ export interface TaskStreamMachineInput {
   random?: () => number;
   /** Current time, ms since the epoch (for `nextRetryAt` and activity throttling). Default `Date.now()`. */
   now?: () => number;
-  /** Refreshes credentials after an `AUTHENTICATION_ERROR` (once per outage; SPEC.md §8, §9). */
+  /** Refreshes credentials after an `AUTHENTICATION_ERROR` (once per outage; protocol/SPEC.md §8, §9). */
   refreshCredentials?: () => Promise<void>;
   /**
    * See {@link ConfirmTaskReachable}. Omitted: a WebSocket `1008` before the ack is fatal, and an SSE
@@ -100,7 +100,7 @@ export interface TaskStreamContext {
   activeOpened: boolean;
   /** True once the active run delivered its first frame (WS ack): a 1008 after it is not a policy refusal. */
   activeConfirmed: boolean;
-  /** SSE runs in a row that opened and then ended before their first frame (SPEC.md §5 peer quirk). */
+  /** SSE runs in a row that opened and then ended before their first frame (protocol/SPEC.md §5 peer quirk). */
   closedBeforeFirstFrame: number;
   /** Why the machine is asking `confirmTaskReachable`, while it is. */
   reachabilityCheck: ReachabilityCheckReason | null;

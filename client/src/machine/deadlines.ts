@@ -1,5 +1,5 @@
 /**
- * The deadlines of one task stream (SPEC.md §10), read from the resolved config for the transport they
+ * The deadlines of one task stream (protocol/SPEC.md §10), read from the resolved config for the transport they
  * apply to, and the `TIMEOUT` error a missed one becomes. Pure: the machine's named delays call these.
  */
 import { TaskBridgeError, type TransportName } from '@taskbridge/protocol';

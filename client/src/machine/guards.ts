@@ -36,7 +36,7 @@ export const taskStreamGuards = {
   canRefreshCredentials: ({ context }: GuardArgs) =>
     context.refreshCredentials !== null && !context.credentialsRefreshed,
   isPolicyCloseBeforeAck: ({ context }: GuardArgs) => isPolicyCloseBeforeAck(context),
-  /** SSE ended before its first frame often enough to ask whether the task exists (SPEC.md §5). */
+  /** SSE ended before its first frame often enough to ask whether the task exists (protocol/SPEC.md §5). */
   needsReachabilityCheck: ({ context }: GuardArgs) => needsReachabilityCheck(context),
   canConfirmReachable: ({ context }: GuardArgs) => context.confirmTaskReachable !== null,
   /** The running reachability check is about a WebSocket 1008 (else an SSE stream ending early). */

@@ -54,7 +54,7 @@ const errors = {
 
 /** A WebSocket that opens and is confirmed, then stays quiet. */
 const wsLive: MemoryScript = [step.open(10), step.ack(10), step.hang()];
-/** An SSE stream whose first frame is a heartbeat (SPEC.md §5: sent right after the replay). */
+/** An SSE stream whose first frame is a heartbeat (protocol/SPEC.md §5: sent right after the replay). */
 const sseLive: MemoryScript = [step.open(10), step.heartbeat(10), step.hang()];
 /** A polling transport whose first response arrives (it counts as the first frame). */
 const pollLive: MemoryScript = [step.open(10), step.hang()];
@@ -275,7 +275,7 @@ describe('deadlines', () => {
     expect(state()).toMatchObject({ status: 'live', transport: 'sse' });
   });
 
-  it('open deadlines are per transport: SSE keeps the SPEC.md §10 5 s', async () => {
+  it('open deadlines are per transport: SSE keeps the protocol/SPEC.md §10 5 s', async () => {
     const stream = sse(hang);
     const poll = polling(pollLive);
     const { state } = start({ transports: [stream, poll] });
@@ -605,7 +605,7 @@ describe('fatal errors', () => {
   });
 });
 
-describe('SSE that opens then ends before its first frame (SPEC.md §5 peer quirk)', () => {
+describe('SSE that opens then ends before its first frame (protocol/SPEC.md §5 peer quirk)', () => {
   /** How our SSE transport reports a body that ended after 200 + headers, before the terminal event. */
   const closedEarly = () =>
     new TaskBridgeError({

@@ -1,5 +1,5 @@
 /**
- * The control path of one task stream (design/recovery.md, SPEC.md §10): which transport runs, with which
+ * The control path of one task stream (design/recovery.md, protocol/SPEC.md §10): which transport runs, with which
  * cursor, when to give up on it, when to back off, when to fall back (WS → SSE → polling), when to climb
  * back, and when the stream is done. Events never pass through here one by one: each transport run
  * hands them straight to the data path (`onMessage`) and tells the machine only about lifecycle
@@ -82,7 +82,7 @@ interface ConfirmInput {
  * Retry timing: a fresh transport (after a fallback) and the first retry after a live connection start
  * at once; everything else waits exponential backoff with full jitter (see `retryDelayMs`).
  *
- * @see SPEC.md §10 (deadlines, fallback, climb-back, backoff), §8 (error classification), §6 (1008),
+ * @see protocol/SPEC.md §10 (deadlines, fallback, climb-back, backoff), §8 (error classification), §6 (1008),
  * §5 (SSE 200-then-abort peer quirk).
  */
 export const taskStreamMachine = setup({
@@ -347,7 +347,7 @@ export const taskStreamMachine = setup({
         },
       },
     },
-    // Transient: classify the error in context.error (SPEC.md §8) and pick the next state.
+    // Transient: classify the error in context.error (protocol/SPEC.md §8) and pick the next state.
     evaluating: {
       always: [
         {

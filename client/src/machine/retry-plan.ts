@@ -1,5 +1,5 @@
 /**
- * How the machine reads a failure and what it does next (SPEC.md §8, §10): classification (fatal, a
+ * How the machine reads a failure and what it does next (protocol/SPEC.md §8, §10): classification (fatal, a
  * connect-deadline miss, a WebSocket 1008 before the ack, an SSE stream that keeps ending before its
  * first frame), whether the failure gives up on the transport, and the wait before the next attempt.
  * Pure functions of the machine context; the machine's guards and actions call them.
@@ -10,7 +10,7 @@ import { activeTransportName, type TaskStreamContext } from './context';
 
 /**
  * SSE runs in a row that open and then end before their first frame before the machine asks whether
- * the task is reachable (SPEC.md §5 peer quirk). Two, not one: a single early close is as likely a
+ * the task is reachable (protocol/SPEC.md §5 peer quirk). Two, not one: a single early close is as likely a
  * network blip as an unknown task, and the check costs an HTTP request.
  */
 export const CLOSES_BEFORE_FIRST_FRAME_TO_CHECK = 2;
@@ -23,14 +23,14 @@ export function isConnectDeadlineMiss(error: TaskBridgeError | null): boolean {
 
 /**
  * True for a WebSocket close `1008` (policy violation). The WebSocket transport reports a close as a
- * `TaskBridgeError` whose `details.closeCode` is the close code (SPEC.md §6).
+ * `TaskBridgeError` whose `details.closeCode` is the close code (protocol/SPEC.md §6).
  */
 export function isPolicyViolationClose(error: TaskBridgeError | null): boolean {
   return error?.details.closeCode === CloseCode.POLICY_VIOLATION;
 }
 
 /**
- * True for a WebSocket 1008 before the ack. SPEC.md §6: before the ack it may be auth, not-found or a
+ * True for a WebSocket 1008 before the ack. protocol/SPEC.md §6: before the ack it may be auth, not-found or a
  * bad request; after it, it is not ours to guess.
  */
 export function isPolicyCloseBeforeAck(context: TaskStreamContext): boolean {
@@ -44,7 +44,7 @@ export function isPolicyCloseBeforeAck(context: TaskStreamContext): boolean {
 /**
  * The count of SSE runs in a row that opened and ended before their first frame, after the active run
  * ended with `context.error`: one more when this run did too (opened, no frame, `CONNECTION_CLOSED`),
- * else 0. SPEC.md §5: the peer answers an unknown task or a bad cursor with 200 + headers, then aborts
+ * else 0. protocol/SPEC.md §5: the peer answers an unknown task or a bad cursor with 200 + headers, then aborts
  * the body; our server answers 404/400 before the headers.
  */
 export function closesBeforeFirstFrameAfterFailure(context: TaskStreamContext): number {
@@ -61,7 +61,7 @@ export function needsReachabilityCheck(context: TaskStreamContext): boolean {
   return context.closedBeforeFirstFrame >= CLOSES_BEFORE_FIRST_FRAME_TO_CHECK;
 }
 
-/** SPEC.md §8: 403/404/409/400/422 and anything else not retryable end the stream. */
+/** protocol/SPEC.md §8: 403/404/409/400/422 and anything else not retryable end the stream. */
 export function isFatal(context: TaskStreamContext): boolean {
   return context.error === null || !context.error.retryable;
 }
@@ -87,7 +87,7 @@ function retryAfterFloor(error: TaskBridgeError | null): number {
 }
 
 /**
- * The wait before the next attempt, ms (SPEC.md §10), never less than the server's `Retry-After`:
+ * The wait before the next attempt, ms (protocol/SPEC.md §10), never less than the server's `Retry-After`:
  * - 0 when the next attempt is on a different transport: a fresh transport deserves an immediate first
  *   attempt (the wait that led here was already spent on the old one, and the ladder is at most three
  *   rungs, so this adds at most two undelayed attempts per outage, each following a jittered one);
@@ -104,7 +104,7 @@ export function retryDelayMs(context: TaskStreamContext, switchesTransport: bool
   return backoffDelay(context.attempt, context.config.backoff, context.random, context.error?.retryAfterMs);
 }
 
-/** The context changes of a retry: the next rung, the counters, and the backoff before it (SPEC.md §10). */
+/** The context changes of a retry: the next rung, the counters, and the backoff before it (protocol/SPEC.md §10). */
 export function planRetry(
   context: TaskStreamContext,
   forceSkip: boolean,

@@ -6,7 +6,7 @@ import { TaskBridgeError, type TransportName } from '@taskbridge/protocol';
 
 /**
  * `CONNECTION_CLOSED` (retryable, `details.transport`): `transport` ended its stream cleanly before the
- * terminal event (SPEC.md §5: a peer may end a stream it should have kept open).
+ * terminal event (protocol/SPEC.md §5: a peer may end a stream it should have kept open).
  */
 export function connectionClosedError(transport: TransportName): TaskBridgeError {
   return new TaskBridgeError({
@@ -18,7 +18,7 @@ export function connectionClosedError(transport: TransportName): TaskBridgeError
 
 /**
  * `TRANSPORT_UNAVAILABLE` (fatal): the server offers no transport this environment supports, or
- * `forceTransport` names one it does not offer (SPEC.md §10, capabilities E2).
+ * `forceTransport` names one it does not offer (protocol/SPEC.md §10, capabilities E2).
  */
 export function transportUnavailableError(): TaskBridgeError {
   return new TaskBridgeError({

@@ -1,5 +1,5 @@
 /**
- * Remembered transport health (SPEC.md §10): when a stream gives up on a transport for an origin (say, a
+ * Remembered transport health (protocol/SPEC.md §10): when a stream gives up on a transport for an origin (say, a
  * proxy that buffers SSE), the next stream to that origin starts one step down and probes upward instead
  * of paying every deadline again. Marks expire after a time-to-live so a fixed network is noticed.
  */
@@ -34,7 +34,7 @@ function defaultNow(): number {
  * A {@link TransportHealthStore} that lives as long as the page (or the Node process). Never throws.
  *
  * @param options - {@link MemoryTransportHealthOptions}.
- * @see SPEC.md §10 (per-origin transport health with a time-to-live)
+ * @see protocol/SPEC.md §10 (per-origin transport health with a time-to-live)
  */
 export function createMemoryTransportHealthStore(
   options: MemoryTransportHealthOptions = {},
@@ -104,11 +104,11 @@ function parseRecord(raw: string | null): HealthRecord {
 
 /**
  * A {@link TransportHealthStore} kept in `localStorage` (one key per origin, JSON
- * `{ [transport]: expiresAtMs }`), so health survives reloads (SPEC.md §10). Tolerant of failures:
+ * `{ [transport]: expiresAtMs }`), so health survives reloads (protocol/SPEC.md §10). Tolerant of failures:
  * when storage is missing, full, blocked or holds garbage, it keeps working from memory and never throws.
  *
  * @param options - {@link LocalStorageTransportHealthOptions}.
- * @see SPEC.md §10 (per-origin transport health with a time-to-live)
+ * @see protocol/SPEC.md §10 (per-origin transport health with a time-to-live)
  */
 export function createLocalStorageTransportHealthStore(
   options: LocalStorageTransportHealthOptions = {},

@@ -39,7 +39,7 @@ export interface TransportRunInput {
  * counts as the first frame too. A `connect()` that throws becomes `FAILED` with the error normalised by
  * `TaskBridgeError.from` (e.g. `INTERNAL_ERROR`).
  *
- * @see SPEC.md §10 (first-frame and liveness deadlines), design/recovery.md (data path vs control path).
+ * @see protocol/SPEC.md §10 (first-frame and liveness deadlines), design/recovery.md (data path vs control path).
  */
 export const transportRun = fromCallback<EventObject, TransportRunInput>(({ input, sendBack }) => {
   const controller = new AbortController();

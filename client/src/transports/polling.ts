@@ -1,6 +1,6 @@
 /**
- * The long-polling transport (SPEC.md §4): `GET events?afterEventId&waitTimeoutMs&maxEvents` in a loop,
- * each response checked for status and content type before it is parsed (HAZARDS.md H5). The floor of
+ * The long-polling transport (protocol/SPEC.md §4): `GET events?afterEventId&waitTimeoutMs&maxEvents` in a loop,
+ * each response checked for status and content type before it is parsed (protocol/SPEC.md §13 (H5)). The floor of
  * the fallback ladder: plain requests that every proxy passes.
  */
 import {
@@ -22,7 +22,7 @@ import type { Transport, TransportMessage, TransportRequest, TransportSink } fro
 export interface PollingTransportOptions {
   /**
    * `waitTimeoutMs` sent with every request, in ms (0–60000). Always sent explicitly: the peer defaults
-   * to 0, a short poll (SPEC.md §4). Default 25000.
+   * to 0, a short poll (protocol/SPEC.md §4). Default 25000.
    */
   waitTimeoutMs?: number;
   /** `maxEvents` sent with every request (1–500). Default 500. */
@@ -31,7 +31,7 @@ export interface PollingTransportOptions {
   requestTimeoutMs?: number;
 }
 
-/** Default long-poll wait, ms (the OpenAPI default; SPEC.md §4). */
+/** Default long-poll wait, ms (the OpenAPI default; protocol/SPEC.md §4). */
 export const DEFAULT_WAIT_TIMEOUT_MS = 25_000;
 
 const REQUEST_TIMEOUT_MARGIN_MS = 10_000;
@@ -56,7 +56,7 @@ const TERMINAL_STATUSES: ReadonlySet<TaskStatus> = new Set<TaskStatus>(['COMPLET
  *
  * @param context - the client's connection context (base URL, routes, credentials, `fetch`).
  * @param options - {@link PollingTransportOptions}; defaults `waitTimeoutMs` 25000 ms, `maxEvents` 500.
- * @see SPEC.md §4 (poll), HAZARDS.md H1 (ends after the terminal event), H5 (status before body)
+ * @see protocol/SPEC.md §4 (poll), protocol/SPEC.md §13 (H1) (ends after the terminal event), H5 (status before body)
  */
 export function createPollingTransport(
   context: TransportContext,

@@ -1,7 +1,7 @@
 /**
- * The SSE transport (SPEC.md §5) over the `eventsource` package (v4), whose `fetch` option is how
+ * The SSE transport (protocol/SPEC.md §5) over the `eventsource` package (v4), whose `fetch` option is how
  * `Authorization`, the extra headers and `Last-Event-ID` reach the server and how the status and content
- * type are checked before the body is read (HAZARDS.md H5).
+ * type are checked before the body is read (protocol/SPEC.md §13 (H5)).
  *
  * The package's own reconnect (fixed delay, LIBRARIES.md) is never used: on the first `error` the
  * source is closed and the machine decides what comes next.
@@ -53,7 +53,7 @@ const SUPPORTS_FETCH = Symbol.for('eventsource.supports-fetch-override');
  * Never throws: every failure is an `error` message.
  *
  * @param context - the client's connection context (base URL, routes, credentials, platform).
- * @see SPEC.md §5 (SSE), §9 (auth), HAZARDS.md H1 (close after the terminal event), H5 (status first)
+ * @see protocol/SPEC.md §5 (SSE), §9 (auth), protocol/SPEC.md §13 (H1) (close after the terminal event), H5 (status first)
  */
 export function createSseTransport(context: TransportContext, _options: SseTransportOptions = {}): Transport {
   return {
@@ -177,7 +177,7 @@ function dataMessage(data: string): TransportMessage {
   const json = parseJson(data, 'ServerFrame');
   if (!json.ok) return { type: 'malformed', error: json.error, raw: data };
   const value = json.value;
-  // Filtered before any validation (SPEC.md §3): a heartbeat is never an event and never a cursor.
+  // Filtered before any validation (protocol/SPEC.md §3): a heartbeat is never an event and never a cursor.
   if (typeof value === 'object' && value !== null && (value as { type?: unknown }).type === HEARTBEAT_TYPE) {
     return { type: 'heartbeat' };
   }

@@ -1,5 +1,5 @@
 /**
- * The WebSocket transport (SPEC.md §6): one subscribe frame, then the ack, events and heartbeats, one
+ * The WebSocket transport (protocol/SPEC.md §6): one subscribe frame, then the ack, events and heartbeats, one
  * JSON object per text frame; the close code says how it ended.
  *
  * `reconnecting-websocket` only wraps the socket here (`maxRetries: 0`, no connection timeout): the
@@ -53,7 +53,7 @@ const MAX_TIMER_MS = 2_147_483_647;
  * Never throws: every failure is an `error` message.
  *
  * @param context - the client's connection context (base URL, routes, credentials, platform).
- * @see SPEC.md §6 (WebSocket, close codes), §9 (auth), HAZARDS.md H1
+ * @see protocol/SPEC.md §6 (WebSocket, close codes), §9 (auth), protocol/SPEC.md §13 (H1)
  */
 export function createWebSocketTransport(
   context: TransportContext,
@@ -308,7 +308,7 @@ function refusedUpgradeStatus(message: string): number | undefined {
 }
 
 /**
- * A refused upgrade, classified by status (SPEC.md §8, HAZARDS.md H5): 401 is an auth failure (the
+ * A refused upgrade, classified by status (protocol/SPEC.md §8, protocol/SPEC.md §13 (H5)): 401 is an auth failure (the
  * machine refreshes credentials once, then fails); 429 and 5xx are retryable server errors. Any other
  * refusal (403, 404, …) says the WebSocket route is refused here — a proxy that blocks upgrades, or a
  * server without the route (H7) — not that the task is: it stays the retryable `NETWORK_ERROR` a
@@ -362,7 +362,7 @@ const headerCapableByBase = new WeakMap<WebSocketConstructor, WebSocketConstruct
 
 /**
  * `Base` extended once (then cached) so that a {@link HeaderCarrier} given as `protocols` becomes the
- * Node `ws` package's `{ headers }` option (SPEC.md §9). One class per platform constructor, not one per
+ * Node `ws` package's `{ headers }` option (protocol/SPEC.md §9). One class per platform constructor, not one per
  * connection: a class per connection gave every socket its own chain of hidden classes (about 30 object
  * shapes per task with 1,000 tasks open).
  */

@@ -42,7 +42,7 @@ describe('TaskEngine', () => {
     for (let i = 1; i < events.length; i++) {
       expect(compareEventIds(events[i - 1]!.eventId, events[i]!.eventId)).toBe(-1);
     }
-    // Resubscribing at the terminal ends at once with nothing (SPEC.md §6 extension).
+    // Resubscribing at the terminal ends at once with nothing (protocol/SPEC.md §6 extension).
     expect(await collect(engine, response.taskId, events.at(-1)!.eventId)).toEqual([]);
   });
 

@@ -156,7 +156,8 @@ export class TaskEngine {
       throw new TaskBridgeError({
         code: 'INVALID_REQUEST',
         message: `unknown taskType ${request.taskType}`,
-        details: { taskType: request.taskType, taskTypes: this.taskTypes },
+        // Not the list of task types: it would tell any caller what this server can run.
+        details: { taskType: request.taskType },
       });
     }
     const now = this.#now();

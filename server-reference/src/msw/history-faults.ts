@@ -1,5 +1,5 @@
 /**
- * Applies a {@link HistoryFault} to a replay cursor (SPEC.md §3): moves it back (duplicate replay) or
+ * Applies a {@link HistoryFault} to a replay cursor (protocol/SPEC.md §3): moves it back (duplicate replay) or
  * forward past events a trimmed history no longer has — and then says so exactly as real retention
  * does (protocol/SPEC.md §11): the poll field, the WebSocket ack field and the SSE named event all come
  * from the same `HistoryTrimmed`. The engine serves the moved cursor with its usual semantics, so

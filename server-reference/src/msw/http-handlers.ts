@@ -1,5 +1,5 @@
 /**
- * The kit's plain HTTP routes (SPEC.md §1, §2, §4, §7, E1, E2) as MSW `http` handlers over the shared
+ * The kit's plain HTTP routes (protocol/SPEC.md §1, §2, §4, §7, E1, E2) as MSW `http` handlers over the shared
  * operations of `../wire/operations.ts`, with the fault scenarios of {@link TaskBridgeFaults}.
  */
 import type { RouteName } from '@taskbridge/protocol';
@@ -13,6 +13,7 @@ import {
   readyOp,
   statusOp,
 } from '../wire/operations';
+import { streamTicketOp } from '../wire/stream-ticket-op';
 import { authenticate, type KitContext } from './context';
 import { faultError } from './faults';
 import { cursorUnderFault } from './history-faults';
@@ -47,8 +48,8 @@ export function routeResolver(ctx: KitContext, route: RouteName, run: Resolver) 
 /** The HTTP handlers of every enabled route (the SSE route is in `sse-handler.ts`). */
 export function createHttpHandlers(ctx: KitContext): HttpHandler[] {
   const { engine, options, faults } = ctx;
-  const auth = (route: RouteName, request: Request, params: RouteParams, url: URL) =>
-    authenticate(ctx, route, request.method, url, request.headers, params);
+  const auth = async (route: RouteName, request: Request, params: RouteParams, url: URL) =>
+    (await authenticate(ctx, route, request.method, url, request.headers, params)).auth;
 
   const handlers: HttpHandler[] = [
     http.get(ctx.httpPath('health'), () => jsonResponse(200, { status: 'ok' })),
@@ -89,6 +90,21 @@ export function createHttpHandlers(ctx: KitContext): HttpHandler[] {
       }),
     ),
   ];
+
+  const { tickets } = options;
+  if (tickets) {
+    handlers.push(
+      http.post(
+        ctx.httpPath('streamTickets'),
+        routeResolver(ctx, 'streamTickets', async (request, params, url) => {
+          const json = await readOptionalJson(request, options.maxJsonBodyBytes);
+          const user = await auth('streamTickets', request, params, url);
+          const { status, body } = await streamTicketOp(engine, tickets, user, json);
+          return jsonResponse(status, body);
+        }),
+      ),
+    );
+  }
 
   if (options.transports.polling) {
     handlers.push(

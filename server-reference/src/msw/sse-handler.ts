@@ -1,5 +1,5 @@
 /**
- * The SSE route (SPEC.md §5) as an MSW `http` handler that streams `text/event-stream` through a web
+ * The SSE route (protocol/SPEC.md §5) as an MSW `http` handler that streams `text/event-stream` through a web
  * `ReadableStream`, driven by the shared {@link runSseSession}.
  *
  * Why not MSW's `sse()`: it can neither answer with an error status before the headers (our 404/400
@@ -91,7 +91,14 @@ export function createSseHandlers(ctx: KitContext): HttpHandler[] {
       routeResolver(ctx, 'stream', async (request, params, url) => {
         const fault = faults.take('sse');
         if (fault?.kind === 'refuse') throw faultError(fault.status ?? 503, fault.retryAfterMs);
-        const user = await authenticate(ctx, 'stream', request.method, url, request.headers, params);
+        const { auth: user } = await authenticate(
+          ctx,
+          'stream',
+          request.method,
+          url,
+          request.headers,
+          params,
+        );
         const taskId = paramOf(params, 'taskId');
         const requested = sseCursorOf(request.headers.get('last-event-id'), queryValuesOf(url));
         const history = faults.take('history');

@@ -1,5 +1,5 @@
 /**
- * The WebSocket route (SPEC.md §6) as an MSW `ws.link` handler running the shared
+ * The WebSocket route (protocol/SPEC.md §6) as an MSW `ws.link` handler running the shared
  * {@link startWsSession}, with the WebSocket faults of {@link TaskBridgeFaults}.
  *
  * MSW intercepts only the *global* `WebSocket` (patched at `listen()`/`start()`): the client must use
@@ -76,7 +76,7 @@ export function createWebSocketHandlers(ctx: KitContext): WebSocketHandler[] {
       const auth: Promise<AuthOutcome> = Promise.resolve()
         .then(() => authenticate(ctx, 'websocket', 'GET', client.url, undefined, params as RouteParams))
         .then(
-          (value) => ({ ok: true as const, value }),
+          (caller) => ({ ok: true as const, value: caller.auth, taskId: caller.ticketTaskId }),
           (error: unknown) => ({ ok: false as const, error: TaskBridgeError.from(error) }),
         );
       // Taken with the subscribe frame, applied when the session opens its subscription.
