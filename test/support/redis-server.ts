@@ -14,7 +14,7 @@ import { join } from 'node:path';
 export interface RedisServerOptions {
   /** `--appendonly yes --appendfsync always` (durability tests). Default false: nothing persists. */
   appendonly?: boolean;
-  /** The `redis-server` binary. Default `redis-server` on the PATH. */
+  /** The `redis-server` binary. Default `REDIS_SERVER_PATH`, else `redis-server` on the PATH. */
   binary?: string;
 }
 
@@ -83,7 +83,9 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   let stopped = false;
 
   const launch = async () => {
-    const started = spawn(options.binary ?? 'redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const started = spawn(options.binary ?? (process.env.REDIS_SERVER_PATH || 'redis-server'), args, {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     child = started;
     await new Promise<void>((resolve, reject) => {
       started.once('spawn', resolve);
