@@ -137,6 +137,22 @@ describe('several instances on one Redis', () => {
     });
   });
 
+  it('a stream ticket minted on A is redeemed once, on B; a second use on C is refused', async () => {
+    const [a, b, c] = instances as [ServerProcess, ServerProcess, ServerProcess];
+    const taskId = await createThrough(a, 'greet', { name: 'ticket' });
+    await finalLog(requestTo(a), taskId);
+    const minted = await requestTo(a)('/api/v1/stream-tickets', json({ taskId }));
+    expect(minted.status).toBe(201);
+    const { ticket } = (await minted.json()) as { ticket: string };
+    const streamUrl = (instance: ServerProcess) =>
+      `${instance.url}${paths.stream(taskId)}?ticket=${encodeURIComponent(ticket)}`;
+    const first = await fetch(streamUrl(b), { headers: { accept: 'text/event-stream' } });
+    expect(first.status).toBe(200);
+    expect(await first.text()).toContain('TASK_COMPLETED');
+    const second = await fetch(streamUrl(c), { headers: { accept: 'text/event-stream' } });
+    expect(second.status).toBe(401);
+  });
+
   it('100 concurrent identical creates spread over the three instances make exactly one task', async () => {
     const body = { clientRequestId: uniqueId('same'), taskType: 'greet', input: { name: 'once' } };
     const responses = await Promise.all(

@@ -1,11 +1,13 @@
 /**
- * The reference server as a child process (the `taskbridge-server` bin), for tests that kill
+ * The reference server as a child process (the `taskbridge-server` CLI, from source), for tests that kill
  * instances or run several on one Redis. Each listens on an ephemeral loopback port.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const BIN = fileURLToPath(new URL('../../server-reference/bin/taskbridge-server.js', import.meta.url));
+// The CLI from source, as `npm start` runs it (the packaging test runs the built bin).
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = ['--conditions=@taskbridge/source', '--import', 'tsx', 'server-reference/src/cli.ts'];
 
 /** A running server process. */
 export interface ServerProcess {
@@ -31,7 +33,7 @@ export async function startServerProcess(redis: string, port = 0): Promise<Serve
   const child = spawn(
     process.execPath,
     [
-      BIN,
+      ...CLI,
       '--auth',
       'demo',
       '--port',
@@ -43,7 +45,7 @@ export async function startServerProcess(redis: string, port = 0): Promise<Serve
       '--quiet',
       '--no-a2a',
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, REDIS_URL: '' } },
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, REDIS_URL: '' } },
   );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {

@@ -15,6 +15,7 @@ import { scriptRunner } from './redis-scripts';
 import { createRedisSubscriber } from './redis-subscriber';
 import { createRedisSuspensionStore } from './redis-suspension-store';
 import { createRedisTaskRegistry } from './redis-task-registry';
+import { createRedisTicketStore } from './redis-ticket-store';
 
 /** Default prefix of every key and channel: `tb:`. */
 export const DEFAULT_REDIS_KEY_PREFIX = 'tb:';
@@ -57,7 +58,8 @@ export interface RedisBackendOptions extends RetentionOptions {
  *   (hazard H6), epoch fencing, trim, TTL after the terminal event, `PUBLISH` — pipelined per task;
  * - live tails: one subscriber connection per backend with gap fill (hazard H2: attach first);
  * - idempotency by `SET NX` with a TTL; suspensions and decided answers durable in hashes;
- * - cancel and "answer arrived" relayed over pub/sub to the process running the handler.
+ * - cancel and "answer arrived" relayed over pub/sub to the process running the handler;
+ * - stream tickets (`SET NX PX`, `GETDEL`), so a ticket minted on one instance is redeemed on another.
  *
  * Every call rejects with a 503 `TaskBridgeError` while Redis is unreachable; the connections
  * reconnect by themselves, and `isReady()` (`GET /ready`) is false meanwhile.
@@ -85,6 +87,7 @@ export function createRedisBackend(options: RedisBackendOptions): TaskBridgeBack
     idempotency: createRedisIdempotencyStore(context, retention.idempotencyTtlMs),
     suspensions: createRedisSuspensionStore(context),
     control: createRedisControlChannel(context),
+    tickets: createRedisTicketStore(context),
     retention,
     isReady: connections.isReady,
     close: connections.close,

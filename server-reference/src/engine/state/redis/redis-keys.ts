@@ -22,6 +22,8 @@ export interface RedisKeys {
   live(taskId: string): string;
   /** Pub/sub: control messages (JSON). */
   control(taskId: string): string;
+  /** A stream ticket's grant (JSON). */
+  ticket(ticket: string): string;
   /** Every key of a task that expires with it, in the append script's KEYS order. */
   taskKeys(taskId: string): [string, string, string, string, string];
 }
@@ -39,6 +41,7 @@ export function redisKeys(prefix: string): RedisKeys {
       `${prefix}idem:${encodeURIComponent(owner)}:${encodeURIComponent(clientRequestId)}`,
     live: (taskId) => of(taskId, 'live'),
     control: (taskId) => of(taskId, 'control'),
+    ticket: (ticket) => `${prefix}ticket:${ticket}`,
     taskKeys: (taskId) => [
       keys.events(taskId),
       keys.meta(taskId),
