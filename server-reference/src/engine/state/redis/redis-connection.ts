@@ -98,10 +98,16 @@ export function openRedisConnections(
     async close() {
       if (closed) return;
       closed = true;
-      subscriber.off('error', onError);
+      // Errors while closing (a socket already gone) are expected: swallowed, never printed.
+      const ignore = () => undefined;
+      subscriber.off('error', onError).on('error', ignore);
       await quit(subscriber);
-      if (ownsCommands) await quit(commands);
-      commands.off('error', onError);
+      if (ownsCommands) {
+        commands.off('error', onError).on('error', ignore);
+        await quit(commands);
+      } else {
+        commands.off('error', onError);
+      }
     },
   };
 }
