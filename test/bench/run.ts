@@ -10,6 +10,7 @@ import { runClientScale } from './client-scale';
 import { type BenchConfig, readBenchConfig } from './config';
 import { runLatency } from './latency';
 import { runRecovery } from './recovery';
+import { runRedis } from './redis';
 import { runServerScale } from './server-scale';
 import { runSlowConsumer } from './slow-consumer';
 import { type BenchReport, table, type TargetCheck } from './stats';
@@ -23,6 +24,7 @@ const RUNNERS: Record<string, (config: BenchConfig) => Promise<BenchReport>> = {
   'server-scale': runServerScale,
   'client-scale': runClientScale,
   'slow-consumer': runSlowConsumer,
+  redis: runRedis,
 };
 
 async function main(): Promise<number> {

@@ -19,7 +19,7 @@ import { idsOf, readLog, type RequestFn } from '../support/hazard-streams';
 import { startNginxBalancer, type NginxBalancer } from '../support/nginx-balancer';
 import { taskPaths, uniqueId } from '../support/protocol-calls';
 import { startRedisServer, type RedisTestServer } from '../support/redis-server';
-import { startServerProcess, type ServerProcess } from '../support/server-process';
+import { requestTo, startServerProcess, type ServerProcess } from '../support/server-process';
 
 const TASKS = 20;
 const EVENTS = 500;
@@ -59,12 +59,7 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-const producerRequest: RequestFn = (path, init = {}) => {
-  const { subject = 'alice', headers, ...rest } = init;
-  const h = new Headers(headers);
-  h.set('authorization', `Bearer ${subject}`);
-  return fetch(`${producer.url}${path}`, { ...rest, headers: h });
-};
+const producerRequest: RequestFn = (path, init) => requestTo(producer)(path, init);
 
 interface Followed {
   taskId: string;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { idsOf, openSse, openWs, readLog, type RequestFn, terminalLog } from '../support/hazard-streams';
 import { taskPaths, uniqueId } from '../support/protocol-calls';
 import { startRedisServer, type RedisTestServer } from '../support/redis-server';
-import { startServerProcess, type ServerProcess } from '../support/server-process';
+import { requestTo, startServerProcess, type ServerProcess } from '../support/server-process';
 
 const paths = taskPaths();
 let redis: RedisTestServer;
@@ -25,14 +25,6 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-const requestTo =
-  (instance: ServerProcess): RequestFn =>
-  (path, init = {}) => {
-    const { subject = 'alice', headers, ...rest } = init;
-    const h = new Headers(headers);
-    h.set('authorization', `Bearer ${subject}`);
-    return fetch(`${instance.url}${path}`, { ...rest, headers: h });
-  };
 const json = (body: unknown): RequestInit => ({
   method: 'POST',
   headers: { 'content-type': 'application/json' },

@@ -22,7 +22,7 @@ import {
 } from '../support/hazard-streams';
 import { taskPaths } from '../support/protocol-calls';
 import { startRedisServer, type RedisTestServer } from '../support/redis-server';
-import { startServerProcess, type ServerProcess } from '../support/server-process';
+import { requestTo, startServerProcess, type ServerProcess } from '../support/server-process';
 
 const EVENTS = 1000;
 const paths = taskPaths();
@@ -38,14 +38,6 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-const requestTo =
-  (instance: ServerProcess): RequestFn =>
-  (path, init = {}) => {
-    const { subject = 'alice', headers, ...rest } = init;
-    const h = new Headers(headers);
-    h.set('authorization', `Bearer ${subject}`);
-    return fetch(`${instance.url}${path}`, { ...rest, headers: h });
-  };
 const clientOf = (instance: ServerProcess, checkpointStore: ReturnType<typeof createMemoryCheckpointStore>) =>
   createTaskBridgeClient({
     baseUrl: instance.url,

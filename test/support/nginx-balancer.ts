@@ -5,12 +5,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, vi } from 'vitest';
-import { requireNginx } from '../e2e/support/nginx';
+import { freePort, requireNginx } from '../e2e/support/nginx';
 
 const TEMPLATE = fileURLToPath(new URL('../../examples/redis-instances/nginx.conf', import.meta.url));
 
@@ -20,15 +19,6 @@ export interface NginxBalancer {
   readonly url: string;
   /** Stops nginx and removes its directory. */
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 /**

@@ -9,6 +9,18 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = ['--conditions=@taskbridge/source', '--import', 'tsx', 'server-reference/src/cli.ts'];
 
+/** A `fetch` bound to `instance` with a bearer subject (default `alice`), as the hazard helpers take. */
+export function requestTo(
+  instance: Pick<ServerProcess, 'url'>,
+): (path: string, init?: RequestInit & { subject?: string }) => Promise<Response> {
+  return (path, init = {}) => {
+    const { subject = 'alice', headers, ...rest } = init;
+    const h = new Headers(headers);
+    h.set('authorization', `Bearer ${subject}`);
+    return fetch(`${instance.url}${path}`, { ...rest, headers: h });
+  };
+}
+
 /** A running server process. */
 export interface ServerProcess {
   /** `http://127.0.0.1:<port>` */

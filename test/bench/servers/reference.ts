@@ -5,8 +5,8 @@
  * - `bench-pulse` `{ size }`: one stamped `TASK_MESSAGE` per `pulse` command, ending on `end-pulses`
  *   (server-scale fan-out).
  *
- * Commands: `fresh` (close the previous server, start a new one so memory from earlier runs cannot slow
- * later ones; returns `{ url }`), `pulse` (returns `{ busyMs }`, the server's own time for the fan-out),
+ * Commands: `fresh` `{ redis? }` (close the previous server, start a new one so memory from earlier
+ * runs cannot slow later ones — on Redis when `redis` is given; returns `{ url }`), `pulse` (returns `{ busyMs }`, the server's own time for the fan-out),
  * `end-pulses`, `memory` (after GC; with the live subscription count).
  */
 import { EventEmitter, once } from 'node:events';
@@ -21,7 +21,7 @@ import {
 import { testServerOptions } from '../../support/reference-server';
 import { payloadBytesFor, stampedMessage } from '../events';
 import { paced, wallClockMs } from '../pacer';
-import { measuredMemory, serveCommands } from '../processes';
+import { type CommandArgs, measuredMemory, serveCommands } from '../processes';
 
 const pulses = new EventEmitter();
 pulses.setMaxListeners(0);
@@ -60,9 +60,10 @@ const handlers: Record<string, TaskHandler> = {
 
 let current: ReferenceServer | undefined;
 
-async function fresh(): Promise<{ url: string }> {
+async function fresh(args: CommandArgs): Promise<{ url: string }> {
   await current?.close();
-  current = createReferenceServer(testServerOptions({ handlers }));
+  const redis = typeof args.redis === 'string' ? args.redis : undefined;
+  current = createReferenceServer(testServerOptions({ handlers, ...(redis ? { redis } : {}) }));
   const { url } = await current.listen(0, '127.0.0.1');
   return { url };
 }
