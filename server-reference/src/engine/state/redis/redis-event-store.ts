@@ -4,8 +4,9 @@
  * over the process's one subscriber connection.
  */
 import { isTerminalEvent, type TaskEvent, type TerminalTaskEvent } from '@taskbridge/protocol';
-import type { EventPage, EventStore, StreamHead } from '../event-store';
+import type { AppendResult, EventPage, EventStore, StreamHead } from '../event-store';
 import { isCursorTrimmed } from '../history-trimmed';
+import { createAppendBatches, type PendingAppend } from './append-batches';
 import { decodeEvent, encodeEvent } from './event-codec';
 import type { RedisContext } from './redis-context';
 import { SCRIPTS } from './redis-scripts';
@@ -41,13 +42,35 @@ const eventsOf = (taskId: string, entries: StreamEntry[]): TaskEvent[] =>
   entries.map(([id, fields]) => decodeEvent(taskId, id, fields[1] as string));
 
 /**
- * Creates the store. Appends go out on the one command connection without waiting for each other,
- * so a task's appends are pipelined and stored in call order (protocol/SPEC.md §3; hazards H2, H6).
+ * Creates the store. A task's appends made in the same tick go out as one script call (up to
+ * `MAX_APPEND_BATCH`, 256), and calls go out on the one command connection without waiting for
+ * each other: a task's appends are pipelined and stored in call order (protocol/SPEC.md §3; hazards
+ * H2, H6).
  */
 export function createRedisEventStore(context: RedisContext, options: RedisEventStoreOptions): EventStore {
   const { commands, guard, scripts, keys } = context;
   const cap = options.maxEventsPerTask === null ? '' : String(options.maxEventsPerTask);
   const ttl = options.finishedTaskTtlMs === null ? '' : String(options.finishedTaskTtlMs);
+
+  const send = async (taskId: string, items: readonly PendingAppend[]) => {
+    const args: string[] = [cap, ttl, keys.live(taskId)];
+    for (const item of items) args.push(item.data, item.terminal ? '1' : '0', item.epoch);
+    let reply: string[];
+    try {
+      reply = (await guard(() => scripts.run(SCRIPTS.append, keys.taskKeys(taskId), args))) as string[];
+    } catch (error) {
+      for (const item of items) item.reject(error);
+      return;
+    }
+    items.forEach((item, index) => {
+      const outcome = reply[index * 2];
+      const value = reply[index * 2 + 1] as string;
+      if (outcome === 'terminal') item.resolve({ ok: false, reason: 'terminal', terminalEventId: value });
+      else if (outcome === 'fenced') item.resolve({ ok: false, reason: 'fenced', epoch: Number(value) });
+      else item.resolve({ ok: true, event: decodeEvent(taskId, value, item.data) });
+    });
+  };
+  const batches = createAppendBatches(send);
 
   const tails = createLiveTails(context.subscriber, keys.live, (taskId, afterId, throughId) =>
     guard(async () =>
@@ -59,24 +82,18 @@ export function createRedisEventStore(context: RedisContext, options: RedisEvent
   );
 
   return {
-    async append(event, appendOptions = {}) {
-      const data = encodeEvent(event);
-      const { taskId } = event;
+    append(event, appendOptions = {}) {
+      let data: string;
+      try {
+        data = encodeEvent(event);
+      } catch (error) {
+        // E.g. a payload structuredClone refuses (a function): this append fails, nothing is stored.
+        return Promise.reject(error);
+      }
       const epoch = appendOptions.epoch === undefined ? '' : String(appendOptions.epoch);
-      const reply = (await guard(() =>
-        scripts.run(SCRIPTS.append, keys.taskKeys(taskId), [
-          data,
-          isTerminalEvent(event) ? '1' : '0',
-          epoch,
-          cap,
-          ttl,
-          keys.live(taskId),
-        ]),
-      )) as [string, string];
-      const [outcome, value] = reply;
-      if (outcome === 'terminal') return { ok: false, reason: 'terminal', terminalEventId: value };
-      if (outcome === 'fenced') return { ok: false, reason: 'fenced', epoch: Number(value) };
-      return { ok: true, event: decodeEvent(taskId, value, data) };
+      return new Promise<AppendResult>((resolve, reject) => {
+        batches.add(event.taskId, { data, terminal: isTerminalEvent(event), epoch, resolve, reject });
+      });
     },
 
     async read(taskId, afterEventId, limit): Promise<EventPage> {

@@ -7,40 +7,67 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 /**
- * The append (modelled on centrifuge's `broker_history_add_stream.lua`): refuse after a terminal
- * event (the first terminal wins, hazard H6), fence stale epochs, `XADD` (the stream id is the
- * eventId), trim to the cap recording `trimmedThrough` (protocol/SPEC.md §11), start the task's TTL
- * at its terminal event, and publish `<prevId> <id> <data>` for live tails.
+ * The append (modelled on centrifuge's `broker_history_add_stream.lua`), for a batch of one task's
+ * events in call order: each is refused after a terminal event (the first terminal wins, hazard H6)
+ * or when its epoch is stale (fencing), else `XADD`ed (the stream id is the eventId) and published as
+ * `<prevId> <id> <data>` for live tails; then the stream is trimmed to the cap, recording
+ * `trimmedThrough` (protocol/SPEC.md §11), and a terminal event starts the task's TTL.
  *
- * KEYS: events, meta, task, suspensions, actions. ARGV: data, terminal (`1`/`0`), epoch (`''` =
- * unfenced), cap (`''` = unbounded), ttl ms (`''` = forever), channel.
+ * KEYS: events, meta, task, suspensions, actions. ARGV: cap (`''` = unbounded), ttl ms (`''` =
+ * forever), channel, then per event: data, terminal (`1`/`0`), epoch (`''` = unfenced).
+ * Returns per event: `ok <id>`, `terminal <terminalId>` or `fenced <epoch>`.
  */
 export const APPEND_SCRIPT = `
 local head = redis.call('HMGET', KEYS[2], 'terminal', 'epoch', 'last')
-if head[1] then return {'terminal', head[1]} end
-if ARGV[3] ~= '' then
-  local current = tonumber(head[2] or '0')
-  if tonumber(ARGV[3]) < current then return {'fenced', tostring(current)} end
-  if tonumber(ARGV[3]) > current then redis.call('HSET', KEYS[2], 'epoch', ARGV[3]) end
-end
-local id = redis.call('XADD', KEYS[1], '*', 'd', ARGV[1])
-redis.call('HSET', KEYS[2], 'last', id)
-if ARGV[4] ~= '' then
-  local excess = redis.call('XLEN', KEYS[1]) - tonumber(ARGV[4])
-  if excess > 0 then
-    local gone = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', excess)
-    redis.call('XTRIM', KEYS[1], 'MAXLEN', ARGV[4])
-    redis.call('HSET', KEYS[2], 'trimmedThrough', gone[#gone][1])
+local terminal = head[1]
+local epoch = tonumber(head[2] or '0')
+local last = head[3] or '-'
+local raised = false
+local ended = false
+local added = 0
+local out = {}
+for i = 4, #ARGV, 3 do
+  local data, isTerminal, writer = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  if terminal then
+    out[#out + 1] = 'terminal'
+    out[#out + 1] = terminal
+  elseif writer ~= '' and tonumber(writer) < epoch then
+    out[#out + 1] = 'fenced'
+    out[#out + 1] = string.format('%d', epoch)
+  else
+    if writer ~= '' and tonumber(writer) > epoch then
+      epoch = tonumber(writer)
+      raised = true
+    end
+    local id = redis.call('XADD', KEYS[1], '*', 'd', data)
+    redis.call('PUBLISH', ARGV[3], last .. ' ' .. id .. ' ' .. data)
+    last = id
+    added = added + 1
+    if isTerminal == '1' then
+      terminal = id
+      ended = true
+      redis.call('HSET', KEYS[2], 'terminal', id, 'terminalData', data)
+    end
+    out[#out + 1] = 'ok'
+    out[#out + 1] = id
   end
 end
-if ARGV[2] == '1' then
-  redis.call('HSET', KEYS[2], 'terminal', id, 'terminalData', ARGV[1])
-  if ARGV[5] ~= '' then
-    for i = 1, 5 do redis.call('PEXPIRE', KEYS[i], ARGV[5]) end
+if raised then redis.call('HSET', KEYS[2], 'epoch', string.format('%d', epoch)) end
+if added > 0 then
+  redis.call('HSET', KEYS[2], 'last', last)
+  if ARGV[1] ~= '' then
+    local excess = redis.call('XLEN', KEYS[1]) - tonumber(ARGV[1])
+    if excess > 0 then
+      local gone = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', excess)
+      redis.call('XTRIM', KEYS[1], 'MAXLEN', ARGV[1])
+      redis.call('HSET', KEYS[2], 'trimmedThrough', gone[#gone][1])
+    end
+  end
+  if ended and ARGV[2] ~= '' then
+    for k = 1, 5 do redis.call('PEXPIRE', KEYS[k], ARGV[2]) end
   end
 end
-redis.call('PUBLISH', ARGV[6], (head[3] or '-') .. ' ' .. id .. ' ' .. ARGV[1])
-return {'ok', id}
+return out
 `;
 
 /** Updates a task record's fields only if it exists. KEYS: task. ARGV: field, value, … */
