@@ -11,15 +11,7 @@ import { createMemoryCheckpointStore, createTaskBridgeClient } from '@taskbridge
 import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
-import {
-  idsOf,
-  openSse,
-  openWs,
-  pollOnce,
-  readLog,
-  type RequestFn,
-  terminalLog,
-} from '../support/hazard-streams';
+import { idsOf, openSse, openWs, pollOnce, readLog, terminalLog } from '../support/hazard-streams';
 import { taskPaths } from '../support/protocol-calls';
 import { startRedisServer, type RedisTestServer } from '../support/redis-server';
 import { requestTo, startServerProcess, type ServerProcess } from '../support/server-process';
