@@ -105,7 +105,16 @@ function packageConfigs(folder: string): UserConfig[] {
     },
   ];
   if (Object.keys(bins).length > 0)
-    configs.push({ ...shared, entry: bins, format: 'esm', platform: 'node', dts: false });
+    configs.push({
+      ...shared,
+      entry: bins,
+      format: 'esm',
+      platform: 'node',
+      dts: false,
+      // Its shared chunks get their own names: the exports build writes chunks to the same dist/
+      // (e.g. `envelope.js`) with other export names, and the later write would win.
+      outputOptions: { chunkFileNames: 'bin-[name].js' },
+    });
   return configs;
 }
 
