@@ -32,6 +32,9 @@ export const CLI_USAGE = `Usage: taskbridge-server --auth <jwt|demo> [options]
   --no-stream-tickets          do not mint stream tickets
   --cors                       allow any origin through CORS (preflighted requests)
   --static <dir>               serve a directory at /
+  --redis <url>                keep tasks and events in Redis (>= 7.0) so several instances share
+                               them: redis://host:6379/0, rediss://..., or a unix socket path
+                               (env REDIS_URL; default: in memory, lost on exit)
   --no-websocket --no-sse --no-polling
   --shutdown-timeout-ms <n>    default 1000
   --quiet                      no logs (no access log)
@@ -123,6 +126,7 @@ export function readCliConfig(argv: readonly string[], env: NodeJS.ProcessEnv): 
         'allowed-origin': { type: 'string', multiple: true },
         'no-stream-tickets': { type: 'boolean', default: false },
         static: { type: 'string' },
+        redis: { type: 'string' },
         cors: { type: 'boolean', default: false },
         'no-websocket': { type: 'boolean', default: false },
         'no-sse': { type: 'boolean', default: false },
@@ -169,6 +173,7 @@ export function readCliConfig(argv: readonly string[], env: NodeJS.ProcessEnv): 
       },
       ...(shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs }),
       ...(values.static ? { staticDir: values.static } : {}),
+      ...((values.redis ?? env.REDIS_URL) ? { redis: (values.redis ?? env.REDIS_URL) as string } : {}),
     },
   };
 }

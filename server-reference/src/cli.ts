@@ -4,7 +4,8 @@
  * {@link CLI_USAGE} for every flag and environment variable. The port comes from `--port`, else the
  * `PORT` environment variable, else 8787. With `@a2a-js/sdk` installed the task types are also served as
  * an A2A agent (card at `/.well-known/agent-card.json`) and `--a2a-agent <type>=<url>` follows remote
- * agents.
+ * agents. With `--redis <url>` (or `REDIS_URL`) its state lives in Redis and any number of instances
+ * can serve the same tasks; without it, in memory.
  */
 import { loadCliA2A } from './cli-a2a';
 import { CLI_USAGE, CliError, readCliConfig } from './cli-options';

@@ -50,6 +50,15 @@ export {
 } from './engine/state/memory/memory-backend';
 export type { MemoryEventStore, MemoryEventStoreOptions } from './engine/state/memory/memory-event-store';
 export { createMemoryEventStore } from './engine/state/memory/memory-event-store';
+
+// The Redis backend (many server processes on one Redis)
+export type { RedisBackendOptions, RedisConnectionSpec } from './engine/state/redis/index';
+export {
+  BACKEND_UNAVAILABLE,
+  createRedisBackend,
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  DEFAULT_REDIS_KEY_PREFIX,
+} from './engine/state/redis/index';
 export type {
   ActionAnswer,
   Attachment,

@@ -5,6 +5,7 @@ import { createRouteTemplates, type RouteTemplates } from '@taskbridge/protocol'
 import type { CorsOptions } from 'cors';
 import type { EngineLimitOptions } from './engine/limits';
 import type { TaskBridgeBackend } from './engine/state/backend';
+import type { RedisConnectionSpec } from './engine/state/redis/redis-connection';
 import type { TaskHandler } from './engine/types';
 import type { AuthResolver } from './auth/auth';
 import type { CallerPolicy } from './auth/caller';
@@ -65,6 +66,13 @@ export interface ReferenceServerOptions {
    * closed with the server; a backend passed in is left open for its creator to close.
    */
   backend?: TaskBridgeBackend;
+  /**
+   * Shorthand for a Redis backend (`createRedisBackend({ redis })` with its defaults), created and
+   * closed by the server, so several server processes can share tasks: a URL (`redis://host:6379`,
+   * a unix socket path), ioredis options or an ioredis client. Ignored when `backend` is given.
+   * Default: none (the memory backend).
+   */
+  redis?: RedisConnectionSpec;
   /**
    * Route templates: a base path such as `/api/v1/projects/{projectId}` (every route under it), or
    * individual templates. Default: protocol/SPEC.md §1.

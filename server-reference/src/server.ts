@@ -6,12 +6,24 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { TaskBridgeError } from '@taskbridge/protocol';
 import type { Express } from 'express';
+import type { TicketStore } from './auth/ticket-store';
+import { createRedisBackend } from './engine/state/redis/redis-backend';
 import { createTaskEngine, type TaskEngine } from './engine/task-engine';
 import { demoHandlers } from './handlers/index';
 import { isDemoAuthResolver } from './auth/demo';
 import { createTaskBridgeApp } from './express/app';
 import { attachWebSocket } from './express/websocket';
 import { type ReferenceServerOptions, resolveServerOptions } from './options';
+
+/** `streamTickets` with `store` as its store, unless tickets are off or a store was chosen. */
+function withTicketStore(
+  setting: ReferenceServerOptions['streamTickets'],
+  store: TicketStore,
+): ReferenceServerOptions['streamTickets'] {
+  if (setting === false) return false;
+  if (setting === undefined || setting === true) return { store };
+  return setting.store ? setting : { ...setting, store };
+}
 
 /** A running (or ready to run) reference server. */
 export interface ReferenceServer {
@@ -58,7 +70,25 @@ let demoWarningEmitted = false;
  * const { url } = await server.listen(8787);
  */
 export function createReferenceServer(options: ReferenceServerOptions): ReferenceServer {
-  const resolved = resolveServerOptions(options);
+  // Resolved first: a configuration error throws before any connection is opened.
+  const base = resolveServerOptions(options);
+  // A Redis backend made from the `redis` shorthand is the server's: it closes it.
+  const ownRedis =
+    options.backend === undefined && options.redis !== undefined
+      ? createRedisBackend({
+          redis: options.redis,
+          onConnectionError: (error) =>
+            base.logger({ level: 'warn', msg: 'redis connection error', error: error.message }),
+        })
+      : undefined;
+  const backend = options.backend ?? ownRedis;
+  // A backend shared between processes shares its stream tickets too (protocol/SPEC.md §12).
+  const resolved = backend?.tickets
+    ? resolveServerOptions({
+        ...options,
+        streamTickets: withTicketStore(options.streamTickets, backend.tickets),
+      })
+    : base;
   const warnDemo = () => {
     if (!isDemoAuthResolver(resolved.auth)) return;
     const msg =
@@ -75,7 +105,7 @@ export function createReferenceServer(options: ReferenceServerOptions): Referenc
     maxQueuedEventsPerSubscriber: resolved.maxQueuedEventsPerSubscriber,
     logger: resolved.logger,
     ...(options.limits ? { limits: options.limits } : {}),
-    ...(options.backend ? { backend: options.backend } : {}),
+    ...(backend ? { backend } : {}),
   });
   const shutdown = new AbortController();
   // Every pending long poll listens for shutdown; hundreds at once are normal, not a leak.
@@ -147,6 +177,8 @@ export function createReferenceServer(options: ReferenceServerOptions): Referenc
         deadline.unref();
         server.once('close', () => clearTimeout(deadline));
       });
+      // Last: requests still draining above may need it.
+      await ownRedis?.close().catch(() => undefined);
     },
   };
 }

@@ -11,8 +11,8 @@ import { join } from 'node:path';
  * - `BENCH_CLIENT_TASKS` tasks observed at once for the client-scale run (1,000);
  * - `BENCH_SLOW_EVENTS` × `BENCH_SLOW_EVENT_BYTES` the slow-consumer task (20,000 × 8,192);
  * - `BENCH_ONLY` a comma list of benchmarks to run (`throughput,latency,recovery,server-scale,
- *   client-scale,slow-consumer,bundle-size,soak`; default all; `soak` reads its own `BENCH_SOAK_*`
- *   sizes);
+ *   client-scale,slow-consumer,bundle-size,soak,redis`; default all; `soak` reads its own
+ *   `BENCH_SOAK_*` sizes);
  * - `BENCH_PROFILE=1` CPU-profiles our client and server processes (measured runs only) and prints where the
  *   time goes; the `.cpuprofile` files stay in `BENCH_PROFILE_DIR` (default: the OS temp folder) for
  *   Chrome DevTools.
@@ -42,6 +42,7 @@ export const BENCHMARKS = [
   'client-scale',
   'slow-consumer',
   'soak',
+  'redis',
 ] as const;
 
 function positiveInt(name: string, fallback: number): number {

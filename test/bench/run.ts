@@ -10,6 +10,7 @@ import { runClientScale } from './client-scale';
 import { type BenchConfig, readBenchConfig } from './config';
 import { runLatency } from './latency';
 import { runRecovery } from './recovery';
+import { runRedis } from './redis';
 import { runServerScale } from './server-scale';
 import { runSlowConsumer } from './slow-consumer';
 import { runSoak } from './soak';
@@ -25,6 +26,7 @@ const RUNNERS: Record<string, (config: BenchConfig) => Promise<BenchReport>> = {
   'client-scale': runClientScale,
   'slow-consumer': runSlowConsumer,
   soak: runSoak,
+  redis: runRedis,
 };
 
 async function main(): Promise<number> {

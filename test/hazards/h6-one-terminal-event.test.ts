@@ -228,23 +228,29 @@ describe('H6: exactly one terminal event, written by the engine', () => {
     const auth = { subject: 'alice', scopes: [], attributes: {} };
     const taskIds = await Promise.all(Array.from({ length: 24 }, () => server.createTask('gatedReturn')));
     await Promise.all(taskIds.map(running));
-    // Release the handler 12..1 microtask turns after the cancel starts, or cancel 0..11 turns after
-    // releasing it: every interleaving of the handler's return path with the cancel's claim of the
-    // terminal event is hit, whichever of the two takes more turns to reach the event log.
+    // Release the handler some turns after the cancel starts, or cancel some turns after releasing
+    // it: every interleaving of the handler's return path with the cancel's claim of the terminal
+    // event is hit, whichever of the two takes more turns to reach the event log. Microtask turns
+    // interleave an in-process store; event-loop turns (each lets I/O complete) a networked one,
+    // whose cancel spends round trips (ownership read, append) before its claim.
     const turns = async (n: number) => {
       for (let i = 0; i < n; i++) await Promise.resolve();
     };
+    const loopTurns = async (n: number) => {
+      for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+    };
+    // 12 delays per side: 0..5 microtask turns, then 1..6 event-loop turns.
+    const wait = (k: number) => (k < 6 ? turns(k) : loopTurns(k - 5));
     await Promise.all(
       taskIds.map(async (taskId, index) => {
-        const offset = index - 12;
-        if (offset < 0) {
+        if (index < 12) {
           const cancelled = server.server.engine.cancel(auth, taskId);
-          await turns(-offset);
+          await wait(index);
           gates.open(taskId);
           await cancelled;
         } else {
           gates.open(taskId);
-          await turns(offset);
+          await wait(index - 12);
           await server.server.engine.cancel(auth, taskId);
         }
       }),

@@ -74,6 +74,7 @@ export function withEventStore(
     idempotency: backend.idempotency,
     suspensions: backend.suspensions,
     control: backend.control,
+    ...(backend.tickets ? { tickets: backend.tickets } : {}),
     retention: backend.retention,
     isReady: () => backend.isReady?.() ?? true,
     close: () => backend.close(),

@@ -15,7 +15,7 @@ export interface TestBackendEntry {
 }
 
 /** Every backend, in the order their projects run. */
-export const TEST_BACKENDS: readonly TestBackendEntry[] = [{ name: 'memory' }];
+export const TEST_BACKENDS: readonly TestBackendEntry[] = [{ name: 'memory' }, { name: 'redis' }];
 
 /** The suites that run once per backend. */
 export const BACKEND_SUITES: readonly string[] = [

@@ -1,7 +1,9 @@
 /**
- * Latency client process. Command `run` `{ kind, target, count, rate, size, warmup }` receives `count`
- * paced events whose messages carry the server's send time and returns one-way delivery latencies
- * (receive wall clock − send wall clock, ms), dropping the first `warmup` events.
+ * Latency client process. Command `run` `{ kind, target, count, rate, size, warmup, createTarget? }`
+ * receives `count` paced events whose messages carry the server's send time and returns one-way
+ * delivery latencies (receive wall clock − send wall clock, ms), dropping the first `warmup` events.
+ * With `createTarget` (our kinds only) the task is created there and streamed from `target`: another
+ * instance on the same Redis.
  */
 import type { TransportName } from '@taskbridge/protocol';
 import { sentAtOf } from '../events';
@@ -30,6 +32,20 @@ function messageOf(event: unknown): string {
   return typeof payload?.message === 'string' ? payload.message : '';
 }
 
+async function createOn(url: string, input: Record<string, unknown>): Promise<string> {
+  const response = await fetch(`${url}/api/v1/tasks`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer alice', 'content-type': 'application/json' },
+    body: JSON.stringify({
+      clientRequestId: `latency-${Date.now()}-${Math.random()}`,
+      taskType: 'bench-clock',
+      input,
+    }),
+  });
+  if (response.status !== 201) throw new Error(`create failed: ${response.status}`);
+  return ((await response.json()) as { taskId: string }).taskId;
+}
+
 async function ours(
   transport: TransportName,
   url: string,
@@ -37,13 +53,14 @@ async function ours(
   rate: number,
   size: number,
   record: (m: string) => void,
+  createTarget: string | undefined,
 ) {
   const client = createNodeClient({ baseUrl: url, transport });
   try {
-    const { stream } = await client.startTask({
-      taskType: 'bench-clock',
-      input: { count, rate, size, startDelayMs: START_DELAY_MS },
-    });
+    const input = { count, rate, size, startDelayMs: START_DELAY_MS };
+    const stream = createTarget
+      ? client.task(await createOn(createTarget, input))
+      : (await client.startTask({ taskType: 'bench-clock', input })).stream;
     const subscription = stream.events$.subscribe((event) => {
       if (event.type === 'TASK_MESSAGE') record(messageOf(event));
     });
@@ -83,7 +100,15 @@ async function run(args: CommandArgs): Promise<LatencySample> {
       break;
     default:
       if (!kind.startsWith('ours-')) throw new Error(`unknown kind ${kind}`);
-      await ours(kind.slice(5) as TransportName, target, count, rate, size, record);
+      await ours(
+        kind.slice(5) as TransportName,
+        target,
+        count,
+        rate,
+        size,
+        record,
+        typeof args.createTarget === 'string' ? args.createTarget : undefined,
+      );
   }
   return {
     p50: percentile(latencies, 50),

@@ -5,8 +5,8 @@
  * - `bench-pulse` `{ size }`: one stamped `TASK_MESSAGE` per `pulse` command, ending on `end-pulses`
  *   (server-scale fan-out).
  *
- * Commands: `fresh` (close the previous server, start a new one so memory from earlier runs cannot slow
- * later ones; returns `{ url }`), `pulse` (returns `{ busyMs }`, the server's own time for the fan-out),
+ * Commands: `fresh` `{ redis? }` (close the previous server, start a new one so memory from earlier
+ * runs cannot slow later ones — on Redis when `redis` is given; returns `{ url }`), `pulse` (returns `{ busyMs }`, the server's own time for the fan-out),
  * `end-pulses`, `memory` (after GC; with the live subscription count).
  */
 import { EventEmitter, once } from 'node:events';
@@ -22,7 +22,7 @@ import {
 import { testServerOptions } from '../../support/reference-server';
 import { payloadBytesFor, stampedMessage } from '../events';
 import { paced, wallClockMs } from '../pacer';
-import { measuredMemory, serveCommands } from '../processes';
+import { type CommandArgs, measuredMemory, serveCommands } from '../processes';
 
 const pulses = new EventEmitter();
 pulses.setMaxListeners(0);
@@ -64,11 +64,13 @@ const handlers: Record<string, TaskHandler> = {
 
 let current: ReferenceServer | undefined;
 
-async function fresh(): Promise<{ url: string }> {
+async function fresh(args: CommandArgs): Promise<{ url: string }> {
   await current?.close();
+  const redis = typeof args.redis === 'string' ? args.redis : undefined;
   current = createReferenceServer(
     testServerOptions({
       handlers,
+      ...(redis ? { redis } : {}),
       // 10,000 subscriptions of one caller and 100 MB tasks are what these benchmarks measure.
       limits: {
         maxStreams: null,

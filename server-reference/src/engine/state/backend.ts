@@ -3,6 +3,7 @@
  * suspensions and the control channel — plus the retention it applies. The memory backend is the
  * embedded default (`createMemoryBackend`); a Redis backend lets many server processes share state.
  */
+import type { TicketStore } from '../../auth/ticket-store';
 import type { ControlChannel } from './control-channel';
 import type { EventStore } from './event-store';
 import type { IdempotencyStore } from './idempotency-store';
@@ -40,6 +41,11 @@ export interface TaskBridgeBackend {
   readonly idempotency: IdempotencyStore;
   readonly suspensions: SuspensionStore;
   readonly control: ControlChannel;
+  /**
+   * Stream tickets shared by every process on this backend (protocol/SPEC.md §12): the server uses it
+   * unless `streamTickets.store` is given. Default: none (each server keeps its own in memory).
+   */
+  readonly tickets?: TicketStore;
   /** The retention this backend applies. */
   readonly retention: RetentionSettings;
   /**
