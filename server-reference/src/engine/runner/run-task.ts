@@ -68,9 +68,10 @@ function interruptible(signal: AbortSignal): <T>(value: T | PromiseLike<T>) => P
   signal.addEventListener('abort', () => interrupt?.(abortError()), { once: true });
   return <T>(value: T | PromiseLike<T>) =>
     new Promise<T>((resolve, reject) => {
+      // Attached first: a handler that rejects after its run was aborted is settled, not unhandled.
+      Promise.resolve(value).then(resolve, reject);
       if (signal.aborted) return reject(abortError());
       interrupt = reject;
-      Promise.resolve(value).then(resolve, reject);
     });
 }
 
