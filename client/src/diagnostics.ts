@@ -2,7 +2,7 @@
  * What the client reports about itself, as data: transport choices, fallbacks, climb-backs, dropped
  * duplicates, malformed or off-schema frames, credential refreshes and checkpoint failures.
  */
-import type { SchemaIssue, TaskBridgeError, TransportName } from '@taskbridge/protocol';
+import type { TaskBridgeError, TransportName } from '@taskbridge/protocol';
 import type { DuplicateReason } from './sequencer';
 
 /** One diagnostic record. `taskId` is absent for client-wide records. */
@@ -34,13 +34,7 @@ export type Diagnostic =
   /** A frame that could not be parsed; the stream went on. */
   | { type: 'malformed-frame'; taskId: string; transport: TransportName; error: TaskBridgeError }
   /** An event of a known type whose payload breaks the schema (peer quirk); delivered anyway. */
-  | {
-      type: 'off-schema-event';
-      taskId: string;
-      eventId: string;
-      eventType: string;
-      issues: readonly SchemaIssue[];
-    }
+  | { type: 'off-schema-event'; taskId: string; eventId: string; eventType: string }
   /** An event type this version does not know; delivered as unknown. */
   | { type: 'unknown-event-type'; taskId: string; eventId: string; eventType: string }
   /** Credentials were refreshed after a 401 or a WebSocket 1008 before the ack. */

@@ -1,7 +1,7 @@
 /**
  * The request/response half of TaskBridge: create (JSON or multipart), cancel, actions, task status (E1)
  * and capabilities (E2). Every response is checked in this order: status, content type, body schema
- * (HAZARDS.md H5); every failure is a {@link TaskBridgeError}.
+ * (hazard H5); every failure is a {@link TaskBridgeError}.
  */
 import {
   type CancelTaskResponse,
@@ -19,19 +19,19 @@ import {
   type TaskCreatedResponse,
   type TaskStatusResponse,
 } from '@taskbridge/protocol';
-import { errorFromFetchFailure } from './http-errors';
+import { errorFromFetchFailure, transportUnavailable } from './errors';
 import type { TransportContext } from './platform';
 import { discardBody, type Parser, readJsonResponse } from './read-json-response';
 
 /** A file to upload; a bare `Blob` (or `File`) uses its own name, if any. */
 export interface FileAttachment {
-  /** The file's bytes, sent as one `attachments` part (SPEC.md §2 multipart). */
+  /** The file's bytes, sent as one `attachments` part (protocol/SPEC.md §2 multipart). */
   blob: Blob;
   /** File name sent in the multipart part. Default: the `File`'s name, else `attachment`. */
   filename?: string;
 }
 
-/** Arguments of {@link HttpApi.createTask} (SPEC.md §2). */
+/** Arguments of {@link HttpApi.createTask} (protocol/SPEC.md §2). */
 export interface CreateTaskParams {
   /** Idempotency key: re-sending the same id returns the same task (200, `deduplicated: true`). */
   clientRequestId: string;
@@ -44,7 +44,7 @@ export interface CreateTaskParams {
   files?: ReadonlyArray<Blob | FileAttachment>;
 }
 
-/** Arguments of {@link HttpApi.submitAction} (SPEC.md §7). */
+/** Arguments of {@link HttpApi.submitAction} (protocol/SPEC.md §7). */
 export interface SubmitActionParams {
   /** Idempotency key of the action: an identical repeat answers 200 `DEDUPLICATED`. */
   clientActionId: string;
@@ -71,11 +71,11 @@ export interface RequestOptions {
  * - no `fetch` on the platform: `TRANSPORT_UNAVAILABLE`.
  */
 export interface HttpApi {
-  /** `POST create` (SPEC.md §2): 201 new task, 200 deduplicated repeat. 409 on a conflicting repeat. */
+  /** `POST create` (protocol/SPEC.md §2): 201 new task, 200 deduplicated repeat. 409 on a conflicting repeat. */
   createTask(params: CreateTaskParams, options?: RequestOptions): Promise<TaskCreatedResponse>;
-  /** `POST cancel` (SPEC.md §7): 202 `CANCELLATION_REQUESTED` or `ALREADY_TERMINAL`. */
+  /** `POST cancel` (protocol/SPEC.md §7): 202 `CANCELLATION_REQUESTED` or `ALREADY_TERMINAL`. */
   cancelTask(taskId: string, reason?: string, options?: RequestOptions): Promise<CancelTaskResponse>;
-  /** `POST actions` (SPEC.md §7): 202 `ACCEPTED`/`REJECTED_*`, 200 `DEDUPLICATED`; 409 on conflict. */
+  /** `POST actions` (protocol/SPEC.md §7): 202 `ACCEPTED`/`REJECTED_*`, 200 `DEDUPLICATED`; 409 on conflict. */
   submitAction(
     taskId: string,
     action: SubmitActionParams,
@@ -176,9 +176,7 @@ function appendFile(form: FormData, file: Blob | FileAttachment): void {
 async function sendRequest<T>(context: TransportContext, options: SendOptions<T>): Promise<T> {
   const { signal } = options;
   const fetchImpl = context.getFetch();
-  if (!fetchImpl) {
-    throw new TaskBridgeError({ code: 'TRANSPORT_UNAVAILABLE', message: 'no fetch on this platform' });
-  }
+  if (!fetchImpl) throw transportUnavailable('no fetch on this platform');
   // A JSON string and a FormData can both be sent twice, which the 401 retry needs.
   const body = options.form ?? (options.json === undefined ? undefined : JSON.stringify(options.json));
   for (let refreshed = false; ; refreshed = true) {
@@ -202,7 +200,7 @@ async function sendRequest<T>(context: TransportContext, options: SendOptions<T>
       await refreshCredentials(context.refreshAccessToken);
       continue;
     }
-    return readJsonResponse(response, options.parse, signal);
+    return readJsonResponse(response, options.parse, { clock: context.clock, signal });
   }
 }
 

@@ -1,16 +1,14 @@
 // @taskbridge/client: the framework-agnostic TaskBridge client. Explicit exports, grouped by section.
 
 // Client
-export type {
-  ActiveTask,
-  EnvironmentSource,
-  StartedTask,
-  StartTaskParams,
-  TaskBridgeClient,
-  TaskBridgeClientOptions,
-} from './client';
+export type { ActiveTask, TaskBridgeClient, TaskBridgeClientOptions } from './client';
 export { createTaskBridgeClient } from './client';
-export type { EnvironmentEvent, SubmitActionOptions, TaskStream } from './task-stream';
+export type { StartedTask, StartTaskParams } from './task-starter';
+export type { TaskStream, TaskStreamState } from './task-stream-api';
+export type { SubmitActionOptions } from './task-commands';
+export type { EnvironmentSource } from './environment';
+export type { EnvironmentEvent } from './machine/events';
+export type { Clock } from './clock';
 
 // Task state
 export type {
@@ -52,11 +50,11 @@ export type {
   ConnectionOptions,
   EventSourceConstructor,
   FetchFunction,
-  RouteFunction,
   WebSocketAuthMode,
   TransportContext,
   WebSocketConstructor,
 } from './platform';
+export type { RouteFunction, RouteOptions } from './routes';
 export { createTransportContext } from './platform';
 export type { FileAttachment } from './http';
 
@@ -83,12 +81,10 @@ export {
 // Transports and the machine (for custom transports and tests)
 export type {
   PollingTransportOptions,
-  SseTransportOptions,
   Transport,
   TransportMessage,
   TransportRequest,
   TransportSink,
-  WebSocketTransportOptions,
 } from './transports/index';
 export { createPollingTransport, createSseTransport, createWebSocketTransport } from './transports/index';
 export type { MemoryScript, MemoryStep, MemoryTransportOptions } from './transports/memory';

@@ -6,9 +6,9 @@
  * captured at import time, so tests can stub globals and polyfills loaded later still apply
  * (STYLE.md habit 5).
  */
-import type { RouteName, RouteTemplates } from '@taskbridge/protocol';
 import { TaskBridgeError } from '@taskbridge/protocol';
-import { createRouteResolver, type RouteResolver } from './routes';
+import { type Clock, systemClock } from './clock';
+import { createRouteResolver, type RouteOptions, type RouteResolver } from './routes';
 
 /** The part of a `WebSocket` instance the client uses (browser `WebSocket` and Node `ws` both fit). */
 export interface WebSocketLike {
@@ -38,7 +38,7 @@ export interface EventSourceLike {
 
 /**
  * An `EventSource` constructor. The `eventsource` package (v4) accepts `{ fetch }`, which is how the
- * client sets headers and checks status codes (SPEC.md §5, §9); a native `EventSource` ignores it.
+ * client sets headers and checks status codes (protocol/SPEC.md §5, §9); a native `EventSource` ignores it.
  */
 export type EventSourceConstructor = new (
   url: string,
@@ -63,7 +63,7 @@ export interface ClientPlatform {
 }
 
 /**
- * How the WebSocket transport sends credentials (SPEC.md §9):
+ * How the WebSocket transport sends credentials (protocol/SPEC.md §9):
  * - `'query'`: an `access_token` query parameter (browsers cannot set headers on a WebSocket; the token
  *   may appear in proxy and server logs, as with SignalR).
  * - `'header'`: an `Authorization` header plus {@link ConnectionOptions.headers}; needs a constructor
@@ -72,35 +72,19 @@ export interface ClientPlatform {
  */
 export type WebSocketAuthMode = 'query' | 'header' | 'none';
 
-/** A route function: returns an absolute URL, or a path resolved against `baseUrl`. */
-export type RouteFunction = (name: RouteName, params: Readonly<Record<string, string>>) => string;
-
 /** Options shared by the HTTP API and every transport. */
-export interface ConnectionOptions {
-  /**
-   * The server's base URL, e.g. `https://api.example.com` or `https://example.com/taskbridge`. Route
-   * paths are appended to it (a path prefix is kept). A relative value is resolved against
-   * `globalThis.location` when there is one (without one, `createTaskBridgeClient` throws a `TypeError`).
-   */
-  baseUrl: string;
-  /**
-   * Route templates overriding {@link DEFAULT_ROUTES} (SPEC.md §1), or a function building each URL.
-   * Default: the TaskBridge v1 routes.
-   */
-  routes?: Partial<RouteTemplates> | RouteFunction;
-  /** Extra path parameters for the templates, e.g. `{ projectId: 'p1' }`. Default: none. */
-  routeParams?: Record<string, string>;
+export interface ConnectionOptions extends RouteOptions {
   /**
    * Returns the current access token, sent as `Authorization: Bearer <token>` (or as the `access_token`
    * query parameter on a browser WebSocket). Called on every request and every (re)connect, so a
-   * refreshed token is picked up at once (SPEC.md §9). `undefined` sends no credentials. Default: none.
+   * refreshed token is picked up at once (protocol/SPEC.md §9). `undefined` sends no credentials. Default: none.
    * What it throws surfaces as a `TaskBridgeError` `AUTHENTICATION_ERROR` (not retryable).
    */
   getAccessToken?: () => string | undefined | Promise<string | undefined>;
   /**
    * Refreshes the credentials that {@link getAccessToken} returns. The HTTP API calls it once on a 401
    * and retries once; for streams the caller (the machine) calls it on a 401 or a WebSocket 1008 before
-   * the ack (SPEC.md §6, §8: refresh once, then fatal). Errors it throws are reported as
+   * the ack (protocol/SPEC.md §6, §8: refresh once, then fatal). Errors it throws are reported as
    * `AUTHENTICATION_ERROR`. Default: none (a 401 is final).
    */
   refreshAccessToken?: () => Promise<void>;
@@ -110,12 +94,18 @@ export interface ConnectionOptions {
    */
   headers?: Record<string, string> | (() => Record<string, string>);
   /**
-   * How WebSocket credentials are sent (SPEC.md §9). Default: `'header'` in Node when the `WebSocket`
+   * How WebSocket credentials are sent (protocol/SPEC.md §9). Default: `'header'` in Node when the `WebSocket`
    * constructor is not the platform's global one (i.e. the injected `ws` package), `'query'` otherwise.
    */
   webSocketAuth?: WebSocketAuthMode;
   /** Platform constructors; default: globals, read lazily at each use (see {@link ClientPlatform}). */
   platform?: ClientPlatform;
+  /**
+   * Time and timers for everything the client schedules or stamps: deadlines, backoff, the detach
+   * grace, checkpoint batching, request retries, `nextRetryAt`, `updatedAt`. Default: the platform's
+   * (`Date.now`, `setTimeout`), read at each use so fake timers apply.
+   */
+  clock?: Clock;
 }
 
 /**
@@ -123,7 +113,7 @@ export interface ConnectionOptions {
  * {@link createTransportContext}.
  */
 export interface TransportContext {
-  /** Builds the absolute URL of a route (SPEC.md §1). @throws {RangeError} on a missing path parameter. */
+  /** Builds the absolute URL of a route (protocol/SPEC.md §1). @throws {RangeError} on a missing path parameter. */
   resolveUrl: RouteResolver;
   /** The `fetch` to use now, or `undefined` when the platform has none. */
   getFetch(): FetchFunction | undefined;
@@ -140,6 +130,8 @@ export interface TransportContext {
   refreshAccessToken: (() => Promise<void>) | undefined;
   /** The WebSocket auth mode to use with the given constructor. */
   webSocketAuthFor(webSocket: WebSocketConstructor): WebSocketAuthMode;
+  /** The client's clock (see {@link ConnectionOptions.clock}). */
+  clock: Clock;
 }
 
 /** Credentials read for one request or connection. */
@@ -162,6 +154,7 @@ export function createTransportContext(options: ConnectionOptions): TransportCon
     webSocketAuthFor: (webSocket) =>
       options.webSocketAuth ??
       (isNodeRuntime() && webSocket !== readGlobal('WebSocket') ? 'header' : 'query'),
+    clock: options.clock ?? systemClock,
   };
 }
 

@@ -1,7 +1,7 @@
 /**
- * The sequencer of one task stream (design/recovery.md, the data path): decides, per event and in O(1),
+ * The sequencer of one task stream (the data path of the recovery design): decides, per event and in O(1),
  * whether an event reaches the app, so that each `eventId` is delivered once and in order across
- * reconnects, transport switches, climb-back overlaps and reloads (SPEC.md §3 replay, §10).
+ * reconnects, transport switches, climb-back overlaps and reloads (protocol/SPEC.md §3 replay, §10).
  *
  * It lives in the data path, not in a transport, because duplicates appear *between* transports: during
  * climb-back the old and the new transport both deliver for a moment, and a replay after reconnect
@@ -43,12 +43,6 @@ export interface SequencerOptions {
   onDuplicate?: (event: SequencedEvent, reason: DuplicateReason) => void;
 }
 
-/** Counters for diagnostics. */
-export interface SequencerStats {
-  delivered: number;
-  duplicates: number;
-}
-
 /** The per-stream sequencer. */
 export interface Sequencer {
   /**
@@ -60,7 +54,6 @@ export interface Sequencer {
   cursor(): string | null;
   /** True once a terminal event was delivered (or `initiallyDone`). */
   isDone(): boolean;
-  stats(): SequencerStats;
 }
 
 // Any comparable id: `compareEventIds(id, ANY_COMPARABLE)` is `'incomparable'` exactly when `id` is.
@@ -72,9 +65,9 @@ const ANY_COMPARABLE = '0';
  * An event is a duplicate when its id is comparable ({@link compareEventIds}) and ≤ the newest
  * comparable id delivered so far (or the initial cursor, when comparable); when its id is incomparable,
  * when it is among the last `windowSize` incomparable ids delivered (or the initial cursor); and every
- * event after the terminal one is dropped. Ids are never compared as strings (SPEC.md §3).
+ * event after the terminal one is dropped. Ids are never compared as strings (protocol/SPEC.md §3).
  *
- * @see SPEC.md §3 (eventId, replay), §10 (each eventId reaches the app once, in order)
+ * @see protocol/SPEC.md §3 (eventId, replay), §10 (each eventId reaches the app once, in order)
  */
 export function createSequencer(options: SequencerOptions = {}): Sequencer {
   return new TaskSequencer(options);
@@ -89,8 +82,6 @@ class TaskSequencer implements Sequencer {
   /** The newest comparable id delivered (or the comparable initial cursor). */
   #newest: string | null = null;
   #done: boolean;
-  #delivered = 0;
-  #duplicates = 0;
   // The window of incomparable ids: a Set for O(1) lookup plus a ring buffer that says which to evict.
   // Both are created with the first incomparable id.
   #recent: Set<string> | undefined;
@@ -118,7 +109,6 @@ class TaskSequencer implements Sequencer {
     }
     this.#record(id, order !== 'incomparable');
     this.#last = id;
-    this.#delivered += 1;
     if (isTerminalEventType(event.type)) this.#done = true;
     return 'deliver';
   }
@@ -129,10 +119,6 @@ class TaskSequencer implements Sequencer {
 
   isDone(): boolean {
     return this.#done;
-  }
-
-  stats(): SequencerStats {
-    return { delivered: this.#delivered, duplicates: this.#duplicates };
   }
 
   /** Remembers a delivered id: the newest comparable one, or in the window when incomparable. */
@@ -154,7 +140,6 @@ class TaskSequencer implements Sequencer {
   }
 
   #drop(event: SequencedEvent, reason: DuplicateReason): SequencerDecision {
-    this.#duplicates += 1;
     this.#onDuplicate?.(event, reason);
     return 'duplicate';
   }

@@ -154,13 +154,17 @@ describe('createCheckpointWriter', () => {
     expect(log.written).toEqual(['2']);
   });
 
-  it('uses an injected timer', async () => {
+  it('uses an injected clock', async () => {
     const { store, log } = slowStore(0);
     const callbacks: (() => void)[] = [];
     const writer = createCheckpointWriter({
       store,
       key: 'k',
-      timer: { setTimeout: (callback) => callbacks.push(callback), clearTimeout: () => undefined },
+      clock: {
+        now: () => 0,
+        setTimeout: (callback) => callbacks.push(callback),
+        clearTimeout: () => undefined,
+      },
     });
     writer.schedule(cp(1));
     writer.schedule(cp(2));

@@ -1,11 +1,11 @@
 /**
- * Storage must never stop a task stream (SPEC.md §10): when IndexedDB fails (quota exceeded, private
+ * Storage must never stop a task stream (protocol/SPEC.md §10): when IndexedDB fails (quota exceeded, private
  * mode, `indexedDB` missing, `open` blocked), checkpoints move to memory for the rest of the session and
  * the app hears about it once, as a diagnostic.
  */
 import type { TaskBridgeError } from '@taskbridge/protocol';
 import type { CheckpointStore } from './checkpoint-store';
-import { checkpointError } from './checkpoint-store';
+import { checkpointError } from '../errors';
 import { createIndexedDbCheckpointStore, type IndexedDbCheckpointStoreOptions } from './indexeddb';
 import { createMemoryCheckpointStore } from './memory';
 
@@ -37,7 +37,7 @@ export interface ResilientCheckpointStore extends CheckpointStore {
  *
  * Rejects only when a value cannot be stored anywhere (not structured-cloneable: `CHECKPOINT_ERROR`).
  *
- * @see SPEC.md §10 (checkpoint)
+ * @see protocol/SPEC.md §10 (checkpoint)
  */
 export function createResilientCheckpointStore(
   primary: CheckpointStore,
@@ -136,7 +136,7 @@ export interface DefaultCheckpointStoreOptions
  * where an `indexedDB` factory exists — `options.indexedDB` or, read now, `globalThis.indexedDB` — and
  * memory otherwise (Node, SSR, workers without IndexedDB). Never throws.
  *
- * @see SPEC.md §10
+ * @see protocol/SPEC.md §10
  */
 export function createDefaultCheckpointStore(options: DefaultCheckpointStoreOptions = {}): CheckpointStore {
   const factory =

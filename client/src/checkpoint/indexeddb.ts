@@ -1,10 +1,11 @@
 /**
- * The IndexedDB checkpoint store (SPEC.md §10): survives reloads, so a task resumes from its last
+ * The IndexedDB checkpoint store (protocol/SPEC.md §10): survives reloads, so a task resumes from its last
  * delivered `eventId` and a finished task shows its final state without a stream. Built on `idb-keyval`.
  */
 import { del, entries, get, set, type UseStore } from 'idb-keyval';
 import type { Checkpoint, CheckpointRecord, CheckpointStore, PendingStart } from './checkpoint-store';
-import { checkpointError, isCheckpoint, toStoredCheckpoint } from './checkpoint-store';
+import { checkpointError } from '../errors';
+import { isCheckpoint, toStoredCheckpoint } from './checkpoint-store';
 
 /** Options of {@link createIndexedDbCheckpointStore}. */
 export interface IndexedDbCheckpointStoreOptions {
@@ -126,7 +127,7 @@ async function guarded<T>(operation: string, run: () => Promise<T>): Promise<T> 
  * `list(prefix)` reads every entry of the object store and filters by key: fine for the few tasks a
  * client keeps, and what idb-keyval offers.
  *
- * @see SPEC.md §10 (checkpoint), §2 (pending starts for idempotent create)
+ * @see protocol/SPEC.md §10 (checkpoint), §2 (pending starts for idempotent create)
  */
 export function createIndexedDbCheckpointStore(
   options: IndexedDbCheckpointStoreOptions = {},

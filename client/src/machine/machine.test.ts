@@ -1,15 +1,24 @@
 import { isTerminalEvent, TaskBridgeError, type TaskEvent, type TransportName } from '@taskbridge/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Actor, createActor, fromCallback } from 'xstate';
+import type { Checkpoint } from '../checkpoint/checkpoint-store';
 import {
   type ConnectionState,
   connectionStatesEqual,
   IDLE_CONNECTION_STATE,
   toConnectionState,
 } from '../connection-state';
+import type { Diagnostic } from '../diagnostics';
+import { initialTaskSnapshot } from '../task-snapshot';
 import { type MemoryScript, MemoryTransport, memoryStep as step } from '../transports/memory';
 import { type ConnectionConfigInput, resolveConnectionConfig } from './config';
-import { type DataMessage, type TaskStreamMachineInput, taskStreamMachine } from './machine';
+import {
+  type ConfirmTaskReachable,
+  type DataMessage,
+  type StreamEnvironment,
+  type StreamPort,
+  taskStreamMachine,
+} from './machine';
 import { createMemoryTransportHealthStore, type TransportHealthStore } from './transport-health';
 
 const TASK_ID = 'task_123';
@@ -64,46 +73,90 @@ interface Harness {
   actor: Actor<typeof taskStreamMachine>;
   state: () => ConnectionState;
   received: Array<{ transport: TransportName; message: DataMessage }>;
+  diagnostics: Diagnostic[];
   setCursor: (cursor: string | null) => void;
 }
 
-interface StartOptions extends Partial<Omit<TaskStreamMachineInput, 'config' | 'transports'>> {
+interface StartOptions {
   transports: MemoryTransport[];
   config?: ConnectionConfigInput;
-  /** Do not send START (to observe `idle`). */
-  idle?: boolean;
+  health?: TransportHealthStore;
+  refreshCredentials?: () => Promise<void>;
+  confirmTaskReachable?: ConfirmTaskReachable;
+  online?: boolean;
+  hidden?: boolean;
+  /** The stored checkpoint (default none); a promise that never settles keeps the stream restoring. */
+  checkpoint?: Promise<Checkpoint | undefined>;
+  /** The cursor the stream starts with (as if restored from a checkpoint). */
+  cursor?: string | null;
+  /** Jitter source. Default 0.5 (half the backoff window). */
+  random?: () => number;
+  machine?: typeof taskStreamMachine;
+}
+
+/** True while the stream's link is in `state` (e.g. `backoff`, `refreshingCredentials`). */
+function linkIn(harness: Harness, state: string): boolean {
+  const value = harness.actor.getSnapshot().value;
+  if (value === 'stopped' || typeof value.attached.lifecycle === 'string') return false;
+  const link = value.attached.lifecycle.link;
+  return typeof link === 'string' ? link === state : state in link;
 }
 
 let running: Harness[] = [];
 
-/** Starts a stream whose data path is a stub: it tracks the cursor and sends TERMINAL like the sequencer. */
-function start(options: StartOptions): Harness {
-  const { transports, config, idle, ...rest } = options;
-  let cursor: string | null = null;
+/** Lets the machine's promise actors (checkpoint load, transport resolution) settle, without moving time. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i += 1) await Promise.resolve();
+}
+
+/**
+ * Starts a stream as its first observer does, with a stub data path (it tracks the cursor and sends
+ * TERMINAL like the store), and waits until the checkpoint is restored and the ladder resolved.
+ */
+async function start(options: StartOptions): Promise<Harness> {
+  let cursor: string | null = options.cursor ?? null;
   const received: Harness['received'] = [];
-  const actor = createActor(taskStreamMachine, {
-    input: {
-      taskId: TASK_ID,
-      transports,
-      getCursor: () => cursor,
-      onMessage: (transport, message) => {
-        received.push({ transport, message });
-        if (message.type !== 'event') return;
-        cursor = message.event.eventId;
-        if (isTerminalEvent(message.event)) actor.send({ type: 'TERMINAL' });
-      },
-      config: resolveConnectionConfig(config),
-      random: () => 0.5,
-      origin: ORIGIN,
-      ...rest,
+  const diagnostics: Diagnostic[] = [];
+  const stream: StreamPort = {
+    cursor: () => cursor,
+    deliver: (transport, message) => {
+      received.push({ transport, message });
+      if (message.type !== 'event') return;
+      cursor = message.event.eventId;
+      if (isTerminalEvent(message.event)) actor.send({ type: 'TERMINAL' });
     },
+    restore: (checkpoint) => {
+      if (checkpoint) cursor = checkpoint.lastEventId;
+    },
+  };
+  const env: StreamEnvironment = {
+    loadCheckpoint: () => options.checkpoint ?? Promise.resolve(undefined),
+    resolveTransports: async () => ({
+      transports: options.transports,
+      config: resolveConnectionConfig(options.config),
+    }),
+    health: options.health ?? null,
+    origin: ORIGIN,
+    now: () => Date.now(),
+    random: options.random ?? (() => 0.5),
+    refreshCredentials: options.refreshCredentials ?? null,
+    confirmTaskReachable: options.confirmTaskReachable ?? null,
+    diagnostic: (d) => diagnostics.push(d),
+    detachGraceMs: 500,
+    isOnline: () => options.online ?? true,
+    isHidden: () => options.hidden ?? false,
+  };
+  const actor = createActor(options.machine ?? taskStreamMachine, {
+    input: { taskId: TASK_ID, stream, env },
   });
+  actor.subscribe({ error: () => {} });
   actor.start();
-  if (idle !== true) actor.send({ type: 'START' });
+  await settle();
   const harness: Harness = {
     actor,
     state: () => toConnectionState(actor.getSnapshot()),
     received,
+    diagnostics,
     setCursor: (next) => {
       cursor = next;
     },
@@ -136,10 +189,17 @@ afterEach(() => {
 describe('happy path', () => {
   it('connects the best transport: connecting → live, reading the cursor at connect time', async () => {
     const socket = ws(wsLive);
-    const { state, setCursor } = start({ transports: [socket, sse(), polling()], idle: true });
-    expect(state().status).toBe('idle');
-    setCursor('41');
-    running[0]?.actor.send({ type: 'START' });
+    const restored: Checkpoint = {
+      taskId: TASK_ID,
+      lastEventId: '41',
+      snapshot: { ...initialTaskSnapshot(TASK_ID), lastEventId: '41', eventCount: 41 },
+      terminalEvent: null,
+      updatedAt: 0,
+    };
+    const { state } = await start({
+      transports: [socket, sse(), polling()],
+      checkpoint: Promise.resolve(restored),
+    });
     expect(state()).toMatchObject({ status: 'connecting', transport: 'websocket', degraded: false });
     await advance(10);
     expect(state().status).toBe('connecting');
@@ -158,7 +218,7 @@ describe('happy path', () => {
 
   it('hands events to the data path synchronously, tagged with their transport', async () => {
     const socket = ws([step.open(), step.ack(), step.event(progress('1')), step.heartbeat(), step.hang()]);
-    const { received } = start({ transports: [socket] });
+    const { received } = await start({ transports: [socket] });
     await advance(0);
     expect(received.map((r) => [r.transport, r.message.type])).toEqual([
       ['websocket', 'event'],
@@ -174,10 +234,10 @@ describe('happy path', () => {
       step.event(completed('2')),
       step.hang(),
     ]);
-    const { actor, state } = start({ transports: [socket, sse()] });
+    const { actor, state } = await start({ transports: [socket, sse()] });
     await advance(0);
     expect(state().status).toBe('done');
-    expect(actor.getSnapshot().status).toBe('done');
+    expect(actor.getSnapshot().matches({ attached: { lifecycle: 'done' } })).toBe(true);
     expect(socket.connections[0]?.signal.aborted).toBe(true);
   });
 });
@@ -187,7 +247,7 @@ describe('deadlines', () => {
     const socket = ws(hang);
     const stream = sse(sseLive);
     const health = createMemoryTransportHealthStore();
-    const { state } = start({ transports: [socket, stream, polling()], health });
+    const { state } = await start({ transports: [socket, stream, polling()], health });
     await advance(2_499);
     expect(state().status).toBe('connecting');
     await advance(1);
@@ -223,7 +283,7 @@ describe('deadlines', () => {
   it('first-frame deadline: SSE headers then silence (a buffering proxy) falls back to polling', async () => {
     const stream = sse([step.open(10), step.hang()]);
     const poll = polling(pollLive);
-    const { state } = start({ transports: [stream, poll] });
+    const { state } = await start({ transports: [stream, poll] });
     await advance(10);
     expect(state().status).toBe('connecting');
     await advance(7_999);
@@ -239,7 +299,7 @@ describe('deadlines', () => {
 
   it('liveness: heartbeats keep a live stream up; silence reconnects the same transport from the cursor', async () => {
     const socket = ws(wsLive, wsLive);
-    const { state } = start({
+    const { state } = await start({
       transports: [socket, sse()],
       config: { heartbeatIntervalMs: { websocket: 1_000 } },
     });
@@ -267,7 +327,7 @@ describe('deadlines', () => {
 
   it('a clean close before the terminal event reconnects', async () => {
     const stream = sse([step.open(), step.heartbeat(), step.closed(100)], sseLive);
-    const { state } = start({ transports: [stream, polling()] });
+    const { state } = await start({ transports: [stream, polling()] });
     await advance(100);
     expect(state()).toMatchObject({ status: 'backoff', transport: 'sse', nextRetryAt: Date.now() });
     expect(state().error?.code).toBe('CONNECTION_CLOSED');
@@ -278,7 +338,7 @@ describe('deadlines', () => {
   it('open deadlines are per transport: SSE keeps the SPEC.md §10 5 s', async () => {
     const stream = sse(hang);
     const poll = polling(pollLive);
-    const { state } = start({ transports: [stream, poll] });
+    const { state } = await start({ transports: [stream, poll] });
     await advance(4_999);
     expect(state()).toMatchObject({ status: 'connecting', transport: 'sse' });
     await advance(1);
@@ -289,8 +349,8 @@ describe('deadlines', () => {
   });
 
   it('openTimeoutMs as a number sets every transport; as a record, only those named', async () => {
-    const one = start({ transports: [ws(hang), sse(sseLive)], config: { openTimeoutMs: 1_000 } });
-    const some = start({
+    const one = await start({ transports: [ws(hang), sse(sseLive)], config: { openTimeoutMs: 1_000 } });
+    const some = await start({
       transports: [ws(hang), sse(hang), polling()],
       config: { openTimeoutMs: { sse: 700 } },
     });
@@ -312,7 +372,7 @@ describe('recovery latency', () => {
   it('the first retry after a live connection is immediate, from the cursor; the next one is jittered', async () => {
     const dropping: MemoryScript = [step.open(10), step.ack(), step.error(errors.network(), 100)];
     const socket = ws(dropping, dropping, wsLive);
-    const { state, setCursor } = start({ transports: [socket] });
+    const { state, setCursor } = await start({ transports: [socket] });
     await advance(20);
     setCursor('30');
     await advance(90);
@@ -332,7 +392,7 @@ describe('recovery latency', () => {
 
   it('a connection that stayed up long enough to be stable earns another immediate retry', async () => {
     const socket = ws([step.open(10), step.ack(), step.error(errors.network(), 6_000)]);
-    const { state } = start({
+    const { state } = await start({
       transports: [socket],
       config: { livenessTimeoutMs: 600_000 },
       random: () => 0.999,
@@ -348,7 +408,7 @@ describe('recovery latency', () => {
 
   it('a server that accepts then drops at once gets growing, jittered waits, not a tight loop', async () => {
     const socket = ws([step.open(1), step.ack(), step.closed(1)]);
-    const { actor } = start({ transports: [socket], random: () => 0.5 });
+    const { actor } = await start({ transports: [socket], random: () => 0.5 });
     const waits: number[] = [];
     actor.subscribe((snapshot) => {
       const { status, nextRetryAt } = toConnectionState(snapshot);
@@ -364,14 +424,14 @@ describe('recovery latency', () => {
 
   it('immediateReconnect: false jitters the first retry after a live connection too', async () => {
     const socket = ws([step.open(10), step.ack(), step.error(errors.network(), 100)], wsLive);
-    const { state } = start({ transports: [socket], config: { immediateReconnect: false } });
+    const { state } = await start({ transports: [socket], config: { immediateReconnect: false } });
     await advance(110);
     expect((state().nextRetryAt ?? 0) - Date.now()).toBe(250);
   });
 
   it('Retry-After stays a floor for the immediate retry after a live connection', async () => {
     const socket = ws([step.open(10), step.ack(), step.error(errors.rateLimited(3_000), 100)], wsLive);
-    const { state } = start({ transports: [socket] });
+    const { state } = await start({ transports: [socket] });
     await advance(110);
     expect((state().nextRetryAt ?? 0) - Date.now()).toBe(3_000);
   });
@@ -379,7 +439,7 @@ describe('recovery latency', () => {
   it('Retry-After stays a floor when falling back to a fresh transport', async () => {
     const socket = ws([step.error(errors.rateLimited(2_000))]);
     const stream = sse(sseLive);
-    const { state } = start({ transports: [socket, stream] });
+    const { state } = await start({ transports: [socket, stream] });
     // The second WebSocket attempt reports its 429 on the fake millisecond after the 2 s wait.
     await advance(2_001);
     expect(socket.connections).toHaveLength(2);
@@ -392,7 +452,7 @@ describe('recovery latency', () => {
 describe('retryable errors and backoff', () => {
   it('backs off within [0, window]: random 0 retries at once, random near 1 waits almost the full window', async () => {
     const atZero = ws([step.error(errors.network())], wsLive);
-    const zero = start({ transports: [atZero, sse()], random: () => 0 });
+    const zero = await start({ transports: [atZero, sse()], random: () => 0 });
     await advance(0);
     expect(zero.state()).toMatchObject({ status: 'backoff', nextRetryAt: Date.now() });
     // A zero delay set inside a timer callback runs on the next fake millisecond.
@@ -400,7 +460,7 @@ describe('retryable errors and backoff', () => {
     expect(atZero.connections).toHaveLength(2);
 
     const atTop = ws([step.error(errors.network())], wsLive);
-    const top = start({ transports: [atTop, sse()], random: () => 0.998 });
+    const top = await start({ transports: [atTop, sse()], random: () => 0.998 });
     await advance(0);
     expect((top.state().nextRetryAt ?? 0) - Date.now()).toBe(499);
     await advance(498);
@@ -412,7 +472,7 @@ describe('retryable errors and backoff', () => {
   it('two retryable errors in a row on a transport move to the next one down', async () => {
     const socket = ws([step.error(errors.network(), 5)]);
     const stream = sse(sseLive);
-    const { state } = start({ transports: [socket, stream, polling()] });
+    const { state } = await start({ transports: [socket, stream, polling()] });
     await advance(5);
     expect(state()).toMatchObject({ status: 'backoff', transport: 'websocket', attempt: 1 });
     await advance(250 + 5);
@@ -428,7 +488,7 @@ describe('retryable errors and backoff', () => {
 
   it('polling is the floor: it keeps retrying, with delays capped at 10 s', async () => {
     const poll = polling([step.error(errors.network(), 10)]);
-    const { actor, state } = start({
+    const { actor, state } = await start({
       transports: [sse([step.error(errors.network(), 10)]), poll],
       random: () => 0.999_9,
     });
@@ -455,7 +515,7 @@ describe('retryable errors and backoff', () => {
 
   it('honours Retry-After from a 429 as a floor', async () => {
     const socket = ws([step.error(errors.rateLimited(3_000))], wsLive);
-    const { state } = start({ transports: [socket, sse()] });
+    const { state } = await start({ transports: [socket, sse()] });
     await advance(0);
     expect((state().nextRetryAt ?? 0) - Date.now()).toBe(3_000);
     await advance(2_999);
@@ -466,7 +526,7 @@ describe('retryable errors and backoff', () => {
 
   it('maxRetries: fails with the last error once the limit is spent', async () => {
     const poll = polling([step.error(errors.network())]);
-    const { state } = start({ transports: [poll], config: { maxRetries: 2 } });
+    const { state } = await start({ transports: [poll], config: { maxRetries: 2 } });
     await advance(0);
     await advance(10_000);
     await advance(10_000);
@@ -476,7 +536,7 @@ describe('retryable errors and backoff', () => {
 
   it('a connection that stays up for stableConnectionMs resets the attempt counter', async () => {
     const socket = ws([step.error(errors.network())], wsLive);
-    const { state } = start({ transports: [socket, sse()], config: { livenessTimeoutMs: 600_000 } });
+    const { state } = await start({ transports: [socket, sse()], config: { livenessTimeoutMs: 600_000 } });
     await advance(0);
     expect(state().attempt).toBe(1);
     await advance(250 + 20);
@@ -491,7 +551,7 @@ describe('retryable errors and backoff', () => {
     const flapping: MemoryScript = [step.open(10), step.ack(), step.closed(100)];
     const socket = ws(flapping);
     const stream = sse(sseLive);
-    const { state } = start({ transports: [socket, stream] });
+    const { state } = await start({ transports: [socket, stream] });
     await advance(110);
     expect(state()).toMatchObject({ status: 'backoff', transport: 'websocket', attempt: 1 });
     expect(state().nextRetryAt).toBe(Date.now());
@@ -510,10 +570,10 @@ describe('fatal errors', () => {
   ] as const)('%s fails the stream at once, with no fallback', async (_status, make, code) => {
     const socket = ws([step.error(make(), 5)]);
     const stream = sse(sseLive);
-    const { actor, state } = start({ transports: [socket, stream] });
+    const { actor, state } = await start({ transports: [socket, stream] });
     await advance(5);
     expect(state()).toMatchObject({ status: 'failed', transport: null, error: { code } });
-    expect(actor.getSnapshot().status).toBe('done');
+    expect(actor.getSnapshot().matches({ attached: { lifecycle: 'failed' } })).toBe(true);
     await advance(60_000);
     expect(stream.connections).toHaveLength(0);
     expect(socket.connections).toHaveLength(1);
@@ -522,7 +582,7 @@ describe('fatal errors', () => {
   it('401: refreshes credentials once, retries at once, and fails on the second 401', async () => {
     const refreshCredentials = vi.fn(async () => {});
     const socket = ws([step.error(errors.auth(), 5)]);
-    const { state } = start({ transports: [socket, sse()], refreshCredentials });
+    const { state } = await start({ transports: [socket, sse()], refreshCredentials });
     await advance(5);
     expect(refreshCredentials).toHaveBeenCalledTimes(1);
     expect(socket.connections).toHaveLength(2);
@@ -538,7 +598,7 @@ describe('fatal errors', () => {
       [step.open(), step.ack(), step.error(errors.auth(), 6_000)],
       wsLive,
     );
-    const { state } = start({ transports: [socket], refreshCredentials });
+    const { state } = await start({ transports: [socket], refreshCredentials });
     await advance(6_010);
     expect(refreshCredentials).toHaveBeenCalledTimes(2);
     await advance(20);
@@ -546,8 +606,8 @@ describe('fatal errors', () => {
   });
 
   it('401 without a refresh hook, or a failing refresh, is fatal', async () => {
-    const plain = start({ transports: [ws([step.error(errors.auth())])] });
-    const failingRefresh = start({
+    const plain = await start({ transports: [ws([step.error(errors.auth())])] });
+    const failingRefresh = await start({
       transports: [ws([step.error(errors.auth())])],
       refreshCredentials: () => Promise.reject(new Error('refresh failed')),
     });
@@ -562,14 +622,16 @@ describe('fatal errors', () => {
   it('WebSocket 1008 before the ack: refreshes once when possible, then retries', async () => {
     const refreshCredentials = vi.fn(async () => {});
     const socket = ws([step.open(), step.error(errors.policyClose())], wsLive);
-    const { state } = start({ transports: [socket, sse()], refreshCredentials });
+    const { state } = await start({ transports: [socket, sse()], refreshCredentials });
     await advance(20);
     expect(refreshCredentials).toHaveBeenCalledTimes(1);
     expect(state()).toMatchObject({ status: 'live', transport: 'websocket' });
   });
 
   it('WebSocket 1008 before the ack with nothing to refresh or confirm is fatal', async () => {
-    const { state } = start({ transports: [ws([step.open(), step.error(errors.policyClose())]), sse()] });
+    const { state } = await start({
+      transports: [ws([step.open(), step.error(errors.policyClose())]), sse()],
+    });
     await advance(0);
     expect(state()).toMatchObject({ status: 'failed', error: { details: { closeCode: 1008 } } });
   });
@@ -577,7 +639,7 @@ describe('fatal errors', () => {
   it('WebSocket 1008 before the ack: the confirm hook can fail the stream with the real error', async () => {
     const confirmTaskReachable = vi.fn(async () => errors.notFound());
     const stream = sse(sseLive);
-    const { state } = start({
+    const { state } = await start({
       transports: [ws([step.open(), step.error(errors.policyClose())]), stream],
       confirmTaskReachable,
     });
@@ -594,7 +656,7 @@ describe('fatal errors', () => {
 
   it('WebSocket 1008 before the ack: when the confirm hook finds the task reachable, the WebSocket is skipped', async () => {
     const stream = sse(sseLive);
-    const { state } = start({
+    const { state } = await start({
       transports: [ws([step.open(), step.error(errors.policyClose())]), stream],
       confirmTaskReachable: async () => null,
     });
@@ -619,7 +681,7 @@ describe('SSE that opens then ends before its first frame (SPEC.md §5 peer quir
   it('forced SSE: the second early end asks confirmTaskReachable once, and a 404 ends the stream', async () => {
     const confirmTaskReachable = vi.fn(async () => errors.notFound());
     const stream = sse(abortedBody);
-    const { state, setCursor } = start({
+    const { state, setCursor } = await start({
       transports: [stream, polling()],
       config: { forceTransport: 'sse' },
       confirmTaskReachable,
@@ -645,7 +707,7 @@ describe('SSE that opens then ends before its first frame (SPEC.md §5 peer quir
   it('a clean close right after open counts too', async () => {
     const confirmTaskReachable = vi.fn(async () => errors.notFound());
     const stream = sse([step.open(5), step.closed(5)]);
-    const { state } = start({ transports: [stream], confirmTaskReachable });
+    const { state } = await start({ transports: [stream], confirmTaskReachable });
     await advance(10 + 250 + 10);
     expect(confirmTaskReachable).toHaveBeenCalledTimes(1);
     expect(state()).toMatchObject({ status: 'failed', error: { code: 'TASK_NOT_FOUND' } });
@@ -653,19 +715,20 @@ describe('SSE that opens then ends before its first frame (SPEC.md §5 peer quir
 
   it('reads as connecting while the check runs', async () => {
     const stream = sse(abortedBody);
-    const { actor, state } = start({
+    const harness = await start({
       transports: [stream],
       confirmTaskReachable: () => new Promise<null>(() => {}),
     });
+    const { state } = harness;
     await advance(10 + 250 + 10);
-    expect(actor.getSnapshot().matches('confirmingReachability')).toBe(true);
+    expect(linkIn(harness, 'confirmingEarlyClose')).toBe(true);
     expect(state()).toMatchObject({ status: 'connecting', transport: 'sse' });
   });
 
   it('a reachable task keeps retrying (forced SSE), checking again only after two more early ends', async () => {
     const confirmTaskReachable = vi.fn(async () => null);
     const stream = sse(abortedBody);
-    const { state } = start({
+    const { state } = await start({
       transports: [stream],
       config: { forceTransport: 'sse' },
       confirmTaskReachable,
@@ -686,7 +749,7 @@ describe('SSE that opens then ends before its first frame (SPEC.md §5 peer quir
   it('auto: a reachable task moves on to polling at once (two failures in a row on SSE)', async () => {
     const stream = sse(abortedBody);
     const poll = polling(pollLive);
-    const { state } = start({ transports: [stream, poll], confirmTaskReachable: async () => null });
+    const { state } = await start({ transports: [stream, poll], confirmTaskReachable: async () => null });
     await advance(10 + 250 + 10);
     expect(state()).toMatchObject({ status: 'backoff', transport: 'polling', nextRetryAt: Date.now() });
     await advance(1 + 10);
@@ -706,7 +769,7 @@ describe('SSE that opens then ends before its first frame (SPEC.md §5 peer quir
       [step.open(5), step.hang()],
       abortedBody,
     );
-    const { state } = start({
+    const { state } = await start({
       transports: [stream],
       config: { firstFrameTimeoutMs: 100 },
       confirmTaskReachable,
@@ -721,7 +784,7 @@ describe('SSE that opens then ends before its first frame (SPEC.md §5 peer quir
 
   it('without the hook, early ends are retried like any retryable failure', async () => {
     const stream = sse(abortedBody);
-    const { state } = start({ transports: [stream], config: { forceTransport: 'sse' } });
+    const { state } = await start({ transports: [stream], config: { forceTransport: 'sse' } });
     await advance(60_000);
     expect(stream.connections.length).toBeGreaterThan(5);
     expect(state().status).toBe('backoff');
@@ -730,7 +793,7 @@ describe('SSE that opens then ends before its first frame (SPEC.md §5 peer quir
 
   it('the WebSocket 1008 check goes through the same hook, by its new name', async () => {
     const confirmTaskReachable = vi.fn(async () => errors.notFound());
-    const { state } = start({
+    const { state } = await start({
       transports: [ws([step.open(), step.error(errors.policyClose())]), sse()],
       confirmTaskReachable,
     });
@@ -745,7 +808,7 @@ describe('SSE that opens then ends before its first frame (SPEC.md §5 peer quir
 describe('climb-back', () => {
   async function liveOnSseAfterWsTimeout(socket: MemoryTransport, stream: MemoryTransport) {
     // Liveness far away, so only the climb-back timers run in these tests.
-    const harness = start({
+    const harness = await start({
       transports: [socket, stream, polling()],
       config: { livenessTimeoutMs: 600_000 },
     });
@@ -835,7 +898,7 @@ describe('climb-back', () => {
 
   it('does not probe when already on the best transport', async () => {
     const socket = ws(wsLive);
-    start({ transports: [socket, sse()], config: { livenessTimeoutMs: 600_000 } });
+    await start({ transports: [socket, sse()], config: { livenessTimeoutMs: 600_000 } });
     await advance(120_000);
     expect(socket.connections).toHaveLength(1);
   });
@@ -844,7 +907,7 @@ describe('climb-back', () => {
 describe('connectivity, visibility and page lifecycle', () => {
   it('OFFLINE parks the stream (no retries); ONLINE reconnects at once', async () => {
     const socket = ws(wsLive, wsLive);
-    const { actor, state } = start({ transports: [socket, sse()] });
+    const { actor, state } = await start({ transports: [socket, sse()] });
     await advance(20);
     actor.send({ type: 'OFFLINE' });
     expect(state()).toMatchObject({ status: 'offline', transport: null });
@@ -859,7 +922,7 @@ describe('connectivity, visibility and page lifecycle', () => {
 
   it('ONLINE during backoff retries at once', async () => {
     const socket = ws([step.error(errors.rateLimited(10_000))], wsLive);
-    const { actor } = start({ transports: [socket] });
+    const { actor } = await start({ transports: [socket] });
     await advance(0);
     actor.send({ type: 'ONLINE' });
     expect(socket.connections).toHaveLength(2);
@@ -867,7 +930,7 @@ describe('connectivity, visibility and page lifecycle', () => {
 
   it('START while offline waits for ONLINE', async () => {
     const socket = ws(wsLive);
-    const { actor, state } = start({ transports: [socket], online: false });
+    const { actor, state } = await start({ transports: [socket], online: false });
     expect(state().status).toBe('offline');
     await advance(10_000);
     expect(socket.connections).toHaveLength(0);
@@ -877,7 +940,7 @@ describe('connectivity, visibility and page lifecycle', () => {
 
   it('keeps streaming while hidden by default', async () => {
     const socket = ws(wsLive);
-    const { actor, state } = start({ transports: [socket] });
+    const { actor, state } = await start({ transports: [socket] });
     await advance(20);
     actor.send({ type: 'VISIBILITY_HIDDEN' });
     expect(state().status).toBe('live');
@@ -886,7 +949,7 @@ describe('connectivity, visibility and page lifecycle', () => {
 
   it('pauseWhenHidden: closes while hidden and reconnects when visible', async () => {
     const socket = ws(wsLive, wsLive);
-    const { actor, state } = start({ transports: [socket], config: { pauseWhenHidden: true } });
+    const { actor, state } = await start({ transports: [socket], config: { pauseWhenHidden: true } });
     await advance(20);
     actor.send({ type: 'VISIBILITY_HIDDEN' });
     expect(state().status).toBe('paused');
@@ -899,7 +962,7 @@ describe('connectivity, visibility and page lifecycle', () => {
 
   it('PAGE_RESTORED reconnects at once from the checkpoint', async () => {
     const socket = ws(wsLive, wsLive);
-    const { actor, setCursor } = start({ transports: [socket] });
+    const { actor, setCursor } = await start({ transports: [socket] });
     await advance(20);
     setCursor('99');
     actor.send({ type: 'PAGE_RESTORED' });
@@ -909,7 +972,7 @@ describe('connectivity, visibility and page lifecycle', () => {
 
   it('STOP closes everything and ends in stopped', async () => {
     const socket = ws(wsLive);
-    const { actor, state } = start({ transports: [socket] });
+    const { actor, state } = await start({ transports: [socket] });
     await advance(20);
     actor.send({ type: 'STOP' });
     expect(state().status).toBe('stopped');
@@ -919,19 +982,25 @@ describe('connectivity, visibility and page lifecycle', () => {
 
 describe('TERMINAL from every state', () => {
   const cases: Array<[string, () => Promise<{ harness: Harness; transports: MemoryTransport[] }>]> = [
-    ['idle', async () => ({ harness: start({ transports: [ws()], idle: true }), transports: [] })],
+    [
+      'restoring',
+      async () => ({
+        harness: await start({ transports: [ws()], checkpoint: new Promise(() => {}) }),
+        transports: [],
+      }),
+    ],
     [
       'connecting',
       async () => {
         const t = ws(hang);
-        return { harness: start({ transports: [t] }), transports: [t] };
+        return { harness: await start({ transports: [t] }), transports: [t] };
       },
     ],
     [
       'awaitingFirstFrame',
       async () => {
         const t = ws([step.open(), step.hang()]);
-        const harness = start({ transports: [t] });
+        const harness = await start({ transports: [t] });
         await advance(0);
         return { harness, transports: [t] };
       },
@@ -940,7 +1009,7 @@ describe('TERMINAL from every state', () => {
       'live',
       async () => {
         const t = ws(wsLive);
-        const harness = start({ transports: [t] });
+        const harness = await start({ transports: [t] });
         await advance(20);
         return { harness, transports: [t] };
       },
@@ -952,7 +1021,7 @@ describe('TERMINAL from every state', () => {
         health.markUnhealthy(ORIGIN, 'websocket', 600_000);
         const socket = ws([step.open(), step.hang()]);
         const stream = sse(sseLive);
-        const harness = start({ transports: [socket, stream], health });
+        const harness = await start({ transports: [socket, stream], health });
         await advance(30_020);
         expect(harness.state().probing).toBe('websocket');
         return { harness, transports: [socket, stream] };
@@ -962,7 +1031,7 @@ describe('TERMINAL from every state', () => {
       'backoff',
       async () => {
         const t = ws([step.error(errors.network())]);
-        const harness = start({ transports: [t] });
+        const harness = await start({ transports: [t] });
         await advance(0);
         return { harness, transports: [t] };
       },
@@ -971,9 +1040,12 @@ describe('TERMINAL from every state', () => {
       'refreshing credentials',
       async () => {
         const t = ws([step.error(errors.auth())]);
-        const harness = start({ transports: [t], refreshCredentials: () => new Promise<void>(() => {}) });
+        const harness = await start({
+          transports: [t],
+          refreshCredentials: () => new Promise<void>(() => {}),
+        });
         await advance(0);
-        expect(harness.actor.getSnapshot().matches('refreshingCredentials')).toBe(true);
+        expect(linkIn(harness, 'refreshingCredentials')).toBe(true);
         return { harness, transports: [t] };
       },
     ],
@@ -981,7 +1053,7 @@ describe('TERMINAL from every state', () => {
       'offline',
       async () => {
         const t = ws(wsLive);
-        const harness = start({ transports: [t] });
+        const harness = await start({ transports: [t] });
         await advance(20);
         harness.actor.send({ type: 'OFFLINE' });
         return { harness, transports: [t] };
@@ -991,7 +1063,7 @@ describe('TERMINAL from every state', () => {
       'paused',
       async () => {
         const t = ws(wsLive);
-        const harness = start({ transports: [t], config: { pauseWhenHidden: true } });
+        const harness = await start({ transports: [t], config: { pauseWhenHidden: true } });
         await advance(20);
         harness.actor.send({ type: 'VISIBILITY_HIDDEN' });
         return { harness, transports: [t] };
@@ -1001,14 +1073,19 @@ describe('TERMINAL from every state', () => {
 
   it.each(cases)('%s → done, every transport stopped', async (name, arrange) => {
     const { harness, transports } = await arrange();
-    if (name !== 'idle') expect(harness.state().status).not.toBe('idle');
+    expect(harness.state().status, name).not.toBe('done');
     harness.actor.send({ type: 'TERMINAL' });
     expect(harness.state().status).toBe('done');
-    expect(harness.actor.getSnapshot().status).toBe('done');
     expect(allAborted(...transports)).toBe(true);
     const before = transports.map((t) => t.connections.length);
     await advance(600_000);
     expect(transports.map((t) => t.connections.length)).toEqual(before);
+    // Done, and still observed: the machine lives until its last observer has gone for the grace.
+    expect(harness.actor.getSnapshot().status).toBe('active');
+    harness.actor.send({ type: 'RELEASE' });
+    await advance(500);
+    expect(harness.actor.getSnapshot().status).toBe('done');
+    expect(harness.state().status).toBe('stopped');
   });
 });
 
@@ -1017,7 +1094,7 @@ describe('forceTransport and remembered health', () => {
     const socket = ws(wsLive);
     const stream = sse([step.open(), step.hang()]);
     const poll = polling(pollLive);
-    const { state } = start({ transports: [socket, stream, poll], config: { forceTransport: 'sse' } });
+    const { state } = await start({ transports: [socket, stream, poll], config: { forceTransport: 'sse' } });
     await advance(60_000);
     expect(socket.connections).toHaveLength(0);
     expect(poll.connections).toHaveLength(0);
@@ -1026,8 +1103,8 @@ describe('forceTransport and remembered health', () => {
     expect(state().degraded).toBe(false);
   });
 
-  it('forceTransport that the server does not offer fails with TRANSPORT_UNAVAILABLE', () => {
-    const { state } = start({ transports: [sse()], config: { forceTransport: 'websocket' } });
+  it('forceTransport that the server does not offer fails with TRANSPORT_UNAVAILABLE', async () => {
+    const { state } = await start({ transports: [sse()], config: { forceTransport: 'websocket' } });
     expect(state()).toMatchObject({ status: 'failed', error: { code: 'TRANSPORT_UNAVAILABLE' } });
   });
 
@@ -1036,7 +1113,7 @@ describe('forceTransport and remembered health', () => {
     health.markUnhealthy(ORIGIN, 'websocket', 600_000);
     const socket = ws(wsLive);
     const stream = sse(sseLive);
-    const { state } = start({ transports: [socket, stream, polling()], health });
+    const { state } = await start({ transports: [socket, stream, polling()], health });
     expect(state()).toMatchObject({ status: 'connecting', transport: 'sse', degraded: true });
     await advance(20);
     expect(socket.connections).toHaveLength(0);
@@ -1054,7 +1131,7 @@ describe('forceTransport and remembered health', () => {
     const socket = ws([step.error(errors.network())]);
     const stream = sse(sseLive);
     const poll = polling(pollLive);
-    const { state } = start({
+    const { state } = await start({
       transports: [socket, stream, poll],
       health,
       config: { livenessTimeoutMs: 600_000 },
@@ -1070,29 +1147,35 @@ describe('forceTransport and remembered health', () => {
     expect(poll.connections[0]?.signal.aborted).toBe(true);
   });
 
-  it('an empty transport list fails with TRANSPORT_UNAVAILABLE', () => {
-    const { state } = start({ transports: [] });
+  it('an empty transport list fails with TRANSPORT_UNAVAILABLE', async () => {
+    const { state } = await start({ transports: [] });
     expect(state()).toMatchObject({ status: 'failed', error: { code: 'TRANSPORT_UNAVAILABLE' } });
   });
 });
 
 describe('public connection state', () => {
-  it('maps an idle machine to IDLE_CONNECTION_STATE', () => {
-    const { state } = start({ transports: [ws()], idle: true });
-    expect(connectionStatesEqual(state(), IDLE_CONNECTION_STATE)).toBe(true);
-    expect(connectionStatesEqual(state(), { ...IDLE_CONNECTION_STATE, attempt: 1 })).toBe(false);
+  it('compares connection states field by field', () => {
+    expect(connectionStatesEqual({ ...IDLE_CONNECTION_STATE }, IDLE_CONNECTION_STATE)).toBe(true);
+    expect(connectionStatesEqual(IDLE_CONNECTION_STATE, { ...IDLE_CONNECTION_STATE, attempt: 1 })).toBe(
+      false,
+    );
   });
 
-  it('a transport whose connect() throws fails the stream with a typed error', () => {
+  it('reads as connecting while the checkpoint is restored and the ladder resolved', async () => {
+    const { state } = await start({ transports: [ws()], checkpoint: new Promise(() => {}) });
+    expect(state()).toMatchObject({ status: 'connecting', transport: null, attempt: 0 });
+  });
+
+  it('a transport whose connect() throws fails the stream with a typed error', async () => {
     const broken = new MemoryTransport({ name: 'websocket' });
     broken.connect = () => {
       throw new Error('constructor missing');
     };
-    const { state } = start({ transports: [broken, sse()] });
+    const { state } = await start({ transports: [broken, sse()] });
     expect(state()).toMatchObject({ status: 'failed', error: { code: 'INTERNAL_ERROR' } });
   });
 
-  it('a crashed machine (actors swapped with provide()) maps to failed, not a thrown error', () => {
+  it('a crashed machine (actors swapped with provide()) maps to failed, not a thrown error', async () => {
     const crashing = taskStreamMachine.provide({
       actors: {
         transportRun: fromCallback(() => {
@@ -1100,18 +1183,7 @@ describe('public connection state', () => {
         }),
       },
     });
-    const actor = createActor(crashing, {
-      input: {
-        taskId: TASK_ID,
-        transports: [ws()],
-        getCursor: () => null,
-        onMessage: () => {},
-        config: resolveConnectionConfig(),
-      },
-    });
-    actor.subscribe({ error: () => {} });
-    actor.start();
-    actor.send({ type: 'START' });
+    const { actor } = await start({ transports: [ws()], machine: crashing });
     expect(toConnectionState(actor.getSnapshot())).toMatchObject({
       status: 'failed',
       error: { code: 'INTERNAL_ERROR', message: 'boom' },

@@ -2,8 +2,6 @@
 
 export type { PollingTransportOptions } from './polling';
 export { createPollingTransport, DEFAULT_WAIT_TIMEOUT_MS } from './polling';
-export type { SseTransportOptions } from './sse';
 export { createSseTransport } from './sse';
 export type { Transport, TransportMessage, TransportRequest, TransportSink } from './transport';
-export type { WebSocketTransportOptions } from './websocket';
 export { createWebSocketTransport } from './websocket';

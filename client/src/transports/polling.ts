@@ -1,6 +1,6 @@
 /**
- * The long-polling transport (SPEC.md §4): `GET events?afterEventId&waitTimeoutMs&maxEvents` in a loop,
- * each response checked for status and content type before it is parsed (HAZARDS.md H5). The floor of
+ * The long-polling transport (protocol/SPEC.md §4): `GET events?afterEventId&waitTimeoutMs&maxEvents` in a loop,
+ * each response checked for status and content type before it is parsed (hazard H5). The floor of
  * the fallback ladder: plain requests that every proxy passes.
  */
 import {
@@ -10,19 +10,19 @@ import {
   PollLimits,
   parsePollEventsResponse,
   parseTaskEvent,
-  TaskBridgeError,
   type TaskStatus,
 } from '@taskbridge/protocol';
-import { errorFromFetchFailure } from '../http-errors';
+import { errorFromFetchFailure, timeoutError, toTaskBridgeError, transportUnavailable } from '../errors';
 import type { FetchFunction, TransportContext } from '../platform';
 import { readJsonResponse } from '../read-json-response';
-import type { Transport, TransportMessage, TransportRequest, TransportSink } from './transport';
+import { TransportLink } from './frames';
+import type { Transport, TransportRequest } from './transport';
 
 /** Options of the polling transport. */
 export interface PollingTransportOptions {
   /**
    * `waitTimeoutMs` sent with every request, in ms (0–60000). Always sent explicitly: the peer defaults
-   * to 0, a short poll (SPEC.md §4). Default 25000.
+   * to 0, a short poll (protocol/SPEC.md §4). Default 25000.
    */
   waitTimeoutMs?: number;
   /** `maxEvents` sent with every request (1–500). Default 500. */
@@ -31,7 +31,7 @@ export interface PollingTransportOptions {
   requestTimeoutMs?: number;
 }
 
-/** Default long-poll wait, ms (the OpenAPI default; SPEC.md §4). */
+/** Default long-poll wait, ms (the OpenAPI default; protocol/SPEC.md §4). */
 export const DEFAULT_WAIT_TIMEOUT_MS = 25_000;
 
 const REQUEST_TIMEOUT_MARGIN_MS = 10_000;
@@ -56,7 +56,7 @@ const TERMINAL_STATUSES: ReadonlySet<TaskStatus> = new Set<TaskStatus>(['COMPLET
  *
  * @param context - the client's connection context (base URL, routes, credentials, `fetch`).
  * @param options - {@link PollingTransportOptions}; defaults `waitTimeoutMs` 25000 ms, `maxEvents` 500.
- * @see SPEC.md §4 (poll), HAZARDS.md H1 (ends after the terminal event), H5 (status before body)
+ * @see protocol/SPEC.md §4 (poll), hazard H1 (ends after the terminal event), H5 (status before body)
  */
 export function createPollingTransport(
   context: TransportContext,
@@ -72,7 +72,7 @@ export function createPollingTransport(
     name: 'polling',
     isSupported: () => context.getFetch() !== undefined,
     connect(request, sink) {
-      void pollLoop(context, settings, request, sink);
+      void pollLoop(context, settings, request, new TransportLink(request, sink));
     },
   };
 }
@@ -87,19 +87,11 @@ async function pollLoop(
   context: TransportContext,
   settings: PollSettings,
   request: TransportRequest,
-  deliver: TransportSink,
+  link: TransportLink,
 ): Promise<void> {
-  const { signal } = request;
-  let finished = false;
   let opened = false;
   let lastSeen: string | null = null;
-  const emit = (message: TransportMessage) => {
-    if (finished || signal.aborted) return;
-    if (message.type === 'error' || message.type === 'closed') finished = true;
-    deliver(message);
-  };
-
-  while (!finished && !signal.aborted) {
+  while (!link.ended) {
     let body: PollEventsResponse;
     try {
       const url = new URL(context.resolveUrl('events', { taskId: request.taskId }));
@@ -107,41 +99,34 @@ async function pollLoop(
       if (cursor !== null) url.searchParams.set('afterEventId', cursor);
       url.searchParams.set('waitTimeoutMs', String(settings.waitTimeoutMs));
       url.searchParams.set('maxEvents', String(settings.maxEvents));
-      body = await pollOnce(context, url.toString(), settings.requestTimeoutMs, signal);
+      body = await pollOnce(context, url.toString(), settings.requestTimeoutMs, request.signal);
     } catch (error) {
-      emit({ type: 'error', error: TaskBridgeError.from(error) });
-      return;
+      return link.emit({ type: 'error', error: toTaskBridgeError(error) });
     }
     if (!opened) {
       opened = true;
-      emit({ type: 'open' });
+      link.emit({ type: 'open' });
     }
     if (body.events.length === 0) {
       // Our server answers at once once the task is terminal and nothing is newer (E): polling again
       // would spin, and nothing more can come.
-      emit(
-        body.taskStatus && TERMINAL_STATUSES.has(body.taskStatus)
-          ? { type: 'closed' }
-          : { type: 'heartbeat' },
-      );
+      const terminal = body.taskStatus !== undefined && TERMINAL_STATUSES.has(body.taskStatus);
+      link.emit(terminal ? { type: 'closed' } : { type: 'heartbeat' });
       continue;
     }
     for (const raw of body.events) {
-      if (finished || signal.aborted) return;
+      if (link.ended) return;
       const rawId = readEventId(raw);
       // Server order is authoritative; only a comparable older id (a stray duplicate) keeps the old one.
       if (rawId !== undefined && (lastSeen === null || compareEventIds(rawId, lastSeen) !== -1))
         lastSeen = rawId;
       const parsed = parseTaskEvent(raw);
       if (!parsed.ok) {
-        emit({ type: 'malformed', error: parsed.error, raw: JSON.stringify(raw) });
+        link.emit({ type: 'malformed', error: parsed.error, raw: JSON.stringify(raw) });
         continue;
       }
-      emit({ type: 'event', event: parsed.value, conformance: parsed.conformance });
-      if (isTerminalEvent(parsed.value)) {
-        emit({ type: 'closed' });
-        return;
-      }
+      link.emit({ type: 'event', event: parsed.value, conformance: parsed.conformance });
+      if (isTerminalEvent(parsed.value)) return link.emit({ type: 'closed' });
     }
   }
 }
@@ -158,33 +143,25 @@ async function pollOnce(
   outer: AbortSignal,
 ): Promise<PollEventsResponse> {
   const fetchImpl: FetchFunction | undefined = context.getFetch();
-  if (!fetchImpl) {
-    throw new TaskBridgeError({ code: 'TRANSPORT_UNAVAILABLE', message: 'no fetch on this platform' });
-  }
+  if (!fetchImpl) throw transportUnavailable('no fetch on this platform');
   const { headers } = await context.getCredentials();
   const controller = new AbortController();
   const onAbort = () => controller.abort(outer.reason);
   outer.addEventListener('abort', onAbort, { once: true });
-  const timer = globalThis.setTimeout(() => {
-    controller.abort(
-      new TaskBridgeError({
-        code: 'TIMEOUT',
-        message: `poll request got no answer within ${timeoutMs} ms`,
-        retryable: true,
-        details: { timeoutMs },
-      }),
-    );
+  const { clock } = context;
+  const timer = clock.setTimeout(() => {
+    controller.abort(timeoutError({ deadline: 'request', timeoutMs }));
   }, timeoutMs);
   try {
     const response = await fetchImpl(url, {
       headers: { Accept: 'application/json', ...headers },
       signal: controller.signal,
     });
-    return await readJsonResponse(response, parsePollEventsResponse, controller.signal);
+    return await readJsonResponse(response, parsePollEventsResponse, { clock, signal: controller.signal });
   } catch (error) {
     throw errorFromFetchFailure(error, controller.signal);
   } finally {
-    globalThis.clearTimeout(timer);
+    clock.clearTimeout(timer);
     outer.removeEventListener('abort', onAbort);
   }
 }

@@ -2,7 +2,7 @@
  * The one shape every transport has (STYLE.md habit 2): a transport only translates a platform API
  * (WebSocket, EventSource, fetch) into a typed stream of {@link TransportMessage}s. It never retries,
  * never falls back, never deduplicates: the machine owns the control path and the sequencer owns the
- * data path (design/recovery.md).
+ * data path.
  */
 import type {
   EventConformance,
@@ -25,7 +25,7 @@ import type {
  */
 export type TransportMessage =
   | { type: 'open' }
-  | { type: 'ack'; replayStartedAfterEventId: string | null }
+  | { type: 'ack' }
   | { type: 'event'; event: TaskEvent | UnknownTaskEvent; conformance: EventConformance }
   | { type: 'heartbeat' }
   | { type: 'malformed'; error: ProtocolValidationError; raw: string }
