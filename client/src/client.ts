@@ -320,20 +320,22 @@ export function createTaskBridgeClient(options: TaskBridgeClientOptions): TaskBr
     return stream;
   };
 
+  const starter = createTaskStarter({
+    http,
+    store,
+    retry,
+    keys: {
+      checkpoint: keyOf,
+      pendingStart: (resumeKey) => pendingStartKey({ namespace, baseUrl, resumeKey }),
+    },
+    diagnostic,
+    task,
+  });
+
   return {
     diagnostics$: diagnostics.asObservable(),
     task,
-    startTask: createTaskStarter({
-      http,
-      store,
-      retry,
-      keys: {
-        checkpoint: keyOf,
-        pendingStart: (resumeKey) => pendingStartKey({ namespace, baseUrl, resumeKey }),
-      },
-      diagnostic,
-      task,
-    }),
+    startTask: starter.start,
     async activeTasks() {
       const records = await store.list(checkpointKeyPrefix({ namespace, baseUrl }));
       return records
@@ -345,7 +347,7 @@ export function createTaskBridgeClient(options: TaskBridgeClientOptions): TaskBr
           updatedAt,
         }));
     },
-    forgetStart: (resumeKey) => store.deletePendingStart(pendingStartKey({ namespace, baseUrl, resumeKey })),
+    forgetStart: starter.forget,
     forgetTask: (taskId) => store.delete(keyOf(taskId)),
     getTaskStatus: (taskId) => http.getTaskStatus(taskId),
     close() {

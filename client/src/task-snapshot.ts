@@ -9,13 +9,7 @@
  * snapshot never shows newer messages, and a stream of n tokens never costs O(n²). `text` is a string
  * built by concatenation (engines use ropes: amortised O(1)).
  */
-import type {
-  MessageLevel,
-  TaskEvent,
-  TaskEventType,
-  TaskSuspendedPayload,
-  UnknownTaskEvent,
-} from '@taskbridge/protocol';
+import type { MessageLevel, TaskEvent, TaskSuspendedPayload, UnknownTaskEvent } from '@taskbridge/protocol';
 
 /** Lifecycle of a task as the client sees it (protocol/SPEC.md §3); `idle` until its first event. */
 export type TaskSnapshotStatus = 'idle' | 'running' | 'suspended' | 'completed' | 'failed' | 'cancelled';
@@ -201,7 +195,8 @@ function stringOr<T>(value: unknown, fallback: T): string | T {
 }
 
 /** Applies a non-terminal event; payloads are read defensively because off-schema ones get here. */
-function foldLive(next: ReducedSnapshot, type: TaskEventType, payload: Payload, eventId: string): void {
+function foldLive(next: ReducedSnapshot, event: TaskEvent, payload: Payload): void {
+  const { type, eventId } = event;
   // Any sign of life moves an idle task to running (its TASK_STARTED may have been trimmed from history).
   if (next.status === 'idle') next.status = 'running';
   switch (type) {
@@ -294,7 +289,7 @@ export function reduceTaskSnapshot(
     case 'TASK_MESSAGE':
     case 'TASK_SUSPENDED':
     case 'TASK_ACTION_ACCEPTED':
-      foldLive(next, known.type, payload, event.eventId);
+      foldLive(next, known, payload);
       break;
     default:
     // Unknown types only advance `lastEventId` and `eventCount`.

@@ -62,10 +62,15 @@ export interface TaskStarterContext {
   task(taskId: string): TaskStream;
 }
 
-/** Creates `startTask` for one client. */
-export function createTaskStarter(
-  context: TaskStarterContext,
-): (params: StartTaskParams) => Promise<StartedTask> {
+/** `startTask` for one client, and `forgetStart`. */
+export interface TaskStarter {
+  start(params: StartTaskParams): Promise<StartedTask>;
+  /** Forgets a resume key's record and any start under it still in flight (the next start is new). */
+  forget(resumeKey: string): Promise<void>;
+}
+
+/** Creates `startTask` and `forgetStart` for one client. */
+export function createTaskStarter(context: TaskStarterContext): TaskStarter {
   const { http, store, keys, retry } = context;
   const inFlight = new Map<string, Promise<StartedTask>>();
   const reportCheckpoint = (error: unknown) =>
@@ -122,15 +127,24 @@ export function createTaskStarter(
     return { taskId: response.taskId, clientRequestId: id, response, stream: context.task(response.taskId) };
   };
 
-  return (params) => {
-    // Concurrent starts of one request (StrictMode's double effects, sibling components) share it.
-    const key = dedupeKey(params);
-    if (key === undefined) return start(params);
-    const known = inFlight.get(key);
-    if (known !== undefined) return known;
-    const started = start(params).finally(() => inFlight.delete(key));
-    inFlight.set(key, started);
-    return started;
+  return {
+    start(params) {
+      // Concurrent starts of one request (StrictMode's double effects, sibling components) share it.
+      const key = dedupeKey(params);
+      if (key === undefined) return start(params);
+      const known = inFlight.get(key);
+      if (known !== undefined) return known;
+      const started = start(params).finally(() => {
+        if (inFlight.get(key) === started) inFlight.delete(key);
+      });
+      inFlight.set(key, started);
+      return started;
+    },
+    async forget(resumeKey) {
+      const prefix = JSON.stringify(['resumeKey', resumeKey]).slice(0, -1);
+      for (const key of Array.from(inFlight.keys())) if (key.startsWith(prefix)) inFlight.delete(key);
+      await store.deletePendingStart(keys.pendingStart(resumeKey));
+    },
   };
 }
 

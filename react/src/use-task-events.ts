@@ -6,7 +6,7 @@ import { useEffect, useEffectEvent } from 'react';
 import { useTaskBridgeClient } from './provider';
 
 /**
- * Calls `onEvent` for each event of the task, exactly once and in order (SPEC.md §3: deduplicated by
+ * Calls `onEvent` for each event of the task, exactly once and in order (protocol/SPEC.md §3: deduplicated by
  * `eventId` in the client), from the moment the component has mounted; earlier events are only in the
  * snapshot (`useTask`). Always the latest `onEvent` runs, so it may be an inline function.
  *
@@ -17,8 +17,8 @@ import { useTaskBridgeClient } from './provider';
  * @param taskId `null`/`undefined`: nothing to listen to.
  * @param onEvent runs outside render; a stream that fails for good ends the calls (its error is in
  *   `useTask().failure`).
- * @throws {TaskBridgeError} `INVALID_REQUEST` without a `TaskBridgeProvider`.
- * @see SPEC.md §3 (replay, deduplication), §10 (exactly once, in order)
+ * @throws {TaskBridgeError} `USAGE_ERROR` without a `TaskBridgeProvider`.
+ * @see protocol/SPEC.md §3 (replay, deduplication), §10 (exactly once, in order)
  */
 export function useTaskEvents(
   taskId: string | null | undefined,

@@ -1,9 +1,10 @@
 /**
- * Remembered transport health (SPEC.md §10): when a stream gives up on a transport for an origin (say, a
+ * Remembered transport health (protocol/SPEC.md §10): when a stream gives up on a transport for an origin (say, a
  * proxy that buffers SSE), the next stream to that origin starts one step down and probes upward instead
  * of paying every deadline again. Marks expire after a time-to-live so a fixed network is noticed.
  */
 import type { TransportName } from '@taskbridge/protocol';
+import { systemClock } from '../clock';
 
 /** Where transport health is remembered. Synchronous: it is read once when a stream starts. */
 export interface TransportHealthStore {
@@ -17,7 +18,7 @@ export interface TransportHealthStore {
 
 /** Options of {@link createMemoryTransportHealthStore}. */
 export interface MemoryTransportHealthOptions {
-  /** Current time, ms since the epoch. Default: `Date.now()`, read lazily so fake timers apply. */
+  /** Current time, ms since the epoch. Default: the platform clock, read lazily so fake timers apply. */
   now?: () => number;
 }
 
@@ -26,15 +27,13 @@ type HealthRecord = Partial<Record<TransportName, number>>;
 
 const TRANSPORT_NAMES: readonly TransportName[] = ['websocket', 'sse', 'polling'];
 
-function defaultNow(): number {
-  return Date.now();
-}
+const defaultNow = systemClock.now;
 
 /**
  * A {@link TransportHealthStore} that lives as long as the page (or the Node process). Never throws.
  *
  * @param options - {@link MemoryTransportHealthOptions}.
- * @see SPEC.md §10 (per-origin transport health with a time-to-live)
+ * @see protocol/SPEC.md §10 (per-origin transport health with a time-to-live)
  */
 export function createMemoryTransportHealthStore(
   options: MemoryTransportHealthOptions = {},
@@ -72,7 +71,7 @@ export interface LocalStorageTransportHealthOptions {
   storage?: HealthStorage;
   /** Key prefix; the origin is appended. Default `'taskbridge:transport-health:'`. */
   keyPrefix?: string;
-  /** Current time, ms since the epoch. Default: `Date.now()`, read lazily so fake timers apply. */
+  /** Current time, ms since the epoch. Default: the platform clock, read lazily so fake timers apply. */
   now?: () => number;
 }
 
@@ -104,11 +103,11 @@ function parseRecord(raw: string | null): HealthRecord {
 
 /**
  * A {@link TransportHealthStore} kept in `localStorage` (one key per origin, JSON
- * `{ [transport]: expiresAtMs }`), so health survives reloads (SPEC.md §10). Tolerant of failures:
+ * `{ [transport]: expiresAtMs }`), so health survives reloads (protocol/SPEC.md §10). Tolerant of failures:
  * when storage is missing, full, blocked or holds garbage, it keeps working from memory and never throws.
  *
  * @param options - {@link LocalStorageTransportHealthOptions}.
- * @see SPEC.md §10 (per-origin transport health with a time-to-live)
+ * @see protocol/SPEC.md §10 (per-origin transport health with a time-to-live)
  */
 export function createLocalStorageTransportHealthStore(
   options: LocalStorageTransportHealthOptions = {},

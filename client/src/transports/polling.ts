@@ -72,7 +72,7 @@ export function createPollingTransport(
     name: 'polling',
     isSupported: () => context.getFetch() !== undefined,
     connect(request, sink) {
-      void pollLoop(context, settings, request, new TransportLink(request, sink));
+      void pollLoop({ context, settings, request, link: new TransportLink(request, sink) });
     },
   };
 }
@@ -83,12 +83,15 @@ interface PollSettings {
   requestTimeoutMs: number;
 }
 
-async function pollLoop(
-  context: TransportContext,
-  settings: PollSettings,
-  request: TransportRequest,
-  link: TransportLink,
-): Promise<void> {
+/** One polling connection. */
+interface PollConnection {
+  context: TransportContext;
+  settings: PollSettings;
+  request: TransportRequest;
+  link: TransportLink;
+}
+
+async function pollLoop({ context, settings, request, link }: PollConnection): Promise<void> {
   let opened = false;
   let lastSeen: string | null = null;
   while (!link.ended) {
@@ -99,7 +102,10 @@ async function pollLoop(
       if (cursor !== null) url.searchParams.set('afterEventId', cursor);
       url.searchParams.set('waitTimeoutMs', String(settings.waitTimeoutMs));
       url.searchParams.set('maxEvents', String(settings.maxEvents));
-      body = await pollOnce(context, url.toString(), settings.requestTimeoutMs, request.signal);
+      body = await pollOnce(context, url.toString(), {
+        timeoutMs: settings.requestTimeoutMs,
+        outer: request.signal,
+      });
     } catch (error) {
       return link.emit({ type: 'error', error: toTaskBridgeError(error) });
     }
@@ -139,8 +145,7 @@ async function pollLoop(
 async function pollOnce(
   context: TransportContext,
   url: string,
-  timeoutMs: number,
-  outer: AbortSignal,
+  { timeoutMs, outer }: { timeoutMs: number; outer: AbortSignal },
 ): Promise<PollEventsResponse> {
   const fetchImpl: FetchFunction | undefined = context.getFetch();
   if (!fetchImpl) throw transportUnavailable('no fetch on this platform');
