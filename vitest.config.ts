@@ -8,6 +8,12 @@ export default defineConfig({
       'examples/**/*.test.{ts,tsx}',
     ],
     exclude: ['**/node_modules/**', 'test/bench/**'],
+    // Type tests of the public API (`*.test-d.ts`), checked by tsc in the same run.
+    typecheck: {
+      enabled: true,
+      include: ['{client,react}/src/**/*.test-d.{ts,tsx}'],
+      tsconfig: './tsconfig.json',
+    },
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',

@@ -209,12 +209,12 @@ export class TaskStreamStore implements TaskStream, StreamPort {
     const previous = this.#state;
     if (!isFinal(previous) && !connectionStatesEqual(previous.connection, connection)) {
       const failure = connection.status === 'failed' ? connection.error : null;
-      this.#update({ snapshot: previous.snapshot, connection, failure });
       if (FINAL.has(connection.status)) {
         // Every observer is told how the stream ended.
         if (previous.snapshot.terminalEvent !== null) this.#events?.complete();
         else this.#events?.error(failure ?? stoppedError());
       }
+      this.#update({ snapshot: previous.snapshot, connection, failure });
     }
     if (connection.status === 'stopped') {
       void this.#writer?.dispose();
