@@ -1,5 +1,5 @@
 /**
- * The one source of time in the client (STYLE.md habit 5): every timer (deadlines, backoff, detach
+ * The one source of time in the client: every timer (deadlines, backoff, detach
  * grace, checkpoint batching, request retries) and every timestamp (`nextRetryAt`, `updatedAt`,
  * `Retry-After` dates) goes through a {@link Clock}, so tests run the whole client on fake time.
  */

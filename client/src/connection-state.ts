@@ -1,5 +1,5 @@
 /**
- * The public connection state of a task stream: a small, XState-free value (STYLE.md habit 4). This is
+ * The public connection state of a task stream: a small, XState-free value. This is
  * the only file that reads machine snapshots.
  */
 import type { TaskBridgeError, TransportName } from '@taskbridge/protocol';

@@ -1,5 +1,5 @@
 /**
- * Every error the client makes, in one place (STYLE.md habit 7): HTTP status → typed error
+ * Every error the client makes, in one place: HTTP status → typed error
  * (protocol/SPEC.md §8, hazard H5), failed requests and sockets, deadlines, streams that end early,
  * misuse of the API, checkpoint storage. Everything the client throws or reports is a
  * {@link TaskBridgeError} with a stable `code`; {@link toTaskBridgeError} normalises the rest.
@@ -34,6 +34,23 @@ export function toTaskBridgeError(error: unknown): TaskBridgeError {
 /** `USAGE_ERROR` (never retryable, no HTTP status): the app misused the API; nothing was sent. */
 export function usageError(message: string): TaskBridgeError {
   return new TaskBridgeError({ code: 'USAGE_ERROR', message, retryable: false });
+}
+
+/**
+ * Runs `call` (the app's own `getAccessToken` or `refreshAccessToken`) and turns what it throws into
+ * `AUTHENTICATION_ERROR` (not retryable), named after `what`.
+ */
+export async function asAuthentication<T>(what: string, call: () => T | Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (cause) {
+    throw new TaskBridgeError({
+      code: 'AUTHENTICATION_ERROR',
+      message: `${what} failed`,
+      retryable: false,
+      cause,
+    });
+  }
 }
 
 /** `ABORTED` for a stream stopped before its terminal event (`client.close()`, or nobody observing). */

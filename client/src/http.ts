@@ -19,7 +19,7 @@ import {
   type TaskCreatedResponse,
   type TaskStatusResponse,
 } from '@taskbridge/protocol';
-import { errorFromFetchFailure, transportUnavailable } from './errors';
+import { asAuthentication, errorFromFetchFailure, transportUnavailable } from './errors';
 import type { TransportContext } from './platform';
 import { discardBody, type Parser, readJsonResponse } from './read-json-response';
 
@@ -197,23 +197,10 @@ async function sendRequest<T>(context: TransportContext, options: SendOptions<T>
     }
     if (response.status === 401 && !refreshed && context.refreshAccessToken) {
       discardBody(response);
-      await refreshCredentials(context.refreshAccessToken);
+      await asAuthentication('refreshAccessToken', context.refreshAccessToken);
       continue;
     }
     return readJsonResponse(response, options.parse, { clock: context.clock, signal });
-  }
-}
-
-async function refreshCredentials(refresh: () => Promise<void>): Promise<void> {
-  try {
-    await refresh();
-  } catch (cause) {
-    throw new TaskBridgeError({
-      code: 'AUTHENTICATION_ERROR',
-      message: 'refreshAccessToken failed',
-      retryable: false,
-      cause,
-    });
   }
 }
 

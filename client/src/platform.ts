@@ -3,11 +3,10 @@
  * by the HTTP API and every transport: base URL, routes, credentials and extra headers.
  *
  * Platform constructors are injectable and otherwise read from `globalThis` at the moment of use, never
- * captured at import time, so tests can stub globals and polyfills loaded later still apply
- * (STYLE.md habit 5).
+ * captured at import time, so tests can stub globals and polyfills loaded later still apply.
  */
-import { TaskBridgeError } from '@taskbridge/protocol';
 import { type Clock, systemClock } from './clock';
+import { asAuthentication } from './errors';
 import { createRouteResolver, type RouteOptions, type RouteResolver } from './routes';
 
 /** The part of a `WebSocket` instance the client uses (browser `WebSocket` and Node `ws` both fit). */
@@ -159,17 +158,7 @@ export function createTransportContext(options: ConnectionOptions): TransportCon
 }
 
 async function readCredentials(options: ConnectionOptions): Promise<Credentials> {
-  let token: string | undefined;
-  try {
-    token = await options.getAccessToken?.();
-  } catch (cause) {
-    throw new TaskBridgeError({
-      code: 'AUTHENTICATION_ERROR',
-      message: 'getAccessToken failed',
-      retryable: false,
-      cause,
-    });
-  }
+  const token = await asAuthentication('getAccessToken', () => options.getAccessToken?.());
   const extra = typeof options.headers === 'function' ? options.headers() : (options.headers ?? {});
   const headers: Record<string, string> = { ...extra };
   if (token) headers.Authorization = `Bearer ${token}`;

@@ -281,7 +281,6 @@ export const taskStreamMachine = taskStreamSetup.createMachine({
                         { target: '#backoff', actions: 'retrySameTransport' },
                       ],
                     },
-                    // The task is reachable: the WebSocket is what refuses us. Skip it (never the floor).
                     skipping: {
                       always: [
                         { guard: 'hasLowerRung', target: '#backoff', actions: 'fallBack' },
@@ -301,33 +300,10 @@ export const taskStreamMachine = taskStreamSetup.createMachine({
                     onError: { target: '#failed' },
                   },
                 },
-                confirmingPolicyClose: {
-                  id: 'confirmingPolicyClose',
-                  entry: 'resetEarlyEnds',
-                  invoke: {
-                    src: 'confirmTaskReachable',
-                    input: ({ context }) => confirmInput(context, 'policy-violation'),
-                    onDone: [
-                      { guard: 'confirmedFatal', target: '#failed', actions: 'setConfirmedError' },
-                      { target: '#recovering.skipping' },
-                    ],
-                    onError: { target: '#failed' },
-                  },
-                },
-                confirmingEarlyClose: {
-                  id: 'confirmingEarlyClose',
-                  entry: 'resetEarlyEnds',
-                  invoke: {
-                    src: 'confirmTaskReachable',
-                    input: ({ context }) => confirmInput(context, 'closed-before-first-frame'),
-                    onDone: [
-                      { guard: 'confirmedFatal', target: '#failed', actions: 'setConfirmedError' },
-                      // The task is reachable: SSE ending early is the connection's doing. Retry as usual.
-                      { target: '#recovering.stepping' },
-                    ],
-                    onError: { target: '#failed' },
-                  },
-                },
+                // The task is reachable: the WebSocket is what refuses us. Skip it (never the floor).
+                confirmingPolicyClose: confirming('policy-violation', '#recovering.skipping'),
+                // The task is reachable: SSE ending early is the connection's doing. Retry as usual.
+                confirmingEarlyClose: confirming('closed-before-first-frame', '#recovering.stepping'),
                 backoff: {
                   id: 'backoff',
                   entry: 'reportRetry',
@@ -357,6 +333,26 @@ export const taskStreamMachine = taskStreamSetup.createMachine({
     stopped: { type: 'final' },
   },
 });
+
+/**
+ * Asks whether the task is reachable (one poll) before deciding what a failure means: a confirmed
+ * fatal error fails the stream; a reachable task goes on to `next`.
+ */
+function confirming(reason: ReachabilityCheckReason, next: '#recovering.skipping' | '#recovering.stepping') {
+  return {
+    id: reason === 'policy-violation' ? 'confirmingPolicyClose' : 'confirmingEarlyClose',
+    entry: 'resetEarlyEnds',
+    invoke: {
+      src: 'confirmTaskReachable',
+      input: ({ context }: { context: TaskStreamContext }) => confirmInput(context, reason),
+      onDone: [
+        { guard: 'confirmedFatal', target: '#failed', actions: 'setConfirmedError' },
+        { target: next },
+      ],
+      onError: { target: '#failed' },
+    },
+  } as const;
+}
 
 /** Input of a reachability check: the cursor is read when it starts. */
 function confirmInput(context: TaskStreamContext, reason: ReachabilityCheckReason) {

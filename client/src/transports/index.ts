@@ -1,4 +1,4 @@
-// The transports (STYLE.md habit 2): one file each, same {@link Transport} shape, platform injected.
+// The transports: one file each, same {@link Transport} shape, platform injected.
 
 export type { PollingTransportOptions } from './polling';
 export { createPollingTransport, DEFAULT_WAIT_TIMEOUT_MS } from './polling';

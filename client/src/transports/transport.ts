@@ -1,5 +1,5 @@
 /**
- * The one shape every transport has (STYLE.md habit 2): a transport only translates a platform API
+ * The one shape every transport has: a transport only translates a platform API
  * (WebSocket, EventSource, fetch) into a typed stream of {@link TransportMessage}s. It never retries,
  * never falls back, never deduplicates: the machine owns the control path and the sequencer owns the
  * data path.
