@@ -4,7 +4,7 @@
  */
 import type { CapabilitiesResponse, TaskStatusResponse, TransportName } from '@taskbridge/protocol';
 import { type Observable, Subject } from 'rxjs';
-import type { InspectionEvent, Observer } from 'xstate';
+import { type AnyActorRef, createActor, fromCallback, type InspectionEvent, type Observer } from 'xstate';
 import {
   type CheckpointStore,
   checkpointKey,
@@ -217,6 +217,7 @@ export function createTaskBridgeClient(options: TaskBridgeClientOptions): TaskBr
   let capabilities: Promise<CapabilitiesResponse | undefined> | undefined;
   let stopListening: (() => void) | undefined;
   let closed = false;
+  let system: AnyActorRef | undefined;
 
   const allTransports: Record<TransportName, Transport> = {
     websocket: createWebSocketTransport(context),
@@ -297,7 +298,13 @@ export function createTaskBridgeClient(options: TaskBridgeClientOptions): TaskBr
     commands: createTaskCommands(http, retry),
     machine: taskStreamMachine,
     machineEnv,
-    inspect: options.inspect,
+    // An actor that does nothing but hold the XState system (clock, scheduler, inspection) the streams
+    // join; they report to it when they end, and it ignores that.
+    system: () =>
+      (system ??= createActor(
+        fromCallback(() => undefined),
+        options.inspect ? { clock, inspect: options.inspect } : { clock },
+      ).start()),
     onAttached(stream) {
       idle.delete(stream.taskId);
       if (!running.has(stream.taskId)) running.set(stream.taskId, stream);
@@ -356,6 +363,7 @@ export function createTaskBridgeClient(options: TaskBridgeClientOptions): TaskBr
       stopListening = undefined;
       for (const stream of Array.from(running.values())) stream.stop();
       for (const ref of idle.values()) ref.deref()?.stop();
+      system?.stop();
       diagnostics.complete();
     },
   };

@@ -93,10 +93,9 @@ export function toConnectionState(snapshot: MachineSnapshot): ConnectionState {
   const status = statusOf(snapshot);
   const hasTransport = status === 'connecting' || status === 'live' || status === 'backoff';
   const transport = hasTransport ? (context.transports[context.index]?.name ?? null) : null;
+  const { probe, probeIndex } = context.runs;
   const probeName =
-    context.probeRunId !== null && context.probeIndex !== null
-      ? (context.transports[context.probeIndex]?.name ?? null)
-      : null;
+    probe !== null && probeIndex !== null ? (context.transports[probeIndex]?.name ?? null) : null;
   return {
     status,
     transport,

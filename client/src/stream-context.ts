@@ -2,7 +2,7 @@
  * What a client shares with each of its task streams: one object per client, so a stream costs its
  * own state and nothing more.
  */
-import type { InspectionEvent, Observer } from 'xstate';
+import type { AnyActorRef } from 'xstate';
 import type { CheckpointStore } from './checkpoint/checkpoint-store';
 import type { Clock } from './clock';
 import type { DiagnosticListener } from './diagnostics';
@@ -22,7 +22,11 @@ export interface StreamContext {
   commands: TaskCommands;
   machine: typeof taskStreamMachine;
   machineEnv: StreamEnvironment;
-  inspect: Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined;
+  /**
+   * The client's root actor: every stream's machine joins its XState system, so the streams share one
+   * scheduler and clock (the client's) and one inspection, instead of each paying for a system.
+   */
+  system(): AnyActorRef;
   /** The stream got its first observer: the client keeps it while it runs. */
   onAttached(stream: TaskStreamStore): void;
   /** The stream stopped (detached or closed): the client forgets it. */

@@ -5,6 +5,7 @@
  */
 import { TaskBridgeError, type TaskEvent } from '@taskbridge/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type AnyActorRef, createActor, fromCallback } from 'xstate';
 import type { CheckpointStore } from './checkpoint/checkpoint-store';
 import { createMemoryCheckpointStore } from './checkpoint/memory';
 import { systemClock } from './clock';
@@ -28,6 +29,8 @@ interface Setup {
   resolves: number;
   stopped: TaskStreamStore[];
 }
+
+let root: AnyActorRef | undefined;
 
 function setup(...scripts: MemoryScript[]): Setup {
   const socket = new MemoryTransport({ name: 'websocket', scripts });
@@ -73,7 +76,11 @@ function setup(...scripts: MemoryScript[]): Setup {
       isOnline: () => true,
       isHidden: () => false,
     },
-    inspect: undefined,
+    system: () =>
+      (root ??= createActor(
+        fromCallback(() => undefined),
+        { clock: systemClock },
+      ).start()),
     onAttached: () => undefined,
     onStopped: (stream) => result.stopped.push(stream),
   };

@@ -193,9 +193,8 @@ export class TaskStreamStore implements TaskStream, StreamPort {
   }
 
   #start(): void {
-    const { machine, machineEnv, clock, inspect, onAttached } = this.#context;
-    const input = { taskId: this.taskId, stream: this, env: machineEnv };
-    const actor = createActor(machine, { input, clock, ...(inspect ? { inspect } : {}) });
+    const { machine, machineEnv, system, onAttached } = this.#context;
+    const actor = createActor(machine, { input: { stream: this, env: machineEnv }, parent: system() });
     this.#actor = actor;
     actor.subscribe({
       next: (snapshot) => this.#setConnection(toConnectionState(snapshot)),

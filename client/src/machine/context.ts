@@ -45,6 +45,8 @@ export type ConfirmTaskReachable = (request: {
  * where a restored checkpoint goes. The machine never sees events one by one otherwise.
  */
 export interface StreamPort {
+  /** The task the stream follows. */
+  readonly taskId: string;
   /** The last delivered `eventId` (or `null`): read at each (re)connect, never cached. */
   cursor(): string | null;
   /**
@@ -89,17 +91,31 @@ export interface StreamEnvironment {
 
 /** Input of the task stream machine. */
 export interface TaskStreamMachineInput {
-  taskId: string;
   stream: StreamPort;
   env: StreamEnvironment;
+}
+
+/** The transport runs of a stream, named by id (`run-<seq>`). */
+export interface Runs {
+  /** How many runs were started (names the next one). */
+  readonly seq: number;
+  /** The active run: the transport the stream uses (or is connecting). */
+  readonly active: string | null;
+  /** A climb-back probe of a better transport, running beside the active one. */
+  readonly probe: string | null;
+  /** The probe's rung. */
+  readonly probeIndex: number | null;
 }
 
 /** Where the active run was when it failed: before its open, before its first frame, or live. */
 export type RunPhase = 'connecting' | 'awaitingFirstFrame' | 'live';
 
-/** The machine's context. Read it only through `toConnectionState()` outside this folder. */
+/**
+ * The machine's context. Read it only through `toConnectionState()` outside this folder. Kept to few
+ * top-level fields on purpose: XState copies it on every assignment, and a copy with many fields falls
+ * into V8's slow dictionary mode (several times the memory, on every stream).
+ */
 export interface TaskStreamContext {
-  readonly taskId: string;
   readonly stream: StreamPort;
   readonly env: StreamEnvironment;
   /** The ladder once resolved: transports in order, or only the forced one. Empty before. */
@@ -117,10 +133,7 @@ export interface TaskStreamContext {
   consecutiveFailures: number;
   /** Credentials refreshes since a connection was last stable (one is allowed per outage). */
   authRefreshes: number;
-  runSeq: number;
-  activeRunId: string | null;
-  probeRunId: string | null;
-  probeIndex: number | null;
+  runs: Runs;
   /** Failed probes since the stream went live on its current transport; drives the probe backoff. */
   probeFailures: number;
   /** SSE runs in a row that opened and then ended before their first frame (protocol/SPEC.md §5). */
@@ -129,16 +142,15 @@ export interface TaskStreamContext {
   error: TaskBridgeError | null;
   /** Where the active run was when it last failed. */
   failedIn: RunPhase | null;
-  /** Wait of the current backoff, ms. */
-  retryDelayMs: number;
   /** When the current backoff ends, ms since the epoch. */
   nextRetryAt: number | null;
 }
 
+const NO_RUNS: Runs = { seq: 0, active: null, probe: null, probeIndex: null };
+
 /** The context a stream starts with: no ladder yet (resolved after the checkpoint), one observer. */
-export function initialContext({ taskId, stream, env }: TaskStreamMachineInput): TaskStreamContext {
+export function initialContext({ stream, env }: TaskStreamMachineInput): TaskStreamContext {
   return {
-    taskId,
     stream,
     env,
     transports: [],
@@ -149,15 +161,11 @@ export function initialContext({ taskId, stream, env }: TaskStreamMachineInput):
     attempt: 0,
     consecutiveFailures: 0,
     authRefreshes: 0,
-    runSeq: 0,
-    activeRunId: null,
-    probeRunId: null,
-    probeIndex: null,
+    runs: NO_RUNS,
     probeFailures: 0,
     closedBeforeFirstFrame: 0,
     error: null,
     failedIn: null,
-    retryDelayMs: 0,
     nextRetryAt: null,
   };
 }
@@ -208,7 +216,7 @@ export function runInputAt(context: TaskStreamContext, index: number, runId: str
   return {
     runId,
     transport,
-    taskId: context.taskId,
+    taskId: context.stream.taskId,
     stream: context.stream,
     // Throttling shortens the effective liveness deadline by at most this much: keep it a small slice.
     activityThrottleMs: Math.min(1_000, liveness / 10),

@@ -33,7 +33,7 @@ export function activeDeadlineMs(context: TaskStreamContext, deadline: Deadline)
  * Reads `probeIndex` when a probe runs; before one starts, the rung the next probe will try.
  */
 export function probeTimeoutMs(context: TaskStreamContext): number {
-  const index = context.probeIndex ?? nextProbeIndex(context);
+  const index = context.runs.probeIndex ?? nextProbeIndex(context);
   const name = transportAt(context, index).name;
   return deadlineMs(context, 'open', name) + deadlineMs(context, 'firstFrame', name);
 }
@@ -44,6 +44,11 @@ export function probeTimeoutMs(context: TaskStreamContext): number {
  */
 export function nextProbeIndex(context: TaskStreamContext): number {
   return context.probeFailures % context.index;
+}
+
+/** What is left of the current backoff, ms. */
+export function retryDelayMs(context: TaskStreamContext): number {
+  return Math.max(0, (context.nextRetryAt ?? 0) - context.env.now());
 }
 
 /** The wait before the next climb-back probe, ms: `probeDelayMs`, doubled per failed probe, capped. */

@@ -32,10 +32,10 @@ function outputOf(event: EventObject): unknown {
 export const taskStreamGuards = {
   /** The event comes from the active run (a stopped run's late messages are ignored). */
   isActiveRun: ({ context, event }: GuardArgs) =>
-    context.activeRunId !== null && runIdOf(event) === context.activeRunId,
+    context.runs.active !== null && runIdOf(event) === context.runs.active,
   /** The event comes from the climb-back probe. */
   isProbeRun: ({ context, event }: GuardArgs) =>
-    context.probeRunId !== null && runIdOf(event) === context.probeRunId,
+    context.runs.probe !== null && runIdOf(event) === context.runs.probe,
   /** The last observer is leaving. */
   isLastObserver: ({ context }: GuardArgs) => context.observers <= 1,
   /** The stored checkpoint already holds the terminal event: nothing to connect for. */

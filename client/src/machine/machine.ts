@@ -69,6 +69,8 @@ const wentLive = [
  * @see protocol/SPEC.md §10 (deadlines, fallback, climb-back, backoff), §8 (error classification), §6
  *   (1008), §5 (SSE 200-then-abort peer quirk).
  */
+// States with delays have short ids: XState names each scheduled delay after its state's id, and
+// every stream keeps those names for as long as the delay is pending.
 export const taskStreamMachine = taskStreamSetup.createMachine({
   id: 'taskStream',
   context: ({ input }) => initialContext(input),
@@ -92,6 +94,7 @@ export const taskStreamMachine = taskStreamSetup.createMachine({
             },
             // Nobody observes: stop after the grace unless someone comes back (StrictMode remounts).
             detaching: {
+              id: 'detaching',
               after: { detachGrace: { target: '#taskStream.stopped' } },
               on: { RETAIN: { target: 'observed', actions: 'retain' } },
             },
@@ -123,7 +126,7 @@ export const taskStreamMachine = taskStreamSetup.createMachine({
             restoring: {
               invoke: {
                 src: 'loadCheckpoint',
-                input: ({ context }) => ({ env: context.env, taskId: context.taskId }),
+                input: ({ context }) => ({ env: context.env, taskId: context.stream.taskId }),
                 onDone: [
                   { guard: 'isRestoredTerminal', target: 'done', actions: 'restore' },
                   { target: 'resolving', actions: 'restore' },
@@ -168,6 +171,7 @@ export const taskStreamMachine = taskStreamSetup.createMachine({
                   initial: 'connecting',
                   states: {
                     connecting: {
+                      id: 'connecting',
                       after: {
                         openTimeout: {
                           target: '#recovering',
@@ -182,6 +186,7 @@ export const taskStreamMachine = taskStreamSetup.createMachine({
                       },
                     },
                     awaitingFirstFrame: {
+                      id: 'awaitingFirstFrame',
                       after: {
                         firstFrameTimeout: {
                           target: '#recovering',
@@ -200,6 +205,7 @@ export const taskStreamMachine = taskStreamSetup.createMachine({
                           initial: 'watching',
                           states: {
                             watching: {
+                              id: 'watching',
                               after: {
                                 livenessTimeout: {
                                   target: '#recovering',
@@ -213,7 +219,10 @@ export const taskStreamMachine = taskStreamSetup.createMachine({
                         stability: {
                           initial: 'settling',
                           states: {
-                            settling: { after: { stableAfter: { target: 'stable', actions: 'markStable' } } },
+                            settling: {
+                              id: 'settling',
+                              after: { stableAfter: { target: 'stable', actions: 'markStable' } },
+                            },
                             stable: {},
                           },
                         },
@@ -225,10 +234,12 @@ export const taskStreamMachine = taskStreamSetup.createMachine({
                             },
                             best: {},
                             waiting: {
+                              id: 'climbWaiting',
                               after: { probeDelay: { target: 'probing' } },
                               on: { ONLINE: { target: 'probing' } },
                             },
                             probing: {
+                              id: 'probing',
                               entry: 'startProbe',
                               after: { probeTimeout: { target: 'waiting', actions: 'dropProbe' } },
                               on: {
@@ -358,7 +369,7 @@ function confirming(reason: ReachabilityCheckReason, next: '#recovering.skipping
 function confirmInput(context: TaskStreamContext, reason: ReachabilityCheckReason) {
   return {
     confirm: context.env.confirmTaskReachable ?? (async () => null),
-    taskId: context.taskId,
+    taskId: context.stream.taskId,
     cursor: context.stream.cursor(),
     // Never null here (the guards read it); the fallback only satisfies the type.
     error: context.error ?? transportUnavailable(),

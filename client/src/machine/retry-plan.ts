@@ -91,10 +91,7 @@ export function retryDelayMs(context: TaskStreamContext, switchesTransport: bool
   return backoffDelay(context.attempt, { ...context.config.backoff, retryAfterMs }, context.env.random);
 }
 
-type RetryPlan = Pick<
-  TaskStreamContext,
-  'index' | 'consecutiveFailures' | 'attempt' | 'retryDelayMs' | 'nextRetryAt'
->;
+type RetryPlan = Pick<TaskStreamContext, 'index' | 'consecutiveFailures' | 'attempt' | 'nextRetryAt'>;
 
 /** The context changes of a retry on the next transport down (a fallback). */
 export function fallBackPlan(context: TaskStreamContext): RetryPlan {
@@ -103,7 +100,6 @@ export function fallBackPlan(context: TaskStreamContext): RetryPlan {
     index: context.index + 1,
     consecutiveFailures: 0,
     attempt: context.attempt + 1,
-    retryDelayMs: delay,
     nextRetryAt: context.env.now() + delay,
   };
 }
@@ -115,7 +111,6 @@ export function retrySamePlan(context: TaskStreamContext): RetryPlan {
     index: context.index,
     consecutiveFailures: context.consecutiveFailures + 1,
     attempt: context.attempt + 1,
-    retryDelayMs: delay,
     nextRetryAt: context.env.now() + delay,
   };
 }

@@ -35,6 +35,7 @@ import {
   nextProbeIndex,
   probeDelayMs,
   probeTimeoutMs,
+  retryDelayMs,
 } from './deadlines';
 import type { TaskStreamEvent } from './events';
 import { taskStreamGuards } from './guards';
@@ -91,7 +92,7 @@ export const taskStreamSetup = setup({
     openTimeout: ({ context }) => activeDeadlineMs(context, 'open'),
     firstFrameTimeout: ({ context }) => activeDeadlineMs(context, 'firstFrame'),
     livenessTimeout: ({ context }) => activeDeadlineMs(context, 'liveness'),
-    retryDelay: ({ context }) => context.retryDelayMs,
+    retryDelay: ({ context }) => retryDelayMs(context),
     probeDelay: ({ context }) => probeDelayMs(context),
     probeTimeout: ({ context }) => probeTimeoutMs(context),
     stableAfter: ({ context }) => context.config.stableConnectionMs,
@@ -105,7 +106,7 @@ export const taskStreamSetup = setup({
     reportCheckpointError: ({ context, event }) =>
       context.env.diagnostic({
         type: 'checkpoint-error',
-        taskId: context.taskId,
+        taskId: context.stream.taskId,
         error: checkpointError('checkpoint load failed', (event as unknown as ErrorActorEvent).error),
       }),
     setLadder: assign(({ context, event }) =>
@@ -114,39 +115,45 @@ export const taskStreamSetup = setup({
     setUnavailableError: assign({ error: () => transportUnavailable() }),
     setEventError: assign({ error: ({ event }) => errorOf(event) }),
     startRun: enqueueActions(({ context, enqueue }) => {
-      const runId = `run-${context.runSeq + 1}`;
-      enqueue.assign({ runSeq: context.runSeq + 1, activeRunId: runId });
+      const { seq } = context.runs;
+      const runId = `run-${seq + 1}`;
+      enqueue.assign({ runs: { seq: seq + 1, active: runId, probe: null, probeIndex: null } });
       enqueue.spawnChild('transportRun', { id: runId, input: runInputAt(context, context.index, runId) });
     }),
     stopRuns: enqueueActions(({ context, enqueue }) => {
-      if (context.activeRunId !== null) enqueue.stopChild(context.activeRunId);
-      if (context.probeRunId !== null) enqueue.stopChild(context.probeRunId);
-      enqueue.assign({ activeRunId: null, probeRunId: null, probeIndex: null });
+      const { seq, active, probe } = context.runs;
+      if (active !== null) enqueue.stopChild(active);
+      if (probe !== null) enqueue.stopChild(probe);
+      enqueue.assign({ runs: { seq, active: null, probe: null, probeIndex: null } });
     }),
     startProbe: enqueueActions(({ context, enqueue }) => {
       const probeIndex = nextProbeIndex(context);
-      const runId = `run-${context.runSeq + 1}`;
-      enqueue.assign({ runSeq: context.runSeq + 1, probeRunId: runId, probeIndex });
+      const { seq, active } = context.runs;
+      const runId = `run-${seq + 1}`;
+      enqueue.assign({ runs: { seq: seq + 1, active, probe: runId, probeIndex } });
       enqueue.spawnChild('transportRun', { id: runId, input: runInputAt(context, probeIndex, runId) });
     }),
     dropProbe: enqueueActions(({ context, enqueue }) => {
-      if (context.probeRunId !== null) enqueue.stopChild(context.probeRunId);
-      enqueue.assign({ probeRunId: null, probeIndex: null, probeFailures: context.probeFailures + 1 });
+      const { seq, active, probe } = context.runs;
+      if (probe !== null) enqueue.stopChild(probe);
+      enqueue.assign({
+        runs: { seq, active, probe: null, probeIndex: null },
+        probeFailures: context.probeFailures + 1,
+      });
     }),
     // The probe is connected and confirmed: it becomes the active run, the old one is closed.
     climbBack: enqueueActions(({ context, enqueue }) => {
       const from = activeTransportName(context);
-      const index = context.probeIndex ?? context.index;
-      if (context.activeRunId !== null) enqueue.stopChild(context.activeRunId);
+      const { seq, active, probe, probeIndex } = context.runs;
+      const index = probeIndex ?? context.index;
+      if (active !== null) enqueue.stopChild(active);
       enqueue.assign({
-        activeRunId: context.probeRunId,
+        runs: { seq, active: probe, probe: null, probeIndex: null },
         index,
-        probeRunId: null,
-        probeIndex: null,
         probeFailures: 0,
       });
       const to = context.transports[index]?.name ?? from;
-      enqueue(() => context.env.diagnostic({ type: 'climb-back', taskId: context.taskId, from, to }));
+      enqueue(() => context.env.diagnostic({ type: 'climb-back', taskId: context.stream.taskId, from, to }));
     }),
     recordFailure: assign(({ context, event }, params: { phase: RunPhase }) => {
       const error = errorOf(event) ?? connectionClosed(activeTransportName(context));
@@ -164,13 +171,13 @@ export const taskStreamSetup = setup({
     reportSelected: ({ context }) =>
       context.env.diagnostic({
         type: 'transport-selected',
-        taskId: context.taskId,
+        taskId: context.stream.taskId,
         transport: activeTransportName(context),
       }),
     reportFallback: ({ context }) =>
       context.env.diagnostic({
         type: 'fallback',
-        taskId: context.taskId,
+        taskId: context.stream.taskId,
         from: context.transports[context.liveIndex ?? 0]?.name ?? activeTransportName(context),
         to: activeTransportName(context),
         error: context.error,
@@ -195,14 +202,14 @@ export const taskStreamSetup = setup({
     reportRetry: ({ context }) =>
       context.env.diagnostic({
         type: 'retry',
-        taskId: context.taskId,
+        taskId: context.stream.taskId,
         attempt: context.attempt,
-        delayMs: context.retryDelayMs,
+        delayMs: retryDelayMs(context),
         error: context.error,
       }),
     clearRetryTime: assign({ nextRetryAt: null }),
     reportAuthRefresh: ({ context }) =>
-      context.env.diagnostic({ type: 'auth-refresh', taskId: context.taskId }),
+      context.env.diagnostic({ type: 'auth-refresh', taskId: context.stream.taskId }),
     countAuthRefresh: assign({ authRefreshes: ({ context }) => context.authRefreshes + 1 }),
     resetEarlyEnds: assign({ closedBeforeFirstFrame: 0 }),
     setConfirmedError: assign({
@@ -211,7 +218,7 @@ export const taskStreamSetup = setup({
     reportFailure: ({ context }) =>
       context.env.diagnostic({
         type: 'stream-failed',
-        taskId: context.taskId,
+        taskId: context.stream.taskId,
         error: context.error ?? transportUnavailable(),
       }),
   },

@@ -120,6 +120,7 @@ export async function start(options: StartOptions): Promise<Harness> {
   const received: Harness['received'] = [];
   const diagnostics: Diagnostic[] = [];
   const stream: StreamPort = {
+    taskId: TASK_ID,
     cursor: () => cursor,
     deliver: (transport, message) => {
       received.push({ transport, message });
@@ -148,7 +149,7 @@ export async function start(options: StartOptions): Promise<Harness> {
     isHidden: () => options.hidden ?? false,
   };
   const actor = createActor(options.machine ?? taskStreamMachine, {
-    input: { taskId: TASK_ID, stream, env },
+    input: { stream, env },
     ...(options.inspect ? { inspect: options.inspect } : {}),
   });
   actor.subscribe({ error: () => {} });
