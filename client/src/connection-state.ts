@@ -99,7 +99,7 @@ export function toConnectionState(snapshot: MachineSnapshot): ConnectionState {
   return {
     status,
     transport,
-    attempt: context.attempt,
+    attempt: context.failures.attempt,
     degraded: transport !== null && context.index > 0,
     probing: status === 'live' ? probeName : null,
     nextRetryAt: status === 'backoff' ? context.nextRetryAt : null,

@@ -174,6 +174,21 @@ export function unexpectedResponse(response: Response, expected: string): TaskBr
   });
 }
 
+/**
+ * `UNEXPECTED_RESPONSE`, final: every transport answered with something that is not the protocol (a
+ * login page, a proxy's error page, garbage on the WebSocket), so retrying cannot help. `cause`: the
+ * last such answer.
+ */
+export function notProtocolError(transports: readonly TransportName[], cause: unknown): TaskBridgeError {
+  return new TaskBridgeError({
+    code: 'UNEXPECTED_RESPONSE',
+    message: `no transport answered with the TaskBridge protocol (${transports.join(', ')}): check the base URL, proxies and authentication`,
+    retryable: false,
+    details: { transports, notProtocol: true },
+    cause,
+  });
+}
+
 /** True for an error that says the peer does not speak the protocol (see {@link unexpectedResponse}). */
 export function isNotProtocol(error: TaskBridgeError | null): boolean {
   return error?.details.notProtocol === true;

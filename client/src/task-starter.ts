@@ -49,6 +49,14 @@ export interface StartedTask {
   response: TaskCreatedResponse;
   /** The task's shared stream (not yet attached: subscribe to start receiving). */
   stream: TaskStream;
+  /**
+   * True when this start was sent before, under the same `resumeKey`, and the server answered with
+   * another task this time (it lost the first one, e.g. a restart without persistence, or it forgot the
+   * `clientRequestId`): the work runs a second time. Also reported as a `task-restarted` diagnostic.
+   */
+  restarted: boolean;
+  /** With `restarted`: the task the first answer named. */
+  previousTaskId?: string;
 }
 
 /** What {@link createTaskStarter} needs from its client. */
@@ -80,11 +88,13 @@ export function createTaskStarter(context: TaskStarterContext): TaskStarter {
     const input = params.input ?? {};
     const { resumeKey, taskType } = params;
     let clientRequestId = params.clientRequestId;
+    let previousTaskId: string | undefined;
     if (clientRequestId === undefined && resumeKey !== undefined) {
       const pending = await store.loadPendingStart(keys.pendingStart(resumeKey)).catch(() => undefined);
       // A changed request under the same key is a new task, not a conflict.
       if (pending && pending.taskType === taskType && stableEqual(pending.input, input)) {
         clientRequestId = pending.clientRequestId;
+        previousTaskId = pending.taskId;
       }
     }
     const id = clientRequestId ?? globalThis.crypto.randomUUID();
@@ -97,7 +107,9 @@ export function createTaskStarter(context: TaskStarterContext): TaskStarter {
       ...(resumeKey === undefined ? {} : { resumeKey }),
       createdAt,
     };
-    await store.savePendingStart(pendingKey, record).catch(reportCheckpoint);
+    // Persisted before the request, so a retry or a reload re-sends the same id.
+    if (previousTaskId === undefined)
+      await store.savePendingStart(pendingKey, record).catch(reportCheckpoint);
     const body = {
       clientRequestId: id,
       taskType,
@@ -110,8 +122,18 @@ export function createTaskStarter(context: TaskStarterContext): TaskStarter {
       ...retry,
       signal: params.signal,
     });
-    // Acknowledged: without a resume key nobody can ask for this id again.
+    // Acknowledged: without a resume key nobody can ask for this id again; with one, remember the answer.
     if (resumeKey === undefined) await store.deletePendingStart(pendingKey).catch(reportCheckpoint);
+    else if (previousTaskId !== response.taskId) {
+      await store
+        .savePendingStart(pendingKey, { ...record, taskId: response.taskId })
+        .catch(reportCheckpoint);
+    }
+    const restarted = previousTaskId !== undefined && previousTaskId !== response.taskId;
+    if (restarted && previousTaskId !== undefined && resumeKey !== undefined) {
+      // The server no longer knows the first answer: the work runs again. Never silent.
+      context.diagnostic({ type: 'task-restarted', resumeKey, previousTaskId, taskId: response.taskId });
+    }
     const key = keys.checkpoint(response.taskId);
     const existing = await store.load(key).catch(() => undefined);
     if (!existing) {
@@ -124,7 +146,15 @@ export function createTaskStarter(context: TaskStarterContext): TaskStarter {
       };
       await store.save(key, checkpoint).catch(reportCheckpoint);
     }
-    return { taskId: response.taskId, clientRequestId: id, response, stream: context.task(response.taskId) };
+    const stream = context.task(response.taskId);
+    return {
+      taskId: response.taskId,
+      clientRequestId: id,
+      response,
+      stream,
+      restarted,
+      ...(restarted ? { previousTaskId } : {}),
+    };
   };
 
   return {

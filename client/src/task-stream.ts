@@ -163,6 +163,16 @@ export class TaskStreamStore implements TaskStream, StreamPort {
     }
     const { event, conformance } = message;
     this.#transport = transport;
+    if (event.taskId !== taskId) {
+      // Another task's event (a server bug or a shared connection): never folded into this one.
+      return diagnostic({
+        type: 'foreign-event',
+        taskId,
+        eventId: event.eventId,
+        eventTaskId: event.taskId,
+        transport,
+      });
+    }
     if ((this.#sequencer ??= createSequencer()).accept(event) === 'duplicate') return;
     const { eventId, type } = event;
     if (conformance === 'off-schema-payload')

@@ -38,6 +38,11 @@ export interface PendingStart {
   input: unknown;
   /** The caller's stable key for "this start" (e.g. a React `useTask` resume key). */
   resumeKey?: string;
+  /**
+   * The task the server answered with, once it has (kept under a `resumeKey`): a later start that gets
+   * another task back for the same `clientRequestId` is reported as restarted.
+   */
+  taskId?: string;
   /** ms since the epoch. */
   createdAt: number;
 }

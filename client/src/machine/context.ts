@@ -107,6 +107,18 @@ export interface Runs {
   readonly probeIndex: number | null;
 }
 
+/** Failure counters since a connection was last stable (reset once one stays up). */
+export interface Failures {
+  /** Failed attempts; drives the backoff exponent and `maxRetries`. */
+  readonly attempt: number;
+  /** Retryable failures in a row on the current transport (reset on a fallback). */
+  readonly onTransport: number;
+  /** Credentials refreshes (one is allowed per outage). */
+  readonly authRefreshes: number;
+  /** SSE runs in a row that opened and then ended before their first frame (protocol/SPEC.md §5). */
+  readonly earlyEnds: number;
+}
+
 /** Where the active run was when it failed: before its open, before its first frame, or live. */
 export type RunPhase = 'connecting' | 'awaitingFirstFrame' | 'live';
 
@@ -127,24 +139,24 @@ export interface TaskStreamContext {
   index: number;
   /** Rung of the last connection that went live (`null`: none yet): says fallback from climb-back. */
   liveIndex: number | null;
-  /** Failed attempts since a connection was last stable; drives the backoff exponent and `maxRetries`. */
-  attempt: number;
-  /** Retryable failures in a row on `transports[index]` (reset once a connection is stable). */
-  consecutiveFailures: number;
-  /** Credentials refreshes since a connection was last stable (one is allowed per outage). */
-  authRefreshes: number;
+  failures: Failures;
   runs: Runs;
   /** Failed probes since the stream went live on its current transport; drives the probe backoff. */
   probeFailures: number;
-  /** SSE runs in a row that opened and then ended before their first frame (protocol/SPEC.md §5). */
-  closedBeforeFirstFrame: number;
   /** The last error (cleared when live); the final one in `failed`. */
   error: TaskBridgeError | null;
   /** Where the active run was when it last failed. */
   failedIn: RunPhase | null;
   /** When the current backoff ends, ms since the epoch. */
   nextRetryAt: number | null;
+  /** Transports that answered with something that is not the protocol since the stream was last live. */
+  notProtocol: readonly TransportName[];
+  /** Since when the stream has had no live connection, ms since the epoch; `null` while live. */
+  downSince: number | null;
 }
+
+/** No failures: the counters after a stable connection. */
+export const NO_FAILURES: Failures = { attempt: 0, onTransport: 0, authRefreshes: 0, earlyEnds: 0 };
 
 const NO_RUNS: Runs = { seq: 0, active: null, probe: null, probeIndex: null };
 
@@ -158,15 +170,14 @@ export function initialContext({ stream, env }: TaskStreamMachineInput): TaskStr
     observers: 1,
     index: 0,
     liveIndex: null,
-    attempt: 0,
-    consecutiveFailures: 0,
-    authRefreshes: 0,
+    failures: NO_FAILURES,
     runs: NO_RUNS,
     probeFailures: 0,
-    closedBeforeFirstFrame: 0,
     error: null,
     failedIn: null,
     nextRetryAt: null,
+    notProtocol: [],
+    downSince: null,
   };
 }
 

@@ -11,7 +11,9 @@ import {
   CLOSES_BEFORE_FIRST_FRAME_TO_CHECK,
   givesUpTransport,
   isFatal,
+  isGivenUp,
   isPolicyCloseBeforeAck,
+  nothingSpeaksProtocol,
 } from './retry-plan';
 
 /** What a guard sees. */
@@ -56,16 +58,20 @@ export const taskStreamGuards = {
   isAuthRejection: ({ context }: GuardArgs) =>
     context.error?.code === 'AUTHENTICATION_ERROR' || isPolicyCloseBeforeAck(context),
   canRefreshCredentials: ({ context }: GuardArgs) =>
-    context.env.refreshCredentials !== null && context.authRefreshes === 0,
+    context.env.refreshCredentials !== null && context.failures.authRefreshes === 0,
   /** A WebSocket 1008 before the ack that one poll can explain (auth? unknown task?). */
   canConfirmPolicyClose: ({ context }: GuardArgs) =>
     context.env.confirmTaskReachable !== null && isPolicyCloseBeforeAck(context),
   /** SSE ended before its first frame often enough to ask whether the task exists (protocol/SPEC.md §5). */
   needsReachabilityCheck: ({ context }: GuardArgs) =>
     context.env.confirmTaskReachable !== null &&
-    context.closedBeforeFirstFrame >= CLOSES_BEFORE_FIRST_FRAME_TO_CHECK,
+    context.failures.earlyEnds >= CLOSES_BEFORE_FIRST_FRAME_TO_CHECK,
   isFatal: ({ context }: GuardArgs) => isFatal(context),
-  retriesExhausted: ({ context }: GuardArgs) => context.attempt >= context.config.maxRetries,
+  retriesExhausted: ({ context }: GuardArgs) => context.failures.attempt >= context.config.maxRetries,
+  /** No live connection for `giveUpAfterMs`: the give-up policy ends the stream. */
+  isGivenUp: ({ context }: GuardArgs) => isGivenUp(context),
+  /** Every transport answered with something that is not the protocol (e.g. a login page). */
+  nothingSpeaksProtocol: ({ context }: GuardArgs) => nothingSpeaksProtocol(context),
   /** The failure gives up on this transport for the next one down (the fallback). */
   givesUpTransport: ({ context }: GuardArgs) => givesUpTransport(context),
   /** There is a rung below the active one. */

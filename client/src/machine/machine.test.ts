@@ -343,6 +343,8 @@ describe('retryable errors and backoff', () => {
     const { actor, state } = await start({
       transports: [sse([step.error(errors.network(), 10)]), poll],
       random: () => 0.999_9,
+      // Retrying for ever is what this test is about; the give-up policy has its own tests.
+      config: { giveUpAfterMs: Number.POSITIVE_INFINITY },
     });
     const waits: number[] = [];
     actor.subscribe((snapshot) => {

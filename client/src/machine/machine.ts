@@ -150,6 +150,7 @@ export const taskStreamMachine = taskStreamSetup.createMachine({
             },
             link: {
               initial: 'choosing',
+              entry: 'markDown',
               exit: 'stopRuns',
               on: {
                 OFFLINE: { target: '.offline' },
@@ -199,6 +200,7 @@ export const taskStreamMachine = taskStreamSetup.createMachine({
                       id: 'live',
                       type: 'parallel',
                       entry: 'markLive',
+                      exit: 'markDown',
                       on: endOfRunIn('live'),
                       states: {
                         liveness: {
@@ -287,7 +289,9 @@ export const taskStreamMachine = taskStreamSetup.createMachine({
                     },
                     stepping: {
                       always: [
+                        { guard: 'isGivenUp', target: '#failed', actions: 'setGiveUpError' },
                         { guard: 'retriesExhausted', target: '#failed' },
+                        { guard: 'nothingSpeaksProtocol', target: '#failed', actions: 'setNotProtocolError' },
                         { guard: 'givesUpTransport', target: '#backoff', actions: 'fallBack' },
                         { target: '#backoff', actions: 'retrySameTransport' },
                       ],
@@ -329,6 +333,7 @@ export const taskStreamMachine = taskStreamSetup.createMachine({
                   },
                 },
                 paused: {
+                  exit: 'restartDownClock',
                   on: {
                     VISIBILITY_VISIBLE: [{ guard: isOffline, target: 'offline' }, { target: 'running' }],
                   },

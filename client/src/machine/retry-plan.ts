@@ -4,7 +4,8 @@
  * before its first frame), whether the failure gives up on the transport, and the wait before the next
  * attempt. Pure functions of the machine context; the machine's guards and actions call them.
  */
-import { CloseCode, type TaskBridgeError } from '@taskbridge/protocol';
+import { CloseCode, type TaskBridgeError, type TransportName } from '@taskbridge/protocol';
+import { isNotProtocol } from '../errors';
 import { backoffDelay, retryAfterFloor } from './backoff';
 import { activeTransportName, type RunPhase, type TaskStreamContext } from './context';
 
@@ -52,7 +53,7 @@ export function earlyEndsAfter(context: TaskStreamContext, phase: RunPhase, erro
     phase === 'awaitingFirstFrame' &&
     error.code === 'CONNECTION_CLOSED' &&
     activeTransportName(context) === 'sse';
-  return endedEarly ? context.closedBeforeFirstFrame + 1 : 0;
+  return endedEarly ? context.failures.earlyEnds + 1 : 0;
 }
 
 /** protocol/SPEC.md §8: 403/404/409/400/422 and anything else not retryable end the stream. */
@@ -62,14 +63,29 @@ export function isFatal(context: TaskStreamContext): boolean {
 
 /**
  * Whether the current failure gives up on the current transport (never on the floor): a missed open or
- * first-frame deadline, or too many failures in a row.
+ * first-frame deadline, an answer that is not the protocol (an HTML page, a WebSocket frame before the
+ * ack), or too many failures in a row.
  */
 export function givesUpTransport(context: TaskStreamContext): boolean {
   if (context.index >= context.transports.length - 1) return false;
   return (
     isConnectDeadlineMiss(context.error) ||
-    context.consecutiveFailures + 1 >= context.config.maxConsecutiveFailuresPerTransport
+    isNotProtocol(context.error) ||
+    context.failures.onTransport + 1 >= context.config.maxConsecutiveFailuresPerTransport
   );
+}
+
+/** Every transport of the ladder has answered with something that is not the protocol. */
+export function nothingSpeaksProtocol(context: TaskStreamContext): boolean {
+  const said = new Set(context.notProtocol);
+  if (isNotProtocol(context.error)) said.add(context.transports[context.index]?.name ?? 'polling');
+  return context.transports.every((t) => said.has(t.name));
+}
+
+/** No live connection for `giveUpAfterMs` (checked at each failure). */
+export function isGivenUp(context: TaskStreamContext): boolean {
+  const { downSince } = context;
+  return downSince !== null && context.env.now() - downSince >= context.config.giveUpAfterMs;
 }
 
 /**
@@ -86,31 +102,46 @@ export function givesUpTransport(context: TaskStreamContext): boolean {
 export function retryDelayMs(context: TaskStreamContext, switchesTransport: boolean): number {
   const retryAfterMs = context.error?.retryAfterMs;
   const firstRetryAfterLive =
-    context.config.immediateReconnect && context.failedIn === 'live' && context.attempt === 0;
+    context.config.immediateReconnect && context.failedIn === 'live' && context.failures.attempt === 0;
   if (switchesTransport || firstRetryAfterLive) return retryAfterFloor(retryAfterMs);
-  return backoffDelay(context.attempt, { ...context.config.backoff, retryAfterMs }, context.env.random);
+  return backoffDelay(
+    context.failures.attempt,
+    { ...context.config.backoff, retryAfterMs },
+    context.env.random,
+  );
 }
 
-type RetryPlan = Pick<TaskStreamContext, 'index' | 'consecutiveFailures' | 'attempt' | 'nextRetryAt'>;
+type RetryPlan = Pick<TaskStreamContext, 'index' | 'failures' | 'nextRetryAt' | 'notProtocol'>;
+
+/** Transports that answered with something that is not the protocol, this one included when it did. */
+function notProtocolAfter(context: TaskStreamContext): readonly TransportName[] {
+  const name = context.transports[context.index]?.name;
+  if (name === undefined || !isNotProtocol(context.error) || context.notProtocol.includes(name)) {
+    return context.notProtocol;
+  }
+  return [...context.notProtocol, name];
+}
 
 /** The context changes of a retry on the next transport down (a fallback). */
 export function fallBackPlan(context: TaskStreamContext): RetryPlan {
   const delay = retryDelayMs(context, true);
+  const { failures } = context;
   return {
     index: context.index + 1,
-    consecutiveFailures: 0,
-    attempt: context.attempt + 1,
+    failures: { ...failures, attempt: failures.attempt + 1, onTransport: 0 },
     nextRetryAt: context.env.now() + delay,
+    notProtocol: notProtocolAfter(context),
   };
 }
 
 /** The context changes of a retry on the same transport. */
 export function retrySamePlan(context: TaskStreamContext): RetryPlan {
   const delay = retryDelayMs(context, false);
+  const { failures } = context;
   return {
     index: context.index,
-    consecutiveFailures: context.consecutiveFailures + 1,
-    attempt: context.attempt + 1,
+    failures: { ...failures, attempt: failures.attempt + 1, onTransport: failures.onTransport + 1 },
     nextRetryAt: context.env.now() + delay,
+    notProtocol: notProtocolAfter(context),
   };
 }

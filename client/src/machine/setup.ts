@@ -13,7 +13,14 @@ import {
   setup,
 } from 'xstate';
 import type { Checkpoint } from '../checkpoint/checkpoint-store';
-import { checkpointError, connectionClosed, toTaskBridgeError, transportUnavailable } from '../errors';
+import {
+  checkpointError,
+  connectionClosed,
+  notProtocolError,
+  timeoutError,
+  toTaskBridgeError,
+  transportUnavailable,
+} from '../errors';
 import type { Transport } from '../transports/transport';
 import type { ConnectionConfig } from './config';
 import {
@@ -21,6 +28,7 @@ import {
   type ConfirmTaskReachable,
   initialContext,
   ladderFor,
+  NO_FAILURES,
   type ReachabilityCheckReason,
   type RunPhase,
   runInputAt,
@@ -157,16 +165,13 @@ export const taskStreamSetup = setup({
     }),
     recordFailure: assign(({ context, event }, params: { phase: RunPhase }) => {
       const error = errorOf(event) ?? connectionClosed(activeTransportName(context));
-      return {
-        error,
-        failedIn: params.phase,
-        closedBeforeFirstFrame: earlyEndsAfter(context, params.phase, error),
-      };
+      const earlyEnds = earlyEndsAfter(context, params.phase, error);
+      return { error, failedIn: params.phase, failures: { ...context.failures, earlyEnds } };
     }),
     recordDeadline: assign(({ context }, params: { deadline: Deadline }) => ({
       error: deadlineError(context, params.deadline),
       failedIn: PHASE_OF_DEADLINE[params.deadline],
-      closedBeforeFirstFrame: 0,
+      failures: { ...context.failures, earlyEnds: 0 },
     })),
     reportSelected: ({ context }) =>
       context.env.diagnostic({
@@ -183,7 +188,14 @@ export const taskStreamSetup = setup({
         error: context.error,
       }),
     markLive: enqueueActions(({ context, enqueue }) => {
-      enqueue.assign({ error: null, nextRetryAt: null, closedBeforeFirstFrame: 0, liveIndex: context.index });
+      enqueue.assign({
+        error: null,
+        nextRetryAt: null,
+        failures: { ...context.failures, earlyEnds: 0 },
+        liveIndex: context.index,
+        notProtocol: [],
+        downSince: null,
+      });
       // It works again for this origin: the next stream may start on it.
       const name = activeTransportName(context);
       enqueue(() => context.env.health?.markHealthy(context.env.origin, name));
@@ -191,7 +203,21 @@ export const taskStreamSetup = setup({
     // Only a connection that stayed up counts as a success: one that flaps right after its first frame
     // gets one immediate retry, then keeps backing off (and is skipped after
     // maxConsecutiveFailuresPerTransport) instead of hammering.
-    markStable: assign({ attempt: 0, consecutiveFailures: 0, authRefreshes: 0 }),
+    markStable: assign({ failures: NO_FAILURES }),
+    // The clock of the give-up policy: time without a live connection (a pause by policy does not count).
+    markDown: assign({ downSince: ({ context }) => context.downSince ?? context.env.now() }),
+    restartDownClock: assign({ downSince: ({ context }) => context.env.now() }),
+    setGiveUpError: assign({
+      error: ({ context }) =>
+        timeoutError({ deadline: 'giveUp', timeoutMs: context.config.giveUpAfterMs, cause: context.error }),
+    }),
+    setNotProtocolError: assign({
+      error: ({ context }) =>
+        notProtocolError(
+          context.transports.map((t) => t.name),
+          context.error,
+        ),
+    }),
     fallBack: enqueueActions(({ context, enqueue }) => {
       const { health, origin } = context.env;
       const name = activeTransportName(context);
@@ -203,15 +229,17 @@ export const taskStreamSetup = setup({
       context.env.diagnostic({
         type: 'retry',
         taskId: context.stream.taskId,
-        attempt: context.attempt,
+        attempt: context.failures.attempt,
         delayMs: retryDelayMs(context),
         error: context.error,
       }),
     clearRetryTime: assign({ nextRetryAt: null }),
     reportAuthRefresh: ({ context }) =>
       context.env.diagnostic({ type: 'auth-refresh', taskId: context.stream.taskId }),
-    countAuthRefresh: assign({ authRefreshes: ({ context }) => context.authRefreshes + 1 }),
-    resetEarlyEnds: assign({ closedBeforeFirstFrame: 0 }),
+    countAuthRefresh: assign({
+      failures: ({ context }) => ({ ...context.failures, authRefreshes: context.failures.authRefreshes + 1 }),
+    }),
+    resetEarlyEnds: assign({ failures: ({ context }) => ({ ...context.failures, earlyEnds: 0 }) }),
     setConfirmedError: assign({
       error: ({ context, event }) => outputOf<TaskBridgeError | null>(event) ?? context.error,
     }),

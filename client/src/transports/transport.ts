@@ -16,7 +16,7 @@ import type {
 /**
  * What a transport reports, in order:
  * - `open`: the connection is up (WS `open`, SSE headers checked, first poll response checked).
- * - `ack`: the WebSocket subscription was confirmed (counts as the first frame).
+ * - `ack`: the WebSocket subscription was confirmed (counts as the first frame; nothing comes before it).
  * - `event`: one task event (known, off-schema or unknown type), in server order, duplicates included.
  * - `heartbeat`: a heartbeat frame or keep-alive comment; proves liveness, never an event or cursor.
  * - `malformed`: a frame that could not be parsed; reported for diagnostics, the transport keeps going.

@@ -4,7 +4,7 @@
  * comes from `reconnecting-socket.ts`.
  */
 import { ACCESS_TOKEN_QUERY_PARAM, CloseCode, TaskBridgeError } from '@taskbridge/protocol';
-import { networkError, toTaskBridgeError, transportUnavailable } from '../errors';
+import { networkError, protocolError, toTaskBridgeError, transportUnavailable } from '../errors';
 import type { TransportContext } from '../platform';
 import { toWebSocketUrl } from '../routes';
 import { frameMessage, TransportLink } from './frames';
@@ -16,8 +16,10 @@ import type { Transport, TransportMessage, TransportRequest, TransportSink } fro
  * query parameter, or `Authorization` and extra headers through the Node `ws` constructor's options.
  *
  * Messages: `open` on the socket's open (the subscribe frame `{action, taskId, lastEventId}` is then
- * sent with `lastEventId = request.getCursor()`), `ack`, `event`, `heartbeat`, `malformed` (unparsable
- * or binary frames; the stream continues), then exactly one of:
+ * sent with `lastEventId = request.getCursor()`), `ack`, then `event`, `heartbeat`, `malformed`
+ * (unparsable or binary frames; the stream continues), then exactly one of:
+ * - any frame before the ack → `PROTOCOL_ERROR` (retryable, `details.notProtocol`: the machine falls
+ *   back), and the socket is closed;
  * - close 1000 → `closed`;
  * - close 1008 before the ack → `AUTHENTICATION_ERROR` (not retryable; may also be an unknown task: the
  *   machine refreshes credentials once and/or confirms with a poll), after the ack → `TASK_NOT_FOUND`
@@ -98,8 +100,21 @@ class WebSocketConnection implements SocketListener {
 
   onMessage(data: unknown): void {
     const message = frameMessage(data);
-    if (message.type === 'ack') this.#acked = true;
-    this.#emit(message);
+    if (this.#acked) return this.#emit(message);
+    if (message.type === 'ack') {
+      this.#acked = true;
+      return this.#emit(message);
+    }
+    // The ack comes first (protocol/SPEC.md §6): anything else is not the protocol, and never live.
+    const frame = message.type === 'event' ? message.event.type : message.type;
+    this.#emit(
+      error(
+        protocolError(`WebSocket: expected SUBSCRIPTION_CONFIRMED first, got ${frame}`, {
+          details: { phase: 'ack', frame },
+          notProtocol: true,
+        }),
+      ),
+    );
   }
 
   onClose(close: SocketClose): void {
@@ -169,6 +184,10 @@ function refusedUpgradeStatus(message: string): number | undefined {
  */
 function refusedUpgrade(status: number, message: string, cause: unknown): TaskBridgeError {
   const details = { phase: 'open', upgradeStatus: status };
+  if (status < 400) {
+    const notProtocol = { ...details, notProtocol: true };
+    return new TaskBridgeError({ code: 'UNEXPECTED_RESPONSE', message, status, details: notProtocol, cause });
+  }
   const code =
     status === 401
       ? 'AUTHENTICATION_ERROR'
