@@ -182,6 +182,24 @@ describe('the data path', () => {
     });
   });
 
+  it('drops an event of another task with a diagnostic: never delivered, folded or checkpointed', async () => {
+    const foreign = { ...event('2'), taskId: 'someone-else' };
+    const s = setup([step.open(), step.ack(), step.event(event('1')), step.event(foreign), step.hang()]);
+    const seen: string[] = [];
+    s.stream.events$.subscribe((e) => seen.push(`${e.taskId}/${e.eventId}`));
+    await advance(1);
+    expect(seen).toEqual(['t1/1']);
+    expect(s.stream.getSnapshot()).toMatchObject({ lastEventId: '1', eventCount: 1 });
+    expect(s.stream.cursor()).toBe('1');
+    expect(s.diagnostics).toContainEqual({
+      type: 'foreign-event',
+      taskId: TASK,
+      eventId: '2',
+      eventTaskId: 'someone-else',
+      transport: 'websocket',
+    });
+  });
+
   it('checkpoints what it delivered, and resumes from it in the next stream', async () => {
     const s = setup([step.open(), step.ack(), step.event(event('1')), step.event(event('2')), step.hang()]);
     const off = s.stream.subscribe(() => undefined);

@@ -14,6 +14,7 @@ import {
   allAborted,
   completed,
   errors,
+  polling,
   running,
   sse,
   sseLive,
@@ -270,5 +271,107 @@ describe('inspection shows the whole life of a stream', () => {
         state,
       ).toBe(true);
     }
+  });
+});
+
+describe('the give-up policy', () => {
+  const down = () => ws([step.error(errors.network(), 10)]);
+
+  it('by default, a stream with no live connection for 5 minutes fails with TIMEOUT (giveUp)', async () => {
+    const { state, diagnostics } = await start({ transports: [down()] });
+    await advance(299_000);
+    expect(state().status).toBe('backoff');
+    await advance(11_000);
+    expect(state()).toMatchObject({
+      status: 'failed',
+      error: { code: 'TIMEOUT', details: { deadline: 'giveUp', timeoutMs: 300_000 } },
+    });
+    expect(state().error?.cause).toMatchObject({ code: 'NETWORK_ERROR' });
+    expect(diagnostics.at(-1)).toMatchObject({ type: 'stream-failed' });
+  });
+
+  it('counts from the last live connection', async () => {
+    const socket = ws(
+      [step.open(), step.ack(), step.error(errors.network(), 100_000)],
+      [step.error(errors.network(), 10)],
+    );
+    const { state } = await start({
+      transports: [socket],
+      config: { giveUpAfterMs: 60_000, livenessTimeoutMs: 600_000 },
+    });
+    await advance(100_000 + 59_000);
+    expect(state().status).toBe('backoff');
+    await advance(11_000);
+    expect(state()).toMatchObject({ status: 'failed', error: { details: { deadline: 'giveUp' } } });
+  });
+
+  it('Infinity retries for ever', async () => {
+    const { state } = await start({
+      transports: [down()],
+      config: { giveUpAfterMs: Number.POSITIVE_INFINITY },
+    });
+    await advance(3_600_000);
+    expect(state().status).toBe('backoff');
+  });
+
+  it('time paused by pauseWhenHidden does not count', async () => {
+    const { actor, state } = await start({
+      transports: [down()],
+      config: { giveUpAfterMs: 60_000, pauseWhenHidden: true },
+    });
+    await advance(50_000);
+    actor.send({ type: 'VISIBILITY_HIDDEN' });
+    await advance(600_000);
+    actor.send({ type: 'VISIBILITY_VISIBLE' });
+    await advance(50_000);
+    expect(state().status).toBe('backoff');
+    await advance(20_000);
+    expect(state().status).toBe('failed');
+  });
+});
+
+describe('answers that are not the protocol', () => {
+  const page = () =>
+    new TaskBridgeError({
+      code: 'UNEXPECTED_RESPONSE',
+      message: 'expected JSON, got text/html',
+      details: { notProtocol: true },
+    });
+
+  it('give up on their transport at once, and fail the stream once every transport answered so', async () => {
+    const socket = ws([step.error(page(), 5)]);
+    const stream = sse([step.error(page(), 5)]);
+    const poll = polling([step.error(page(), 5)]);
+    const { state, diagnostics } = await start({ transports: [socket, stream, poll] });
+    await advance(5);
+    // Given up at once: a fresh transport next, without a wait.
+    expect(state()).toMatchObject({ status: 'backoff', transport: 'sse', nextRetryAt: Date.now() });
+    await advance(1 + 5);
+    expect(state()).toMatchObject({ status: 'backoff', transport: 'polling', nextRetryAt: Date.now() });
+    await advance(1 + 5);
+    expect(state()).toMatchObject({
+      status: 'failed',
+      error: {
+        code: 'UNEXPECTED_RESPONSE',
+        retryable: false,
+        details: { transports: ['websocket', 'sse', 'polling'] },
+      },
+    });
+    expect(state().error?.cause).toMatchObject({ code: 'UNEXPECTED_RESPONSE' });
+    expect([socket, stream, poll].map((t) => t.connections.length)).toEqual([1, 1, 1]);
+    expect(diagnostics.map((d) => d.type)).toEqual(['retry', 'retry', 'stream-failed']);
+  });
+
+  it('a transport that speaks the protocol keeps the stream going', async () => {
+    const stream = sse([step.error(page(), 5)], sseLive);
+    const poll = polling([step.error(errors.network(), 5)]);
+    const { state } = await start({
+      transports: [stream, poll],
+      config: { maxConsecutiveFailuresPerTransport: 100 },
+    });
+    await advance(5);
+    expect(state()).toMatchObject({ status: 'backoff', transport: 'polling' });
+    await advance(60_000);
+    expect(state()).toMatchObject({ status: 'backoff', transport: 'polling' });
   });
 });

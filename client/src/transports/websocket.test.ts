@@ -205,6 +205,42 @@ describe('WebSocket transport', () => {
     expect(error.details.closeCode).toBe(1006);
   });
 
+  it.each([
+    ['garbage', '<html>502 Bad Gateway</html>', 'malformed'],
+    ['an event', JSON.stringify(event('1-0')), 'TASK_MESSAGE'],
+    ['a heartbeat', JSON.stringify({ type: 'HEARTBEAT', taskId: 't1', live: true }), 'heartbeat'],
+  ])(
+    'anything before the ack (%s) is not the protocol: an error, never delivered, socket closed',
+    async (_name, frame, got) => {
+      onSubscribe = (ws) => {
+        ws.send(frame);
+        ws.send(JSON.stringify(ack()));
+        ws.send(JSON.stringify(event('2-0')));
+      };
+      const { messages, ended } = open();
+      await vi.waitFor(() => expect(ended()).toBe(true));
+      expect(messages.map((m) => m.type)).toEqual(['open', 'error']);
+      expect(errorOf(messages)).toMatchObject({
+        code: 'PROTOCOL_ERROR',
+        retryable: true,
+        details: { phase: 'ack', frame: got, notProtocol: true },
+      });
+      await vi.waitFor(() => expect(serverClosed).toBe(1));
+    },
+  );
+
+  it('reports an upgrade answered by a page (200 HTML) as not the protocol', async () => {
+    const page = '<html>Sign in</html>';
+    refuseUpgrade = `HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: ${page.length}\r\nConnection: close\r\n\r\n${page}`;
+    const { messages, ended } = open();
+    await vi.waitFor(() => expect(ended()).toBe(true));
+    expect(errorOf(messages)).toMatchObject({
+      code: 'UNEXPECTED_RESPONSE',
+      retryable: true,
+      details: { phase: 'open', upgradeStatus: 200, notProtocol: true },
+    });
+  });
+
   it('reports a refused upgrade (HTTP 403 from a proxy) as NETWORK_ERROR in the open phase', async () => {
     refuseUpgrade = 'HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n';
     const { messages, ended } = open();
