@@ -3,6 +3,7 @@
  * `type === "HEARTBEAT"` before validating, deduplicating or checkpointing.
  */
 import type { TaskEvent, UnknownTaskEvent } from './events';
+import type { HistoryTrimmed } from './history-trimmed';
 
 /** The one text frame a client sends on the WebSocket (SPEC.md §6). No extra keys are allowed. */
 export interface SubscribeFrame {
@@ -18,6 +19,11 @@ export interface SubscriptionConfirmedFrame {
   taskId: string;
   replayStartedAfterEventId: string | null;
   live: boolean;
+  /**
+   * Present only when events after `replayStartedAfterEventId` were deleted by retention; the replay
+   * then starts at the first retained event (our extension, protocol/SPEC.md §11).
+   */
+  historyTrimmed?: HistoryTrimmed;
 }
 
 /** A WebSocket heartbeat frame (SPEC.md §6). */

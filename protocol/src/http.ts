@@ -2,6 +2,7 @@
  * HTTP request and response bodies (SPEC.md §2, §4, §7, E1, E2).
  */
 import type { JsonObject, TaskEvent, TerminalTaskEvent } from './events';
+import type { HistoryTrimmed } from './history-trimmed';
 
 /** Lifecycle status of a task as reported by create, status and poll responses. */
 export type TaskStatus = 'ACCEPTED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
@@ -40,6 +41,11 @@ export interface PollEventsResponse {
   nextAfterEventId: string | null;
   hasMore: boolean;
   taskStatus?: TaskStatus;
+  /**
+   * Present only when events after `afterEventId` were deleted by retention; `events` then start at
+   * the first retained event (our extension, protocol/SPEC.md §11).
+   */
+  historyTrimmed?: HistoryTrimmed;
 }
 
 /** Optional body of `POST /tasks/{taskId}/cancel` (SPEC.md §7). */
@@ -96,10 +102,25 @@ export interface CapabilitiesResponse {
   transports: TransportName[];
   /** Heartbeat intervals in ms. */
   heartbeatIntervalMs: { websocket: number; sse: number };
-  /** How many events per task the store keeps; `null` = unbounded. */
-  retention: { maxEventsPerTask: number | null };
+  /** What the server keeps (hazard H7); `null` = unbounded / never expires. */
+  retention: CapabilitiesRetention;
+  /**
+   * Protocol extensions the server speaks, e.g. `"history-trimmed"` (protocol/SPEC.md §11). Absent on
+   * a plain TaskBridge v1 server.
+   */
+  extensions?: string[];
   limits: { maxEventsPerPoll: number; maxWaitTimeoutMs: number; maxUploadBytes: number };
   routes: Record<string, string>;
+}
+
+/** The `retention` block of capabilities (protocol/SPEC.md §1 E2, §11). */
+export interface CapabilitiesRetention {
+  /** Events kept per task, oldest trimmed first; `null` = unbounded. */
+  maxEventsPerTask: number | null;
+  /** ms a finished task (and its events) is kept after its terminal event; `null` = forever. */
+  finishedTaskTtlMs?: number | null;
+  /** ms a `clientRequestId` is remembered for idempotent creates; `null` = forever. */
+  idempotencyTtlMs?: number | null;
 }
 
 /** `GET /health`. */

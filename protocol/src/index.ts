@@ -50,11 +50,15 @@ export type {
   SubscriptionConfirmedFrame,
   WebSocketHeartbeatFrame,
 } from './frames';
+// History trimmed (protocol/SPEC.md §11)
+export type { HistoryTrimmed, HistoryTrimmedSseData } from './history-trimmed';
+export { HISTORY_TRIMMED_EXTENSION, HISTORY_TRIMMED_SSE_EVENT } from './history-trimmed';
 // HTTP bodies
 export type {
   CancelTaskRequest,
   CancelTaskResponse,
   CapabilitiesResponse,
+  CapabilitiesRetention,
   ClientActionRequest,
   ClientActionResponse,
   ClientActionStatus,
@@ -95,6 +99,7 @@ export {
   parseClientActionResponse,
   parseCreateTaskRequest,
   parseErrorEnvelope,
+  parseHistoryTrimmedSseData,
   parseJson,
   parsePollEventsResponse,
   parseServerFrame,

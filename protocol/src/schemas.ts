@@ -17,6 +17,16 @@ const taskStatus = {
   enum: ['ACCEPTED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'],
 } as const;
 
+/** The "history trimmed" object of protocol/SPEC.md §11 (poll field, WebSocket ack field). */
+const historyTrimmed = {
+  type: 'object',
+  required: ['requestedAfterEventId', 'firstRetainedEventId'],
+  properties: {
+    requestedAfterEventId: { type: ['string', 'null'] },
+    firstRetainedEventId: { type: ['string', 'null'] },
+  },
+} as const;
+
 /** The event envelope alone, used to tell an off-schema payload from a broken frame (SPEC.md §3). */
 export const eventEnvelopeSchema = {
   $schema: DRAFT,
@@ -69,7 +79,16 @@ export const pollEventsResponseSchema = {
     nextAfterEventId: { type: ['string', 'null'] },
     hasMore: { type: 'boolean' },
     taskStatus,
+    historyTrimmed,
   },
+} as const;
+
+/** Data of the SSE `history-trimmed` event (protocol/SPEC.md §5, §11). */
+export const historyTrimmedSseDataSchema = {
+  $schema: DRAFT,
+  type: 'object',
+  required: ['taskId', ...historyTrimmed.required],
+  properties: { taskId: { type: 'string' }, ...historyTrimmed.properties },
 } as const;
 
 /** SPEC.md §7 cancel body. */
@@ -127,6 +146,7 @@ export const subscriptionConfirmedSchema = {
     taskId: { type: 'string' },
     replayStartedAfterEventId: { type: ['string', 'null'] },
     live: { type: 'boolean' },
+    historyTrimmed,
   },
 } as const;
 
@@ -167,6 +187,7 @@ export const capabilitiesResponseSchema = {
       properties: { websocket: { type: 'number', minimum: 0 }, sse: { type: 'number', minimum: 0 } },
     },
     retention: { type: 'object' },
+    extensions: { type: 'array', items: { type: 'string' } },
     limits: { type: 'object' },
     routes: { type: 'object' },
   },

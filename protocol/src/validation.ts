@@ -9,6 +9,7 @@ import type { ErrorEnvelope } from './errors';
 import type { TaskEvent, UnknownTaskEvent } from './events';
 import { isKnownEventType } from './events';
 import type { ServerFrame, SubscribeFrame } from './frames';
+import type { HistoryTrimmedSseData } from './history-trimmed';
 import {
   type GeneratedValidationError,
   type GeneratedValidator,
@@ -21,6 +22,7 @@ import {
   validateErrorEnvelope,
   validateEventEnvelope,
   validateHeartbeat,
+  validateHistoryTrimmedSseData,
   validatePollEventsResponse,
   validateSubscribeFrame,
   validateSubscriptionConfirmed,
@@ -213,3 +215,10 @@ export const parseTaskStatusResponse = (value: unknown): ParseResult<TaskStatusR
 /** Parses an E2 capabilities body. */
 export const parseCapabilitiesResponse = (value: unknown): ParseResult<CapabilitiesResponse> =>
   check(validateCapabilitiesResponse, 'CapabilitiesResponse', value);
+
+/**
+ * Parses the data of an SSE `history-trimmed` event (protocol/SPEC.md §5, §11). The poll and WebSocket
+ * forms are checked as part of {@link parsePollEventsResponse} and {@link parseServerFrame}.
+ */
+export const parseHistoryTrimmedSseData = (value: unknown): ParseResult<HistoryTrimmedSseData> =>
+  check(validateHistoryTrimmedSseData, 'HistoryTrimmedSseData', value);

@@ -35,6 +35,8 @@ export declare const validateErrorEnvelope: GeneratedValidator;
 export declare const validateEventEnvelope: GeneratedValidator;
 /** Validates against `heartbeatSchema` of schemas.ts. */
 export declare const validateHeartbeat: GeneratedValidator;
+/** Validates against `historyTrimmedSseDataSchema` of schemas.ts. */
+export declare const validateHistoryTrimmedSseData: GeneratedValidator;
 /** Validates against `pollEventsResponseSchema` of schemas.ts. */
 export declare const validatePollEventsResponse: GeneratedValidator;
 /** Validates against `subscribeFrameSchema` of schemas.ts. */

@@ -192,6 +192,7 @@ const schema2 = {
       properties: { websocket: { type: 'number', minimum: 0 }, sse: { type: 'number', minimum: 0 } },
     },
     retention: { type: 'object' },
+    extensions: { type: 'array', items: { type: 'string' } },
     limits: { type: 'object' },
     routes: { type: 'object' },
   },
@@ -394,34 +395,58 @@ function validate2(data, { instancePath = '', parentData, parentDataProperty, ro
                 var valid0 = true;
               }
               if (valid0) {
-                if (data.limits !== undefined) {
-                  let data7 = data.limits;
+                if (data.extensions !== undefined) {
+                  let data7 = data.extensions;
                   const _errs14 = errors;
-                  if (!(data7 && typeof data7 == 'object' && !Array.isArray(data7))) {
-                    validate2.errors = [
-                      {
-                        instancePath: instancePath + '/limits',
-                        schemaPath: '#/properties/limits/type',
-                        keyword: 'type',
-                        params: { type: 'object' },
-                        message: 'must be object',
-                      },
-                    ];
-                    return false;
+                  if (errors === _errs14) {
+                    if (Array.isArray(data7)) {
+                      var valid3 = true;
+                      const len1 = data7.length;
+                      for (let i1 = 0; i1 < len1; i1++) {
+                        const _errs16 = errors;
+                        if (typeof data7[i1] !== 'string') {
+                          validate2.errors = [
+                            {
+                              instancePath: instancePath + '/extensions/' + i1,
+                              schemaPath: '#/properties/extensions/items/type',
+                              keyword: 'type',
+                              params: { type: 'string' },
+                              message: 'must be string',
+                            },
+                          ];
+                          return false;
+                        }
+                        var valid3 = _errs16 === errors;
+                        if (!valid3) {
+                          break;
+                        }
+                      }
+                    } else {
+                      validate2.errors = [
+                        {
+                          instancePath: instancePath + '/extensions',
+                          schemaPath: '#/properties/extensions/type',
+                          keyword: 'type',
+                          params: { type: 'array' },
+                          message: 'must be array',
+                        },
+                      ];
+                      return false;
+                    }
                   }
                   var valid0 = _errs14 === errors;
                 } else {
                   var valid0 = true;
                 }
                 if (valid0) {
-                  if (data.routes !== undefined) {
-                    let data8 = data.routes;
-                    const _errs16 = errors;
-                    if (!(data8 && typeof data8 == 'object' && !Array.isArray(data8))) {
+                  if (data.limits !== undefined) {
+                    let data9 = data.limits;
+                    const _errs18 = errors;
+                    if (!(data9 && typeof data9 == 'object' && !Array.isArray(data9))) {
                       validate2.errors = [
                         {
-                          instancePath: instancePath + '/routes',
-                          schemaPath: '#/properties/routes/type',
+                          instancePath: instancePath + '/limits',
+                          schemaPath: '#/properties/limits/type',
                           keyword: 'type',
                           params: { type: 'object' },
                           message: 'must be object',
@@ -429,9 +454,30 @@ function validate2(data, { instancePath = '', parentData, parentDataProperty, ro
                       ];
                       return false;
                     }
-                    var valid0 = _errs16 === errors;
+                    var valid0 = _errs18 === errors;
                   } else {
                     var valid0 = true;
+                  }
+                  if (valid0) {
+                    if (data.routes !== undefined) {
+                      let data10 = data.routes;
+                      const _errs20 = errors;
+                      if (!(data10 && typeof data10 == 'object' && !Array.isArray(data10))) {
+                        validate2.errors = [
+                          {
+                            instancePath: instancePath + '/routes',
+                            schemaPath: '#/properties/routes/type',
+                            keyword: 'type',
+                            params: { type: 'object' },
+                            message: 'must be object',
+                          },
+                        ];
+                        return false;
+                      }
+                      var valid0 = _errs20 === errors;
+                    } else {
+                      var valid0 = true;
+                    }
                   }
                 }
               }
@@ -1418,17 +1464,15 @@ function validate8(data, { instancePath = '', parentData, parentDataProperty, ro
   validate8.errors = vErrors;
   return errors === 0;
 }
-export const validatePollEventsResponse = validate9;
+export const validateHistoryTrimmedSseData = validate9;
 const schema9 = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   type: 'object',
-  required: ['taskId', 'events', 'hasMore'],
+  required: ['taskId', 'requestedAfterEventId', 'firstRetainedEventId'],
   properties: {
     taskId: { type: 'string' },
-    events: { type: 'array', items: {} },
-    nextAfterEventId: { type: ['string', 'null'] },
-    hasMore: { type: 'boolean' },
-    taskStatus: { type: 'string', enum: ['ACCEPTED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] },
+    requestedAfterEventId: { type: ['string', 'null'] },
+    firstRetainedEventId: { type: ['string', 'null'] },
   },
 };
 function validate9(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
@@ -1439,8 +1483,8 @@ function validate9(data, { instancePath = '', parentData, parentDataProperty, ro
       let missing0;
       if (
         (data.taskId === undefined && (missing0 = 'taskId')) ||
-        (data.events === undefined && (missing0 = 'events')) ||
-        (data.hasMore === undefined && (missing0 = 'hasMore'))
+        (data.requestedAfterEventId === undefined && (missing0 = 'requestedAfterEventId')) ||
+        (data.firstRetainedEventId === undefined && (missing0 = 'firstRetainedEventId'))
       ) {
         validate9.errors = [
           {
@@ -1472,37 +1516,36 @@ function validate9(data, { instancePath = '', parentData, parentDataProperty, ro
           var valid0 = true;
         }
         if (valid0) {
-          if (data.events !== undefined) {
+          if (data.requestedAfterEventId !== undefined) {
+            let data1 = data.requestedAfterEventId;
             const _errs3 = errors;
-            if (errors === _errs3) {
-              if (!Array.isArray(data.events)) {
-                validate9.errors = [
-                  {
-                    instancePath: instancePath + '/events',
-                    schemaPath: '#/properties/events/type',
-                    keyword: 'type',
-                    params: { type: 'array' },
-                    message: 'must be array',
-                  },
-                ];
-                return false;
-              }
+            if (typeof data1 !== 'string' && data1 !== null) {
+              validate9.errors = [
+                {
+                  instancePath: instancePath + '/requestedAfterEventId',
+                  schemaPath: '#/properties/requestedAfterEventId/type',
+                  keyword: 'type',
+                  params: { type: schema9.properties.requestedAfterEventId.type },
+                  message: 'must be string,null',
+                },
+              ];
+              return false;
             }
             var valid0 = _errs3 === errors;
           } else {
             var valid0 = true;
           }
           if (valid0) {
-            if (data.nextAfterEventId !== undefined) {
-              let data2 = data.nextAfterEventId;
+            if (data.firstRetainedEventId !== undefined) {
+              let data2 = data.firstRetainedEventId;
               const _errs5 = errors;
               if (typeof data2 !== 'string' && data2 !== null) {
                 validate9.errors = [
                   {
-                    instancePath: instancePath + '/nextAfterEventId',
-                    schemaPath: '#/properties/nextAfterEventId/type',
+                    instancePath: instancePath + '/firstRetainedEventId',
+                    schemaPath: '#/properties/firstRetainedEventId/type',
                     keyword: 'type',
-                    params: { type: schema9.properties.nextAfterEventId.type },
+                    params: { type: schema9.properties.firstRetainedEventId.type },
                     message: 'must be string,null',
                   },
                 ];
@@ -1511,65 +1554,6 @@ function validate9(data, { instancePath = '', parentData, parentDataProperty, ro
               var valid0 = _errs5 === errors;
             } else {
               var valid0 = true;
-            }
-            if (valid0) {
-              if (data.hasMore !== undefined) {
-                const _errs7 = errors;
-                if (typeof data.hasMore !== 'boolean') {
-                  validate9.errors = [
-                    {
-                      instancePath: instancePath + '/hasMore',
-                      schemaPath: '#/properties/hasMore/type',
-                      keyword: 'type',
-                      params: { type: 'boolean' },
-                      message: 'must be boolean',
-                    },
-                  ];
-                  return false;
-                }
-                var valid0 = _errs7 === errors;
-              } else {
-                var valid0 = true;
-              }
-              if (valid0) {
-                if (data.taskStatus !== undefined) {
-                  let data4 = data.taskStatus;
-                  const _errs9 = errors;
-                  if (typeof data4 !== 'string') {
-                    validate9.errors = [
-                      {
-                        instancePath: instancePath + '/taskStatus',
-                        schemaPath: '#/properties/taskStatus/type',
-                        keyword: 'type',
-                        params: { type: 'string' },
-                        message: 'must be string',
-                      },
-                    ];
-                    return false;
-                  }
-                  if (!(
-                    data4 === 'ACCEPTED' ||
-                    data4 === 'RUNNING' ||
-                    data4 === 'COMPLETED' ||
-                    data4 === 'FAILED' ||
-                    data4 === 'CANCELLED'
-                  )) {
-                    validate9.errors = [
-                      {
-                        instancePath: instancePath + '/taskStatus',
-                        schemaPath: '#/properties/taskStatus/enum',
-                        keyword: 'enum',
-                        params: { allowedValues: schema9.properties.taskStatus.enum },
-                        message: 'must be equal to one of the allowed values',
-                      },
-                    ];
-                    return false;
-                  }
-                  var valid0 = _errs9 === errors;
-                } else {
-                  var valid0 = true;
-                }
-              }
             }
           }
         }
@@ -1590,16 +1574,25 @@ function validate9(data, { instancePath = '', parentData, parentDataProperty, ro
   validate9.errors = vErrors;
   return errors === 0;
 }
-export const validateSubscribeFrame = validate10;
+export const validatePollEventsResponse = validate10;
 const schema10 = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   type: 'object',
-  additionalProperties: false,
-  required: ['action', 'taskId'],
+  required: ['taskId', 'events', 'hasMore'],
   properties: {
-    action: { const: 'subscribe' },
-    taskId: { type: 'string', minLength: 1 },
-    lastEventId: { type: ['string', 'null'] },
+    taskId: { type: 'string' },
+    events: { type: 'array', items: {} },
+    nextAfterEventId: { type: ['string', 'null'] },
+    hasMore: { type: 'boolean' },
+    taskStatus: { type: 'string', enum: ['ACCEPTED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] },
+    historyTrimmed: {
+      type: 'object',
+      required: ['requestedAfterEventId', 'firstRetainedEventId'],
+      properties: {
+        requestedAfterEventId: { type: ['string', 'null'] },
+        firstRetainedEventId: { type: ['string', 'null'] },
+      },
+    },
   },
 };
 function validate10(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
@@ -1609,8 +1602,9 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (
-        (data.action === undefined && (missing0 = 'action')) ||
-        (data.taskId === undefined && (missing0 = 'taskId'))
+        (data.taskId === undefined && (missing0 = 'taskId')) ||
+        (data.events === undefined && (missing0 = 'events')) ||
+        (data.hasMore === undefined && (missing0 = 'hasMore'))
       ) {
         validate10.errors = [
           {
@@ -1623,95 +1617,212 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
         ];
         return false;
       } else {
-        const _errs1 = errors;
-        for (const key0 in data) {
-          if (!(key0 === 'action' || key0 === 'taskId' || key0 === 'lastEventId')) {
+        if (data.taskId !== undefined) {
+          const _errs1 = errors;
+          if (typeof data.taskId !== 'string') {
             validate10.errors = [
               {
-                instancePath,
-                schemaPath: '#/additionalProperties',
-                keyword: 'additionalProperties',
-                params: { additionalProperty: key0 },
-                message: 'must NOT have additional properties',
+                instancePath: instancePath + '/taskId',
+                schemaPath: '#/properties/taskId/type',
+                keyword: 'type',
+                params: { type: 'string' },
+                message: 'must be string',
               },
             ];
             return false;
-            break;
           }
+          var valid0 = _errs1 === errors;
+        } else {
+          var valid0 = true;
         }
-        if (_errs1 === errors) {
-          if (data.action !== undefined) {
-            const _errs2 = errors;
-            if ('subscribe' !== data.action) {
-              validate10.errors = [
-                {
-                  instancePath: instancePath + '/action',
-                  schemaPath: '#/properties/action/const',
-                  keyword: 'const',
-                  params: { allowedValue: 'subscribe' },
-                  message: 'must be equal to constant',
-                },
-              ];
-              return false;
+        if (valid0) {
+          if (data.events !== undefined) {
+            const _errs3 = errors;
+            if (errors === _errs3) {
+              if (!Array.isArray(data.events)) {
+                validate10.errors = [
+                  {
+                    instancePath: instancePath + '/events',
+                    schemaPath: '#/properties/events/type',
+                    keyword: 'type',
+                    params: { type: 'array' },
+                    message: 'must be array',
+                  },
+                ];
+                return false;
+              }
             }
-            var valid0 = _errs2 === errors;
+            var valid0 = _errs3 === errors;
           } else {
             var valid0 = true;
           }
           if (valid0) {
-            if (data.taskId !== undefined) {
-              let data1 = data.taskId;
-              const _errs3 = errors;
-              if (errors === _errs3) {
-                if (typeof data1 === 'string') {
-                  if (func0(data1) < 1) {
-                    validate10.errors = [
-                      {
-                        instancePath: instancePath + '/taskId',
-                        schemaPath: '#/properties/taskId/minLength',
-                        keyword: 'minLength',
-                        params: { limit: 1 },
-                        message: 'must NOT have fewer than 1 characters',
-                      },
-                    ];
-                    return false;
-                  }
-                } else {
-                  validate10.errors = [
-                    {
-                      instancePath: instancePath + '/taskId',
-                      schemaPath: '#/properties/taskId/type',
-                      keyword: 'type',
-                      params: { type: 'string' },
-                      message: 'must be string',
-                    },
-                  ];
-                  return false;
-                }
+            if (data.nextAfterEventId !== undefined) {
+              let data2 = data.nextAfterEventId;
+              const _errs5 = errors;
+              if (typeof data2 !== 'string' && data2 !== null) {
+                validate10.errors = [
+                  {
+                    instancePath: instancePath + '/nextAfterEventId',
+                    schemaPath: '#/properties/nextAfterEventId/type',
+                    keyword: 'type',
+                    params: { type: schema10.properties.nextAfterEventId.type },
+                    message: 'must be string,null',
+                  },
+                ];
+                return false;
               }
-              var valid0 = _errs3 === errors;
+              var valid0 = _errs5 === errors;
             } else {
               var valid0 = true;
             }
             if (valid0) {
-              if (data.lastEventId !== undefined) {
-                let data2 = data.lastEventId;
-                const _errs5 = errors;
-                if (typeof data2 !== 'string' && data2 !== null) {
+              if (data.hasMore !== undefined) {
+                const _errs7 = errors;
+                if (typeof data.hasMore !== 'boolean') {
                   validate10.errors = [
                     {
-                      instancePath: instancePath + '/lastEventId',
-                      schemaPath: '#/properties/lastEventId/type',
+                      instancePath: instancePath + '/hasMore',
+                      schemaPath: '#/properties/hasMore/type',
                       keyword: 'type',
-                      params: { type: schema10.properties.lastEventId.type },
-                      message: 'must be string,null',
+                      params: { type: 'boolean' },
+                      message: 'must be boolean',
                     },
                   ];
                   return false;
                 }
-                var valid0 = _errs5 === errors;
+                var valid0 = _errs7 === errors;
               } else {
                 var valid0 = true;
+              }
+              if (valid0) {
+                if (data.taskStatus !== undefined) {
+                  let data4 = data.taskStatus;
+                  const _errs9 = errors;
+                  if (typeof data4 !== 'string') {
+                    validate10.errors = [
+                      {
+                        instancePath: instancePath + '/taskStatus',
+                        schemaPath: '#/properties/taskStatus/type',
+                        keyword: 'type',
+                        params: { type: 'string' },
+                        message: 'must be string',
+                      },
+                    ];
+                    return false;
+                  }
+                  if (!(
+                    data4 === 'ACCEPTED' ||
+                    data4 === 'RUNNING' ||
+                    data4 === 'COMPLETED' ||
+                    data4 === 'FAILED' ||
+                    data4 === 'CANCELLED'
+                  )) {
+                    validate10.errors = [
+                      {
+                        instancePath: instancePath + '/taskStatus',
+                        schemaPath: '#/properties/taskStatus/enum',
+                        keyword: 'enum',
+                        params: { allowedValues: schema10.properties.taskStatus.enum },
+                        message: 'must be equal to one of the allowed values',
+                      },
+                    ];
+                    return false;
+                  }
+                  var valid0 = _errs9 === errors;
+                } else {
+                  var valid0 = true;
+                }
+                if (valid0) {
+                  if (data.historyTrimmed !== undefined) {
+                    let data5 = data.historyTrimmed;
+                    const _errs11 = errors;
+                    if (errors === _errs11) {
+                      if (data5 && typeof data5 == 'object' && !Array.isArray(data5)) {
+                        let missing1;
+                        if (
+                          (data5.requestedAfterEventId === undefined &&
+                            (missing1 = 'requestedAfterEventId')) ||
+                          (data5.firstRetainedEventId === undefined && (missing1 = 'firstRetainedEventId'))
+                        ) {
+                          validate10.errors = [
+                            {
+                              instancePath: instancePath + '/historyTrimmed',
+                              schemaPath: '#/properties/historyTrimmed/required',
+                              keyword: 'required',
+                              params: { missingProperty: missing1 },
+                              message: "must have required property '" + missing1 + "'",
+                            },
+                          ];
+                          return false;
+                        } else {
+                          if (data5.requestedAfterEventId !== undefined) {
+                            let data6 = data5.requestedAfterEventId;
+                            const _errs13 = errors;
+                            if (typeof data6 !== 'string' && data6 !== null) {
+                              validate10.errors = [
+                                {
+                                  instancePath: instancePath + '/historyTrimmed/requestedAfterEventId',
+                                  schemaPath:
+                                    '#/properties/historyTrimmed/properties/requestedAfterEventId/type',
+                                  keyword: 'type',
+                                  params: {
+                                    type: schema10.properties.historyTrimmed.properties.requestedAfterEventId
+                                      .type,
+                                  },
+                                  message: 'must be string,null',
+                                },
+                              ];
+                              return false;
+                            }
+                            var valid1 = _errs13 === errors;
+                          } else {
+                            var valid1 = true;
+                          }
+                          if (valid1) {
+                            if (data5.firstRetainedEventId !== undefined) {
+                              let data7 = data5.firstRetainedEventId;
+                              const _errs15 = errors;
+                              if (typeof data7 !== 'string' && data7 !== null) {
+                                validate10.errors = [
+                                  {
+                                    instancePath: instancePath + '/historyTrimmed/firstRetainedEventId',
+                                    schemaPath:
+                                      '#/properties/historyTrimmed/properties/firstRetainedEventId/type',
+                                    keyword: 'type',
+                                    params: {
+                                      type: schema10.properties.historyTrimmed.properties.firstRetainedEventId
+                                        .type,
+                                    },
+                                    message: 'must be string,null',
+                                  },
+                                ];
+                                return false;
+                              }
+                              var valid1 = _errs15 === errors;
+                            } else {
+                              var valid1 = true;
+                            }
+                          }
+                        }
+                      } else {
+                        validate10.errors = [
+                          {
+                            instancePath: instancePath + '/historyTrimmed',
+                            schemaPath: '#/properties/historyTrimmed/type',
+                            keyword: 'type',
+                            params: { type: 'object' },
+                            message: 'must be object',
+                          },
+                        ];
+                        return false;
+                      }
+                    }
+                    var valid0 = _errs11 === errors;
+                  } else {
+                    var valid0 = true;
+                  }
+                }
               }
             }
           }
@@ -1733,16 +1844,16 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
   validate10.errors = vErrors;
   return errors === 0;
 }
-export const validateSubscriptionConfirmed = validate11;
+export const validateSubscribeFrame = validate11;
 const schema11 = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   type: 'object',
-  required: ['type', 'taskId', 'live'],
+  additionalProperties: false,
+  required: ['action', 'taskId'],
   properties: {
-    type: { const: 'SUBSCRIPTION_CONFIRMED' },
-    taskId: { type: 'string' },
-    replayStartedAfterEventId: { type: ['string', 'null'] },
-    live: { type: 'boolean' },
+    action: { const: 'subscribe' },
+    taskId: { type: 'string', minLength: 1 },
+    lastEventId: { type: ['string', 'null'] },
   },
 };
 function validate11(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
@@ -1752,9 +1863,8 @@ function validate11(data, { instancePath = '', parentData, parentDataProperty, r
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (
-        (data.type === undefined && (missing0 = 'type')) ||
-        (data.taskId === undefined && (missing0 = 'taskId')) ||
-        (data.live === undefined && (missing0 = 'live'))
+        (data.action === undefined && (missing0 = 'action')) ||
+        (data.taskId === undefined && (missing0 = 'taskId'))
       ) {
         validate11.errors = [
           {
@@ -1767,35 +1877,33 @@ function validate11(data, { instancePath = '', parentData, parentDataProperty, r
         ];
         return false;
       } else {
-        if (data.type !== undefined) {
-          const _errs1 = errors;
-          if ('SUBSCRIPTION_CONFIRMED' !== data.type) {
+        const _errs1 = errors;
+        for (const key0 in data) {
+          if (!(key0 === 'action' || key0 === 'taskId' || key0 === 'lastEventId')) {
             validate11.errors = [
               {
-                instancePath: instancePath + '/type',
-                schemaPath: '#/properties/type/const',
-                keyword: 'const',
-                params: { allowedValue: 'SUBSCRIPTION_CONFIRMED' },
-                message: 'must be equal to constant',
+                instancePath,
+                schemaPath: '#/additionalProperties',
+                keyword: 'additionalProperties',
+                params: { additionalProperty: key0 },
+                message: 'must NOT have additional properties',
               },
             ];
             return false;
+            break;
           }
-          var valid0 = _errs1 === errors;
-        } else {
-          var valid0 = true;
         }
-        if (valid0) {
-          if (data.taskId !== undefined) {
+        if (_errs1 === errors) {
+          if (data.action !== undefined) {
             const _errs2 = errors;
-            if (typeof data.taskId !== 'string') {
+            if ('subscribe' !== data.action) {
               validate11.errors = [
                 {
-                  instancePath: instancePath + '/taskId',
-                  schemaPath: '#/properties/taskId/type',
-                  keyword: 'type',
-                  params: { type: 'string' },
-                  message: 'must be string',
+                  instancePath: instancePath + '/action',
+                  schemaPath: '#/properties/action/const',
+                  keyword: 'const',
+                  params: { allowedValue: 'subscribe' },
+                  message: 'must be equal to constant',
                 },
               ];
               return false;
@@ -1805,41 +1913,57 @@ function validate11(data, { instancePath = '', parentData, parentDataProperty, r
             var valid0 = true;
           }
           if (valid0) {
-            if (data.replayStartedAfterEventId !== undefined) {
-              let data2 = data.replayStartedAfterEventId;
-              const _errs4 = errors;
-              if (typeof data2 !== 'string' && data2 !== null) {
-                validate11.errors = [
-                  {
-                    instancePath: instancePath + '/replayStartedAfterEventId',
-                    schemaPath: '#/properties/replayStartedAfterEventId/type',
-                    keyword: 'type',
-                    params: { type: schema11.properties.replayStartedAfterEventId.type },
-                    message: 'must be string,null',
-                  },
-                ];
-                return false;
-              }
-              var valid0 = _errs4 === errors;
-            } else {
-              var valid0 = true;
-            }
-            if (valid0) {
-              if (data.live !== undefined) {
-                const _errs6 = errors;
-                if (typeof data.live !== 'boolean') {
+            if (data.taskId !== undefined) {
+              let data1 = data.taskId;
+              const _errs3 = errors;
+              if (errors === _errs3) {
+                if (typeof data1 === 'string') {
+                  if (func0(data1) < 1) {
+                    validate11.errors = [
+                      {
+                        instancePath: instancePath + '/taskId',
+                        schemaPath: '#/properties/taskId/minLength',
+                        keyword: 'minLength',
+                        params: { limit: 1 },
+                        message: 'must NOT have fewer than 1 characters',
+                      },
+                    ];
+                    return false;
+                  }
+                } else {
                   validate11.errors = [
                     {
-                      instancePath: instancePath + '/live',
-                      schemaPath: '#/properties/live/type',
+                      instancePath: instancePath + '/taskId',
+                      schemaPath: '#/properties/taskId/type',
                       keyword: 'type',
-                      params: { type: 'boolean' },
-                      message: 'must be boolean',
+                      params: { type: 'string' },
+                      message: 'must be string',
                     },
                   ];
                   return false;
                 }
-                var valid0 = _errs6 === errors;
+              }
+              var valid0 = _errs3 === errors;
+            } else {
+              var valid0 = true;
+            }
+            if (valid0) {
+              if (data.lastEventId !== undefined) {
+                let data2 = data.lastEventId;
+                const _errs5 = errors;
+                if (typeof data2 !== 'string' && data2 !== null) {
+                  validate11.errors = [
+                    {
+                      instancePath: instancePath + '/lastEventId',
+                      schemaPath: '#/properties/lastEventId/type',
+                      keyword: 'type',
+                      params: { type: schema11.properties.lastEventId.type },
+                      message: 'must be string,null',
+                    },
+                  ];
+                  return false;
+                }
+                var valid0 = _errs5 === errors;
               } else {
                 var valid0 = true;
               }
@@ -1863,16 +1987,24 @@ function validate11(data, { instancePath = '', parentData, parentDataProperty, r
   validate11.errors = vErrors;
   return errors === 0;
 }
-export const validateTaskCreatedResponse = validate12;
+export const validateSubscriptionConfirmed = validate12;
 const schema12 = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   type: 'object',
-  required: ['taskId', 'status', 'clientRequestId'],
+  required: ['type', 'taskId', 'live'],
   properties: {
+    type: { const: 'SUBSCRIPTION_CONFIRMED' },
     taskId: { type: 'string' },
-    status: { type: 'string', enum: ['ACCEPTED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] },
-    clientRequestId: { type: 'string' },
-    deduplicated: { type: 'boolean', default: false },
+    replayStartedAfterEventId: { type: ['string', 'null'] },
+    live: { type: 'boolean' },
+    historyTrimmed: {
+      type: 'object',
+      required: ['requestedAfterEventId', 'firstRetainedEventId'],
+      properties: {
+        requestedAfterEventId: { type: ['string', 'null'] },
+        firstRetainedEventId: { type: ['string', 'null'] },
+      },
+    },
   },
 };
 function validate12(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
@@ -1882,9 +2014,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (
+        (data.type === undefined && (missing0 = 'type')) ||
         (data.taskId === undefined && (missing0 = 'taskId')) ||
-        (data.status === undefined && (missing0 = 'status')) ||
-        (data.clientRequestId === undefined && (missing0 = 'clientRequestId'))
+        (data.live === undefined && (missing0 = 'live'))
       ) {
         validate12.errors = [
           {
@@ -1897,16 +2029,16 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
         ];
         return false;
       } else {
-        if (data.taskId !== undefined) {
+        if (data.type !== undefined) {
           const _errs1 = errors;
-          if (typeof data.taskId !== 'string') {
+          if ('SUBSCRIPTION_CONFIRMED' !== data.type) {
             validate12.errors = [
               {
-                instancePath: instancePath + '/taskId',
-                schemaPath: '#/properties/taskId/type',
-                keyword: 'type',
-                params: { type: 'string' },
-                message: 'must be string',
+                instancePath: instancePath + '/type',
+                schemaPath: '#/properties/type/const',
+                keyword: 'const',
+                params: { allowedValue: 'SUBSCRIPTION_CONFIRMED' },
+                message: 'must be equal to constant',
               },
             ];
             return false;
@@ -1916,14 +2048,13 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
           var valid0 = true;
         }
         if (valid0) {
-          if (data.status !== undefined) {
-            let data1 = data.status;
-            const _errs3 = errors;
-            if (typeof data1 !== 'string') {
+          if (data.taskId !== undefined) {
+            const _errs2 = errors;
+            if (typeof data.taskId !== 'string') {
               validate12.errors = [
                 {
-                  instancePath: instancePath + '/status',
-                  schemaPath: '#/properties/status/type',
+                  instancePath: instancePath + '/taskId',
+                  schemaPath: '#/properties/taskId/type',
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
@@ -1931,55 +2062,38 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
               ];
               return false;
             }
-            if (!(
-              data1 === 'ACCEPTED' ||
-              data1 === 'RUNNING' ||
-              data1 === 'COMPLETED' ||
-              data1 === 'FAILED' ||
-              data1 === 'CANCELLED'
-            )) {
-              validate12.errors = [
-                {
-                  instancePath: instancePath + '/status',
-                  schemaPath: '#/properties/status/enum',
-                  keyword: 'enum',
-                  params: { allowedValues: schema12.properties.status.enum },
-                  message: 'must be equal to one of the allowed values',
-                },
-              ];
-              return false;
-            }
-            var valid0 = _errs3 === errors;
+            var valid0 = _errs2 === errors;
           } else {
             var valid0 = true;
           }
           if (valid0) {
-            if (data.clientRequestId !== undefined) {
-              const _errs5 = errors;
-              if (typeof data.clientRequestId !== 'string') {
+            if (data.replayStartedAfterEventId !== undefined) {
+              let data2 = data.replayStartedAfterEventId;
+              const _errs4 = errors;
+              if (typeof data2 !== 'string' && data2 !== null) {
                 validate12.errors = [
                   {
-                    instancePath: instancePath + '/clientRequestId',
-                    schemaPath: '#/properties/clientRequestId/type',
+                    instancePath: instancePath + '/replayStartedAfterEventId',
+                    schemaPath: '#/properties/replayStartedAfterEventId/type',
                     keyword: 'type',
-                    params: { type: 'string' },
-                    message: 'must be string',
+                    params: { type: schema12.properties.replayStartedAfterEventId.type },
+                    message: 'must be string,null',
                   },
                 ];
                 return false;
               }
-              var valid0 = _errs5 === errors;
+              var valid0 = _errs4 === errors;
             } else {
               var valid0 = true;
             }
             if (valid0) {
-              if (data.deduplicated !== undefined) {
-                const _errs7 = errors;
-                if (typeof data.deduplicated !== 'boolean') {
+              if (data.live !== undefined) {
+                const _errs6 = errors;
+                if (typeof data.live !== 'boolean') {
                   validate12.errors = [
                     {
-                      instancePath: instancePath + '/deduplicated',
-                      schemaPath: '#/properties/deduplicated/type',
+                      instancePath: instancePath + '/live',
+                      schemaPath: '#/properties/live/type',
                       keyword: 'type',
                       params: { type: 'boolean' },
                       message: 'must be boolean',
@@ -1987,9 +2101,98 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                   ];
                   return false;
                 }
-                var valid0 = _errs7 === errors;
+                var valid0 = _errs6 === errors;
               } else {
                 var valid0 = true;
+              }
+              if (valid0) {
+                if (data.historyTrimmed !== undefined) {
+                  let data4 = data.historyTrimmed;
+                  const _errs8 = errors;
+                  if (errors === _errs8) {
+                    if (data4 && typeof data4 == 'object' && !Array.isArray(data4)) {
+                      let missing1;
+                      if (
+                        (data4.requestedAfterEventId === undefined && (missing1 = 'requestedAfterEventId')) ||
+                        (data4.firstRetainedEventId === undefined && (missing1 = 'firstRetainedEventId'))
+                      ) {
+                        validate12.errors = [
+                          {
+                            instancePath: instancePath + '/historyTrimmed',
+                            schemaPath: '#/properties/historyTrimmed/required',
+                            keyword: 'required',
+                            params: { missingProperty: missing1 },
+                            message: "must have required property '" + missing1 + "'",
+                          },
+                        ];
+                        return false;
+                      } else {
+                        if (data4.requestedAfterEventId !== undefined) {
+                          let data5 = data4.requestedAfterEventId;
+                          const _errs10 = errors;
+                          if (typeof data5 !== 'string' && data5 !== null) {
+                            validate12.errors = [
+                              {
+                                instancePath: instancePath + '/historyTrimmed/requestedAfterEventId',
+                                schemaPath:
+                                  '#/properties/historyTrimmed/properties/requestedAfterEventId/type',
+                                keyword: 'type',
+                                params: {
+                                  type: schema12.properties.historyTrimmed.properties.requestedAfterEventId
+                                    .type,
+                                },
+                                message: 'must be string,null',
+                              },
+                            ];
+                            return false;
+                          }
+                          var valid1 = _errs10 === errors;
+                        } else {
+                          var valid1 = true;
+                        }
+                        if (valid1) {
+                          if (data4.firstRetainedEventId !== undefined) {
+                            let data6 = data4.firstRetainedEventId;
+                            const _errs12 = errors;
+                            if (typeof data6 !== 'string' && data6 !== null) {
+                              validate12.errors = [
+                                {
+                                  instancePath: instancePath + '/historyTrimmed/firstRetainedEventId',
+                                  schemaPath:
+                                    '#/properties/historyTrimmed/properties/firstRetainedEventId/type',
+                                  keyword: 'type',
+                                  params: {
+                                    type: schema12.properties.historyTrimmed.properties.firstRetainedEventId
+                                      .type,
+                                  },
+                                  message: 'must be string,null',
+                                },
+                              ];
+                              return false;
+                            }
+                            var valid1 = _errs12 === errors;
+                          } else {
+                            var valid1 = true;
+                          }
+                        }
+                      }
+                    } else {
+                      validate12.errors = [
+                        {
+                          instancePath: instancePath + '/historyTrimmed',
+                          schemaPath: '#/properties/historyTrimmed/type',
+                          keyword: 'type',
+                          params: { type: 'object' },
+                          message: 'must be object',
+                        },
+                      ];
+                      return false;
+                    }
+                  }
+                  var valid0 = _errs8 === errors;
+                } else {
+                  var valid0 = true;
+                }
               }
             }
           }
@@ -2011,8 +2214,156 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
   validate12.errors = vErrors;
   return errors === 0;
 }
-export const validateTaskEvent = validate13;
+export const validateTaskCreatedResponse = validate13;
 const schema13 = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  type: 'object',
+  required: ['taskId', 'status', 'clientRequestId'],
+  properties: {
+    taskId: { type: 'string' },
+    status: { type: 'string', enum: ['ACCEPTED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] },
+    clientRequestId: { type: 'string' },
+    deduplicated: { type: 'boolean', default: false },
+  },
+};
+function validate13(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (errors === 0) {
+    if (data && typeof data == 'object' && !Array.isArray(data)) {
+      let missing0;
+      if (
+        (data.taskId === undefined && (missing0 = 'taskId')) ||
+        (data.status === undefined && (missing0 = 'status')) ||
+        (data.clientRequestId === undefined && (missing0 = 'clientRequestId'))
+      ) {
+        validate13.errors = [
+          {
+            instancePath,
+            schemaPath: '#/required',
+            keyword: 'required',
+            params: { missingProperty: missing0 },
+            message: "must have required property '" + missing0 + "'",
+          },
+        ];
+        return false;
+      } else {
+        if (data.taskId !== undefined) {
+          const _errs1 = errors;
+          if (typeof data.taskId !== 'string') {
+            validate13.errors = [
+              {
+                instancePath: instancePath + '/taskId',
+                schemaPath: '#/properties/taskId/type',
+                keyword: 'type',
+                params: { type: 'string' },
+                message: 'must be string',
+              },
+            ];
+            return false;
+          }
+          var valid0 = _errs1 === errors;
+        } else {
+          var valid0 = true;
+        }
+        if (valid0) {
+          if (data.status !== undefined) {
+            let data1 = data.status;
+            const _errs3 = errors;
+            if (typeof data1 !== 'string') {
+              validate13.errors = [
+                {
+                  instancePath: instancePath + '/status',
+                  schemaPath: '#/properties/status/type',
+                  keyword: 'type',
+                  params: { type: 'string' },
+                  message: 'must be string',
+                },
+              ];
+              return false;
+            }
+            if (!(
+              data1 === 'ACCEPTED' ||
+              data1 === 'RUNNING' ||
+              data1 === 'COMPLETED' ||
+              data1 === 'FAILED' ||
+              data1 === 'CANCELLED'
+            )) {
+              validate13.errors = [
+                {
+                  instancePath: instancePath + '/status',
+                  schemaPath: '#/properties/status/enum',
+                  keyword: 'enum',
+                  params: { allowedValues: schema13.properties.status.enum },
+                  message: 'must be equal to one of the allowed values',
+                },
+              ];
+              return false;
+            }
+            var valid0 = _errs3 === errors;
+          } else {
+            var valid0 = true;
+          }
+          if (valid0) {
+            if (data.clientRequestId !== undefined) {
+              const _errs5 = errors;
+              if (typeof data.clientRequestId !== 'string') {
+                validate13.errors = [
+                  {
+                    instancePath: instancePath + '/clientRequestId',
+                    schemaPath: '#/properties/clientRequestId/type',
+                    keyword: 'type',
+                    params: { type: 'string' },
+                    message: 'must be string',
+                  },
+                ];
+                return false;
+              }
+              var valid0 = _errs5 === errors;
+            } else {
+              var valid0 = true;
+            }
+            if (valid0) {
+              if (data.deduplicated !== undefined) {
+                const _errs7 = errors;
+                if (typeof data.deduplicated !== 'boolean') {
+                  validate13.errors = [
+                    {
+                      instancePath: instancePath + '/deduplicated',
+                      schemaPath: '#/properties/deduplicated/type',
+                      keyword: 'type',
+                      params: { type: 'boolean' },
+                      message: 'must be boolean',
+                    },
+                  ];
+                  return false;
+                }
+                var valid0 = _errs7 === errors;
+              } else {
+                var valid0 = true;
+              }
+            }
+          }
+        }
+      }
+    } else {
+      validate13.errors = [
+        {
+          instancePath,
+          schemaPath: '#/type',
+          keyword: 'type',
+          params: { type: 'object' },
+          message: 'must be object',
+        },
+      ];
+      return false;
+    }
+  }
+  validate13.errors = vErrors;
+  return errors === 0;
+}
+export const validateTaskEvent = validate14;
+const schema14 = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   title: 'TaskEvent',
   description: 'TaskBridge event envelope delivered through polling or WebSocket streaming.',
@@ -2174,7 +2525,7 @@ const schema13 = {
   ],
 };
 const formats0 = runtimeFormats['date-time'];
-function validate13(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate14(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   const _errs1 = errors;
@@ -2219,7 +2570,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
               (data1.allowedActions === undefined && (missing0 = 'allowedActions')) ||
               (data1.schemaVersion === undefined && (missing0 = 'schemaVersion'))
             ) {
-              validate13.errors = [
+              validate14.errors = [
                 {
                   instancePath: instancePath + '/payload',
                   schemaPath: '#/allOf/0/then/properties/payload/required',
@@ -2242,7 +2593,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                   key0 === 'uiHints' ||
                   key0 === 'interaction'
                 )) {
-                  validate13.errors = [
+                  validate14.errors = [
                     {
                       instancePath: instancePath + '/payload',
                       schemaPath: '#/allOf/0/then/properties/payload/additionalProperties',
@@ -2259,7 +2610,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                 if (data1.suspendId !== undefined) {
                   const _errs9 = errors;
                   if (typeof data1.suspendId !== 'string') {
-                    validate13.errors = [
+                    validate14.errors = [
                       {
                         instancePath: instancePath + '/payload/suspendId',
                         schemaPath: '#/allOf/0/then/properties/payload/properties/suspendId/type',
@@ -2279,7 +2630,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                     let data3 = data1.kind;
                     const _errs11 = errors;
                     if (typeof data3 !== 'string') {
-                      validate13.errors = [
+                      validate14.errors = [
                         {
                           instancePath: instancePath + '/payload/kind',
                           schemaPath: '#/allOf/0/then/properties/payload/properties/kind/type',
@@ -2295,13 +2646,13 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                       data3 === 'EXTERNAL_CONFIRMATION_PENDING' ||
                       data3 === 'SYSTEM_PAUSED'
                     )) {
-                      validate13.errors = [
+                      validate14.errors = [
                         {
                           instancePath: instancePath + '/payload/kind',
                           schemaPath: '#/allOf/0/then/properties/payload/properties/kind/enum',
                           keyword: 'enum',
                           params: {
-                            allowedValues: schema13.allOf[0].then.properties.payload.properties.kind.enum,
+                            allowedValues: schema14.allOf[0].then.properties.payload.properties.kind.enum,
                           },
                           message: 'must be equal to one of the allowed values',
                         },
@@ -2316,7 +2667,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                     if (data1.reasonCode !== undefined) {
                       const _errs13 = errors;
                       if (typeof data1.reasonCode !== 'string') {
-                        validate13.errors = [
+                        validate14.errors = [
                           {
                             instancePath: instancePath + '/payload/reasonCode',
                             schemaPath: '#/allOf/0/then/properties/payload/properties/reasonCode/type',
@@ -2338,7 +2689,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                         if (errors === _errs15) {
                           if (Array.isArray(data5)) {
                             if (data5.length < 1) {
-                              validate13.errors = [
+                              validate14.errors = [
                                 {
                                   instancePath: instancePath + '/payload/allowedActions',
                                   schemaPath:
@@ -2355,7 +2706,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                               for (let i0 = 0; i0 < len0; i0++) {
                                 const _errs17 = errors;
                                 if (typeof data5[i0] !== 'string') {
-                                  validate13.errors = [
+                                  validate14.errors = [
                                     {
                                       instancePath: instancePath + '/payload/allowedActions/' + i0,
                                       schemaPath:
@@ -2374,7 +2725,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                               }
                             }
                           } else {
-                            validate13.errors = [
+                            validate14.errors = [
                               {
                                 instancePath: instancePath + '/payload/allowedActions',
                                 schemaPath:
@@ -2396,7 +2747,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                           let data7 = data1.schemaVersion;
                           const _errs19 = errors;
                           if (!(typeof data7 == 'number' && !(data7 % 1) && !isNaN(data7))) {
-                            validate13.errors = [
+                            validate14.errors = [
                               {
                                 instancePath: instancePath + '/payload/schemaVersion',
                                 schemaPath: '#/allOf/0/then/properties/payload/properties/schemaVersion/type',
@@ -2410,7 +2761,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                           if (errors === _errs19) {
                             if (typeof data7 == 'number') {
                               if (data7 < 1 || isNaN(data7)) {
-                                validate13.errors = [
+                                validate14.errors = [
                                   {
                                     instancePath: instancePath + '/payload/schemaVersion',
                                     schemaPath:
@@ -2433,13 +2784,13 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                             let data8 = data1.expiresAt;
                             const _errs21 = errors;
                             if (typeof data8 !== 'string' && data8 !== null) {
-                              validate13.errors = [
+                              validate14.errors = [
                                 {
                                   instancePath: instancePath + '/payload/expiresAt',
                                   schemaPath: '#/allOf/0/then/properties/payload/properties/expiresAt/type',
                                   keyword: 'type',
                                   params: {
-                                    type: schema13.allOf[0].then.properties.payload.properties.expiresAt.type,
+                                    type: schema14.allOf[0].then.properties.payload.properties.expiresAt.type,
                                   },
                                   message: 'must be string,null',
                                 },
@@ -2450,7 +2801,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                               if (errors === _errs21) {
                                 if (typeof data8 === 'string') {
                                   if (!formats0(data8)) {
-                                    validate13.errors = [
+                                    validate14.errors = [
                                       {
                                         instancePath: instancePath + '/payload/expiresAt',
                                         schemaPath:
@@ -2474,7 +2825,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                               let data9 = data1.uiHints;
                               const _errs23 = errors;
                               if (!(data9 && typeof data9 == 'object' && !Array.isArray(data9))) {
-                                validate13.errors = [
+                                validate14.errors = [
                                   {
                                     instancePath: instancePath + '/payload/uiHints',
                                     schemaPath: '#/allOf/0/then/properties/payload/properties/uiHints/type',
@@ -2494,7 +2845,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                                 let data10 = data1.interaction;
                                 const _errs25 = errors;
                                 if (!(data10 && typeof data10 == 'object' && !Array.isArray(data10))) {
-                                  validate13.errors = [
+                                  validate14.errors = [
                                     {
                                       instancePath: instancePath + '/payload/interaction',
                                       schemaPath:
@@ -2520,7 +2871,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
               }
             }
           } else {
-            validate13.errors = [
+            validate14.errors = [
               {
                 instancePath: instancePath + '/payload',
                 schemaPath: '#/allOf/0/then/properties/payload/type',
@@ -2551,7 +2902,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
       vErrors.push(err1);
     }
     errors++;
-    validate13.errors = vErrors;
+    validate14.errors = vErrors;
     return false;
   }
   var valid0 = _errs1 === errors;
@@ -2597,7 +2948,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                 (data12.actionType === undefined && (missing1 = 'actionType')) ||
                 (data12.acceptedAt === undefined && (missing1 = 'acceptedAt'))
               ) {
-                validate13.errors = [
+                validate14.errors = [
                   {
                     instancePath: instancePath + '/payload',
                     schemaPath: '#/allOf/1/then/properties/payload/required',
@@ -2617,7 +2968,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                     key1 === 'acceptedAt' ||
                     key1 === 'message'
                   )) {
-                    validate13.errors = [
+                    validate14.errors = [
                       {
                         instancePath: instancePath + '/payload',
                         schemaPath: '#/allOf/1/then/properties/payload/additionalProperties',
@@ -2634,7 +2985,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                   if (data12.suspendId !== undefined) {
                     const _errs35 = errors;
                     if (typeof data12.suspendId !== 'string') {
-                      validate13.errors = [
+                      validate14.errors = [
                         {
                           instancePath: instancePath + '/payload/suspendId',
                           schemaPath: '#/allOf/1/then/properties/payload/properties/suspendId/type',
@@ -2653,7 +3004,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                     if (data12.clientActionId !== undefined) {
                       const _errs37 = errors;
                       if (typeof data12.clientActionId !== 'string') {
-                        validate13.errors = [
+                        validate14.errors = [
                           {
                             instancePath: instancePath + '/payload/clientActionId',
                             schemaPath: '#/allOf/1/then/properties/payload/properties/clientActionId/type',
@@ -2672,7 +3023,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                       if (data12.actionType !== undefined) {
                         const _errs39 = errors;
                         if (typeof data12.actionType !== 'string') {
-                          validate13.errors = [
+                          validate14.errors = [
                             {
                               instancePath: instancePath + '/payload/actionType',
                               schemaPath: '#/allOf/1/then/properties/payload/properties/actionType/type',
@@ -2695,7 +3046,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                             if (errors === _errs41) {
                               if (typeof data16 === 'string') {
                                 if (!formats0(data16)) {
-                                  validate13.errors = [
+                                  validate14.errors = [
                                     {
                                       instancePath: instancePath + '/payload/acceptedAt',
                                       schemaPath:
@@ -2708,7 +3059,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                                   return false;
                                 }
                               } else {
-                                validate13.errors = [
+                                validate14.errors = [
                                   {
                                     instancePath: instancePath + '/payload/acceptedAt',
                                     schemaPath:
@@ -2730,7 +3081,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                           if (data12.message !== undefined) {
                             const _errs43 = errors;
                             if (typeof data12.message !== 'string') {
-                              validate13.errors = [
+                              validate14.errors = [
                                 {
                                   instancePath: instancePath + '/payload/message',
                                   schemaPath: '#/allOf/1/then/properties/payload/properties/message/type',
@@ -2752,7 +3103,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                 }
               }
             } else {
-              validate13.errors = [
+              validate14.errors = [
                 {
                   instancePath: instancePath + '/payload',
                   schemaPath: '#/allOf/1/then/properties/payload/type',
@@ -2783,7 +3134,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
         vErrors.push(err3);
       }
       errors++;
-      validate13.errors = vErrors;
+      validate14.errors = vErrors;
       return false;
     }
     var valid0 = _errs27 === errors;
@@ -2825,7 +3176,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                 const _errs52 = errors;
                 for (const key2 in data19) {
                   if (!(key2 === 'message')) {
-                    validate13.errors = [
+                    validate14.errors = [
                       {
                         instancePath: instancePath + '/payload',
                         schemaPath: '#/allOf/2/then/properties/payload/additionalProperties',
@@ -2841,7 +3192,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                 if (_errs52 === errors) {
                   if (data19.message !== undefined) {
                     if (typeof data19.message !== 'string') {
-                      validate13.errors = [
+                      validate14.errors = [
                         {
                           instancePath: instancePath + '/payload/message',
                           schemaPath: '#/allOf/2/then/properties/payload/properties/message/type',
@@ -2855,7 +3206,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                   }
                 }
               } else {
-                validate13.errors = [
+                validate14.errors = [
                   {
                     instancePath: instancePath + '/payload',
                     schemaPath: '#/allOf/2/then/properties/payload/type',
@@ -2886,7 +3237,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
           vErrors.push(err5);
         }
         errors++;
-        validate13.errors = vErrors;
+        validate14.errors = vErrors;
         return false;
       }
       var valid0 = _errs45 === errors;
@@ -2927,7 +3278,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                 if (data22 && typeof data22 == 'object' && !Array.isArray(data22)) {
                   let missing2;
                   if (data22.progress === undefined && (missing2 = 'progress')) {
-                    validate13.errors = [
+                    validate14.errors = [
                       {
                         instancePath: instancePath + '/payload',
                         schemaPath: '#/allOf/3/then/properties/payload/required',
@@ -2941,7 +3292,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                     const _errs62 = errors;
                     for (const key3 in data22) {
                       if (!(key3 === 'progress' || key3 === 'stage' || key3 === 'message')) {
-                        validate13.errors = [
+                        validate14.errors = [
                           {
                             instancePath: instancePath + '/payload',
                             schemaPath: '#/allOf/3/then/properties/payload/additionalProperties',
@@ -2961,7 +3312,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                         if (errors === _errs63) {
                           if (typeof data23 == 'number') {
                             if (data23 > 100 || isNaN(data23)) {
-                              validate13.errors = [
+                              validate14.errors = [
                                 {
                                   instancePath: instancePath + '/payload/progress',
                                   schemaPath: '#/allOf/3/then/properties/payload/properties/progress/maximum',
@@ -2973,7 +3324,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                               return false;
                             } else {
                               if (data23 < 0 || isNaN(data23)) {
-                                validate13.errors = [
+                                validate14.errors = [
                                   {
                                     instancePath: instancePath + '/payload/progress',
                                     schemaPath:
@@ -2987,7 +3338,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                               }
                             }
                           } else {
-                            validate13.errors = [
+                            validate14.errors = [
                               {
                                 instancePath: instancePath + '/payload/progress',
                                 schemaPath: '#/allOf/3/then/properties/payload/properties/progress/type',
@@ -3007,7 +3358,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                         if (data22.stage !== undefined) {
                           const _errs65 = errors;
                           if (typeof data22.stage !== 'string') {
-                            validate13.errors = [
+                            validate14.errors = [
                               {
                                 instancePath: instancePath + '/payload/stage',
                                 schemaPath: '#/allOf/3/then/properties/payload/properties/stage/type',
@@ -3026,7 +3377,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                           if (data22.message !== undefined) {
                             const _errs67 = errors;
                             if (typeof data22.message !== 'string') {
-                              validate13.errors = [
+                              validate14.errors = [
                                 {
                                   instancePath: instancePath + '/payload/message',
                                   schemaPath: '#/allOf/3/then/properties/payload/properties/message/type',
@@ -3046,7 +3397,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                     }
                   }
                 } else {
-                  validate13.errors = [
+                  validate14.errors = [
                     {
                       instancePath: instancePath + '/payload',
                       schemaPath: '#/allOf/3/then/properties/payload/type',
@@ -3077,7 +3428,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
             vErrors.push(err7);
           }
           errors++;
-          validate13.errors = vErrors;
+          validate14.errors = vErrors;
           return false;
         }
         var valid0 = _errs55 === errors;
@@ -3118,7 +3469,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                   if (data27 && typeof data27 == 'object' && !Array.isArray(data27)) {
                     let missing3;
                     if (data27.message === undefined && (missing3 = 'message')) {
-                      validate13.errors = [
+                      validate14.errors = [
                         {
                           instancePath: instancePath + '/payload',
                           schemaPath: '#/allOf/4/then/properties/payload/required',
@@ -3132,7 +3483,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                       const _errs76 = errors;
                       for (const key4 in data27) {
                         if (!(key4 === 'message' || key4 === 'level')) {
-                          validate13.errors = [
+                          validate14.errors = [
                             {
                               instancePath: instancePath + '/payload',
                               schemaPath: '#/allOf/4/then/properties/payload/additionalProperties',
@@ -3149,7 +3500,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                         if (data27.message !== undefined) {
                           const _errs77 = errors;
                           if (typeof data27.message !== 'string') {
-                            validate13.errors = [
+                            validate14.errors = [
                               {
                                 instancePath: instancePath + '/payload/message',
                                 schemaPath: '#/allOf/4/then/properties/payload/properties/message/type',
@@ -3169,7 +3520,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                             let data29 = data27.level;
                             const _errs79 = errors;
                             if (typeof data29 !== 'string') {
-                              validate13.errors = [
+                              validate14.errors = [
                                 {
                                   instancePath: instancePath + '/payload/level',
                                   schemaPath: '#/allOf/4/then/properties/payload/properties/level/type',
@@ -3181,14 +3532,14 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                               return false;
                             }
                             if (!(data29 === 'info' || data29 === 'warning' || data29 === 'debug')) {
-                              validate13.errors = [
+                              validate14.errors = [
                                 {
                                   instancePath: instancePath + '/payload/level',
                                   schemaPath: '#/allOf/4/then/properties/payload/properties/level/enum',
                                   keyword: 'enum',
                                   params: {
                                     allowedValues:
-                                      schema13.allOf[4].then.properties.payload.properties.level.enum,
+                                      schema14.allOf[4].then.properties.payload.properties.level.enum,
                                   },
                                   message: 'must be equal to one of the allowed values',
                                 },
@@ -3203,7 +3554,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                       }
                     }
                   } else {
-                    validate13.errors = [
+                    validate14.errors = [
                       {
                         instancePath: instancePath + '/payload',
                         schemaPath: '#/allOf/4/then/properties/payload/type',
@@ -3234,7 +3585,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
               vErrors.push(err9);
             }
             errors++;
-            validate13.errors = vErrors;
+            validate14.errors = vErrors;
             return false;
           }
           var valid0 = _errs69 === errors;
@@ -3275,7 +3626,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                     if (data31 && typeof data31 == 'object' && !Array.isArray(data31)) {
                       let missing4;
                       if (data31.result === undefined && (missing4 = 'result')) {
-                        validate13.errors = [
+                        validate14.errors = [
                           {
                             instancePath: instancePath + '/payload',
                             schemaPath: '#/allOf/5/then/properties/payload/required',
@@ -3287,7 +3638,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                         return false;
                       }
                     } else {
-                      validate13.errors = [
+                      validate14.errors = [
                         {
                           instancePath: instancePath + '/payload',
                           schemaPath: '#/allOf/5/then/properties/payload/type',
@@ -3318,7 +3669,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                 vErrors.push(err11);
               }
               errors++;
-              validate13.errors = vErrors;
+              validate14.errors = vErrors;
               return false;
             }
             var valid0 = _errs81 === errors;
@@ -3363,7 +3714,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                           (data33.message === undefined && (missing5 = 'message')) ||
                           (data33.retryable === undefined && (missing5 = 'retryable'))
                         ) {
-                          validate13.errors = [
+                          validate14.errors = [
                             {
                               instancePath: instancePath + '/payload',
                               schemaPath: '#/allOf/6/then/properties/payload/required',
@@ -3377,7 +3728,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                           const _errs96 = errors;
                           for (const key5 in data33) {
                             if (!(key5 === 'code' || key5 === 'message' || key5 === 'retryable')) {
-                              validate13.errors = [
+                              validate14.errors = [
                                 {
                                   instancePath: instancePath + '/payload',
                                   schemaPath: '#/allOf/6/then/properties/payload/additionalProperties',
@@ -3394,7 +3745,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                             if (data33.code !== undefined) {
                               const _errs97 = errors;
                               if (typeof data33.code !== 'string') {
-                                validate13.errors = [
+                                validate14.errors = [
                                   {
                                     instancePath: instancePath + '/payload/code',
                                     schemaPath: '#/allOf/6/then/properties/payload/properties/code/type',
@@ -3413,7 +3764,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                               if (data33.message !== undefined) {
                                 const _errs99 = errors;
                                 if (typeof data33.message !== 'string') {
-                                  validate13.errors = [
+                                  validate14.errors = [
                                     {
                                       instancePath: instancePath + '/payload/message',
                                       schemaPath: '#/allOf/6/then/properties/payload/properties/message/type',
@@ -3432,7 +3783,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                                 if (data33.retryable !== undefined) {
                                   const _errs101 = errors;
                                   if (typeof data33.retryable !== 'boolean') {
-                                    validate13.errors = [
+                                    validate14.errors = [
                                       {
                                         instancePath: instancePath + '/payload/retryable',
                                         schemaPath:
@@ -3453,7 +3804,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                           }
                         }
                       } else {
-                        validate13.errors = [
+                        validate14.errors = [
                           {
                             instancePath: instancePath + '/payload',
                             schemaPath: '#/allOf/6/then/properties/payload/type',
@@ -3484,7 +3835,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                   vErrors.push(err13);
                 }
                 errors++;
-                validate13.errors = vErrors;
+                validate14.errors = vErrors;
                 return false;
               }
               var valid0 = _errs89 === errors;
@@ -3525,7 +3876,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                         if (data38 && typeof data38 == 'object' && !Array.isArray(data38)) {
                           let missing6;
                           if (data38.reason === undefined && (missing6 = 'reason')) {
-                            validate13.errors = [
+                            validate14.errors = [
                               {
                                 instancePath: instancePath + '/payload',
                                 schemaPath: '#/allOf/7/then/properties/payload/required',
@@ -3539,7 +3890,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                             const _errs110 = errors;
                             for (const key6 in data38) {
                               if (!(key6 === 'reason' || key6 === 'message')) {
-                                validate13.errors = [
+                                validate14.errors = [
                                   {
                                     instancePath: instancePath + '/payload',
                                     schemaPath: '#/allOf/7/then/properties/payload/additionalProperties',
@@ -3556,7 +3907,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                               if (data38.reason !== undefined) {
                                 const _errs111 = errors;
                                 if (typeof data38.reason !== 'string') {
-                                  validate13.errors = [
+                                  validate14.errors = [
                                     {
                                       instancePath: instancePath + '/payload/reason',
                                       schemaPath: '#/allOf/7/then/properties/payload/properties/reason/type',
@@ -3575,7 +3926,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                                 if (data38.message !== undefined) {
                                   const _errs113 = errors;
                                   if (typeof data38.message !== 'string') {
-                                    validate13.errors = [
+                                    validate14.errors = [
                                       {
                                         instancePath: instancePath + '/payload/message',
                                         schemaPath:
@@ -3595,7 +3946,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                             }
                           }
                         } else {
-                          validate13.errors = [
+                          validate14.errors = [
                             {
                               instancePath: instancePath + '/payload',
                               schemaPath: '#/allOf/7/then/properties/payload/type',
@@ -3626,7 +3977,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                     vErrors.push(err15);
                   }
                   errors++;
-                  validate13.errors = vErrors;
+                  validate14.errors = vErrors;
                   return false;
                 }
                 var valid0 = _errs103 === errors;
@@ -3647,7 +3998,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
         (data.createdAt === undefined && (missing7 = 'createdAt')) ||
         (data.payload === undefined && (missing7 = 'payload'))
       ) {
-        validate13.errors = [
+        validate14.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -3667,7 +4018,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
             key7 === 'createdAt' ||
             key7 === 'payload'
           )) {
-            validate13.errors = [
+            validate14.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -3685,7 +4036,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
             let data41 = data.type;
             const _errs116 = errors;
             if (typeof data41 !== 'string') {
-              validate13.errors = [
+              validate14.errors = [
                 {
                   instancePath: instancePath + '/type',
                   schemaPath: '#/properties/type/type',
@@ -3706,12 +4057,12 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
               data41 === 'TASK_FAILED' ||
               data41 === 'TASK_CANCELLED'
             )) {
-              validate13.errors = [
+              validate14.errors = [
                 {
                   instancePath: instancePath + '/type',
                   schemaPath: '#/properties/type/enum',
                   keyword: 'enum',
-                  params: { allowedValues: schema13.properties.type.enum },
+                  params: { allowedValues: schema14.properties.type.enum },
                   message: 'must be equal to one of the allowed values',
                 },
               ];
@@ -3725,7 +4076,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
             if (data.taskId !== undefined) {
               const _errs118 = errors;
               if (typeof data.taskId !== 'string') {
-                validate13.errors = [
+                validate14.errors = [
                   {
                     instancePath: instancePath + '/taskId',
                     schemaPath: '#/properties/taskId/type',
@@ -3744,7 +4095,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
               if (data.eventId !== undefined) {
                 const _errs120 = errors;
                 if (typeof data.eventId !== 'string') {
-                  validate13.errors = [
+                  validate14.errors = [
                     {
                       instancePath: instancePath + '/eventId',
                       schemaPath: '#/properties/eventId/type',
@@ -3767,7 +4118,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                     if (errors === _errs122) {
                       if (typeof data44 === 'string') {
                         if (!formats0(data44)) {
-                          validate13.errors = [
+                          validate14.errors = [
                             {
                               instancePath: instancePath + '/createdAt',
                               schemaPath: '#/properties/createdAt/format',
@@ -3779,7 +4130,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                           return false;
                         }
                       } else {
-                        validate13.errors = [
+                        validate14.errors = [
                           {
                             instancePath: instancePath + '/createdAt',
                             schemaPath: '#/properties/createdAt/type',
@@ -3801,7 +4152,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                     let data45 = data.payload;
                     const _errs124 = errors;
                     if (!(data45 && typeof data45 == 'object' && !Array.isArray(data45))) {
-                      validate13.errors = [
+                      validate14.errors = [
                         {
                           instancePath: instancePath + '/payload',
                           schemaPath: '#/properties/payload/type',
@@ -3823,7 +4174,7 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate13.errors = [
+      validate14.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -3835,11 +4186,11 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate13.errors = vErrors;
+  validate14.errors = vErrors;
   return errors === 0;
 }
-export const validateTaskStatusResponse = validate14;
-const schema14 = {
+export const validateTaskStatusResponse = validate15;
+const schema15 = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   type: 'object',
   required: ['taskId', 'taskType', 'status', 'createdAt', 'updatedAt', 'lastEventId', 'terminalEvent'],
@@ -3853,7 +4204,7 @@ const schema14 = {
     terminalEvent: { type: ['object', 'null'] },
   },
 };
-function validate14(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate15(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -3868,7 +4219,7 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
         (data.lastEventId === undefined && (missing0 = 'lastEventId')) ||
         (data.terminalEvent === undefined && (missing0 = 'terminalEvent'))
       ) {
-        validate14.errors = [
+        validate15.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -3882,7 +4233,7 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
         if (data.taskId !== undefined) {
           const _errs1 = errors;
           if (typeof data.taskId !== 'string') {
-            validate14.errors = [
+            validate15.errors = [
               {
                 instancePath: instancePath + '/taskId',
                 schemaPath: '#/properties/taskId/type',
@@ -3901,7 +4252,7 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
           if (data.taskType !== undefined) {
             const _errs3 = errors;
             if (typeof data.taskType !== 'string') {
-              validate14.errors = [
+              validate15.errors = [
                 {
                   instancePath: instancePath + '/taskType',
                   schemaPath: '#/properties/taskType/type',
@@ -3921,7 +4272,7 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
               let data2 = data.status;
               const _errs5 = errors;
               if (typeof data2 !== 'string') {
-                validate14.errors = [
+                validate15.errors = [
                   {
                     instancePath: instancePath + '/status',
                     schemaPath: '#/properties/status/type',
@@ -3939,12 +4290,12 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
                 data2 === 'FAILED' ||
                 data2 === 'CANCELLED'
               )) {
-                validate14.errors = [
+                validate15.errors = [
                   {
                     instancePath: instancePath + '/status',
                     schemaPath: '#/properties/status/enum',
                     keyword: 'enum',
-                    params: { allowedValues: schema14.properties.status.enum },
+                    params: { allowedValues: schema15.properties.status.enum },
                     message: 'must be equal to one of the allowed values',
                   },
                 ];
@@ -3958,7 +4309,7 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
               if (data.createdAt !== undefined) {
                 const _errs7 = errors;
                 if (typeof data.createdAt !== 'string') {
-                  validate14.errors = [
+                  validate15.errors = [
                     {
                       instancePath: instancePath + '/createdAt',
                       schemaPath: '#/properties/createdAt/type',
@@ -3977,7 +4328,7 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
                 if (data.updatedAt !== undefined) {
                   const _errs9 = errors;
                   if (typeof data.updatedAt !== 'string') {
-                    validate14.errors = [
+                    validate15.errors = [
                       {
                         instancePath: instancePath + '/updatedAt',
                         schemaPath: '#/properties/updatedAt/type',
@@ -3997,12 +4348,12 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
                     let data5 = data.lastEventId;
                     const _errs11 = errors;
                     if (typeof data5 !== 'string' && data5 !== null) {
-                      validate14.errors = [
+                      validate15.errors = [
                         {
                           instancePath: instancePath + '/lastEventId',
                           schemaPath: '#/properties/lastEventId/type',
                           keyword: 'type',
-                          params: { type: schema14.properties.lastEventId.type },
+                          params: { type: schema15.properties.lastEventId.type },
                           message: 'must be string,null',
                         },
                       ];
@@ -4017,12 +4368,12 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
                       let data6 = data.terminalEvent;
                       const _errs13 = errors;
                       if (!(data6 && typeof data6 == 'object' && !Array.isArray(data6)) && data6 !== null) {
-                        validate14.errors = [
+                        validate15.errors = [
                           {
                             instancePath: instancePath + '/terminalEvent',
                             schemaPath: '#/properties/terminalEvent/type',
                             keyword: 'type',
-                            params: { type: schema14.properties.terminalEvent.type },
+                            params: { type: schema15.properties.terminalEvent.type },
                             message: 'must be object,null',
                           },
                         ];
@@ -4040,7 +4391,7 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate14.errors = [
+      validate15.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -4052,6 +4403,6 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate14.errors = vErrors;
+  validate15.errors = vErrors;
   return errors === 0;
 }
