@@ -11,9 +11,11 @@ import {
   checkpointKeyPrefix,
   pendingStartKey,
 } from './checkpoint/checkpoint-store';
+import { createCheckpointWriter } from './checkpoint/checkpoint-writer';
 import { createDefaultCheckpointStore } from './checkpoint/fallback';
 import type { Diagnostic, DiagnosticListener } from './diagnostics';
 import { browserEnvironment, type EnvironmentSource } from './environment';
+import type { HistoryTrimmedPolicy } from './history-trimmed';
 import { errorFromFetchFailure, errorFromResponse } from './errors';
 import { createHttpApi } from './http';
 import { type ConnectionConfigInput, resolveConnectionConfig } from './machine/config';
@@ -102,6 +104,13 @@ export interface TaskBridgeClientOptions extends ConnectionOptions {
    * Pass `null` to ignore the environment.
    */
   environment?: EnvironmentSource | null;
+  /**
+   * What a stream does when the server says events after its cursor are no longer retained (protocol/
+   * SPEC.md §11): `'continue'` from the retained tail, `'fail'` with `HISTORY_TRIMMED`, or a callback
+   * that decides (see {@link HistoryTrimmedPolicy}). Always reported: a `history-trimmed` diagnostic and
+   * the snapshot's `historyTrimmed`. Default `'continue'`.
+   */
+  onHistoryTrimmed?: HistoryTrimmedPolicy;
   /**
    * XState inspection of every stream's machine (its whole life: observers, restore, transports,
    * fallback, climb-back, retries, the end), e.g. `createBrowserInspector().inspect`. Default: none.
@@ -290,11 +299,17 @@ export function createTaskBridgeClient(options: TaskBridgeClientOptions): TaskBr
   };
 
   const streamContext: StreamContext = {
-    store,
-    keyOf,
+    checkpointWriter: (taskId) =>
+      createCheckpointWriter({
+        store,
+        key: keyOf(taskId),
+        minIntervalMs: options.checkpointMinIntervalMs ?? 100,
+        clock,
+        onError: (error) => diagnostic({ type: 'checkpoint-error', taskId, error }),
+      }),
     clock,
-    checkpointMinIntervalMs: options.checkpointMinIntervalMs ?? 100,
     diagnostic,
+    onHistoryTrimmed: options.onHistoryTrimmed ?? 'continue',
     commands: createTaskCommands(http, retry),
     machine: taskStreamMachine,
     machineEnv,

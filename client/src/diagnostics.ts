@@ -39,6 +39,19 @@ export type Diagnostic =
       eventTaskId: string;
       transport: TransportName;
     }
+  /**
+   * The server no longer has every event after the cursor (retention): the stream goes on from
+   * `firstRetainedEventId`, or fails, per `onHistoryTrimmed` (protocol/SPEC.md §11).
+   */
+  | {
+      type: 'history-trimmed';
+      taskId: string;
+      transport: TransportName;
+      requestedAfterEventId: string | null;
+      firstRetainedEventId: string | null;
+    }
+  /** An app callback (e.g. `onHistoryTrimmed`) threw; the client went on as if it had not been given. */
+  | { type: 'policy-error'; taskId: string; policy: 'onHistoryTrimmed'; cause: unknown }
   /** A frame that could not be parsed; the stream went on. */
   | { type: 'malformed-frame'; taskId: string; transport: TransportName; error: TaskBridgeError }
   /** An event of a known type whose payload breaks the schema (peer quirk); delivered anyway. */

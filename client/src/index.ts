@@ -9,6 +9,7 @@ export type { SubmitActionOptions } from './task-commands';
 export type { EnvironmentSource } from './environment';
 export type { EnvironmentEvent } from './machine/events';
 export type { Clock } from './clock';
+export type { HistoryTrimmedInfo, HistoryTrimmedPolicy } from './history-trimmed';
 
 // Task state
 export type {
@@ -29,6 +30,7 @@ export type {
   TaskEventType,
   TaskStatus,
   TerminalTaskEvent,
+  HistoryTrimmed,
   TransportName,
   UnknownTaskEvent,
 } from '@taskbridge/protocol';

@@ -13,8 +13,8 @@
  */
 import { compareEventIds, isTerminalEventType } from '@taskbridge/protocol';
 
-/** What {@link Sequencer.accept} decided. */
-export type SequencerDecision = 'deliver' | 'duplicate';
+/** What {@link Sequencer.accept} decided: deliver the event, or drop it as a duplicate, and why. */
+export type SequencerDecision = 'deliver' | DuplicateReason;
 
 /**
  * Why an event was dropped:
@@ -141,6 +141,6 @@ class TaskSequencer implements Sequencer {
 
   #drop(event: SequencedEvent, reason: DuplicateReason): SequencerDecision {
     this.#onDuplicate?.(event, reason);
-    return 'duplicate';
+    return reason;
   }
 }

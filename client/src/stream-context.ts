@@ -3,22 +3,22 @@
  * own state and nothing more.
  */
 import type { AnyActorRef } from 'xstate';
-import type { CheckpointStore } from './checkpoint/checkpoint-store';
+import type { CheckpointWriter } from './checkpoint/checkpoint-writer';
 import type { Clock } from './clock';
 import type { DiagnosticListener } from './diagnostics';
+import type { HistoryTrimmedPolicy } from './history-trimmed';
 import type { StreamEnvironment, taskStreamMachine } from './machine/machine';
 import type { TaskCommands } from './task-commands';
 import type { TaskStreamStore } from './task-stream';
 
 /** A stream's dependencies. Internal. */
 export interface StreamContext {
-  store: CheckpointStore;
-  /** The checkpoint key of a task. */
-  keyOf(taskId: string): string;
+  /** A new checkpoint writer for one task's stream (batched writes to the client's store). */
+  checkpointWriter(taskId: string): CheckpointWriter;
   clock: Clock;
-  /** Least time between two checkpoint writes of one stream, ms. */
-  checkpointMinIntervalMs: number;
   diagnostic: DiagnosticListener;
+  /** What a stream does when the server says its history was trimmed (protocol/SPEC.md §11). */
+  onHistoryTrimmed: HistoryTrimmedPolicy;
   commands: TaskCommands;
   machine: typeof taskStreamMachine;
   machineEnv: StreamEnvironment;

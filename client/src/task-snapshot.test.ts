@@ -45,6 +45,7 @@ describe('reduceTaskSnapshot over the upstream fixtures', () => {
       terminalEvent: null,
       lastEventId: null,
       eventCount: 0,
+      historyTrimmed: null,
     });
   });
 

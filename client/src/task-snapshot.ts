@@ -9,7 +9,13 @@
  * snapshot never shows newer messages, and a stream of n tokens never costs O(n²). `text` is a string
  * built by concatenation (engines use ropes: amortised O(1)).
  */
-import type { MessageLevel, TaskEvent, TaskSuspendedPayload, UnknownTaskEvent } from '@taskbridge/protocol';
+import type {
+  HistoryTrimmed,
+  MessageLevel,
+  TaskEvent,
+  TaskSuspendedPayload,
+  UnknownTaskEvent,
+} from '@taskbridge/protocol';
 
 /** Lifecycle of a task as the client sees it (protocol/SPEC.md §3); `idle` until its first event. */
 export type TaskSnapshotStatus = 'idle' | 'running' | 'suspended' | 'completed' | 'failed' | 'cancelled';
@@ -66,6 +72,12 @@ export interface TaskSnapshot {
   readonly lastEventId: string | null;
   /** Number of events folded in, unknown types included. */
   readonly eventCount: number;
+  /**
+   * Set when the server said that events after the stream's cursor are no longer retained: the
+   * snapshot goes on from `firstRetainedEventId` and misses what came before it (protocol/SPEC.md
+   * §11). `null` otherwise.
+   */
+  readonly historyTrimmed: HistoryTrimmed | null;
 }
 
 const NO_MESSAGES: readonly TaskSnapshotMessage[] = Object.freeze([]);
@@ -85,6 +97,7 @@ export function initialTaskSnapshot(taskId: string): TaskSnapshot {
     terminalEvent: null,
     lastEventId: null,
     eventCount: 0,
+    historyTrimmed: null,
   };
 }
 
@@ -132,12 +145,13 @@ class ReducedSnapshot implements Omit<Draft, 'messages'> {
   declare terminalEvent: TaskEvent | null;
   declare lastEventId: string | null;
   declare eventCount: number;
+  declare historyTrimmed: HistoryTrimmed | null;
   #log: MessageLog;
   #count: number;
   #messages: readonly TaskSnapshotMessage[] | undefined;
 
-  /** The next snapshot after `previous`, before the event's own changes. */
-  constructor(previous: TaskSnapshot, eventId: string) {
+  /** A copy of `previous` (the reducer then applies one event to it). */
+  constructor(previous: TaskSnapshot) {
     this.taskId = previous.taskId;
     this.status = previous.status;
     this.progress = previous.progress;
@@ -148,8 +162,9 @@ class ReducedSnapshot implements Omit<Draft, 'messages'> {
     this.result = previous.result;
     this.error = previous.error;
     this.terminalEvent = previous.terminalEvent;
-    this.lastEventId = eventId;
-    this.eventCount = previous.eventCount + 1;
+    this.lastEventId = previous.lastEventId;
+    this.eventCount = previous.eventCount;
+    this.historyTrimmed = previous.historyTrimmed ?? null;
     if (#log in previous) {
       this.#log = previous.#log;
       this.#count = previous.#count;
@@ -275,7 +290,9 @@ export function reduceTaskSnapshot(
   event: TaskEvent | UnknownTaskEvent,
 ): TaskSnapshot {
   if (snapshot.terminalEvent !== null) return snapshot;
-  const next = new ReducedSnapshot(snapshot, event.eventId);
+  const next = new ReducedSnapshot(snapshot);
+  next.lastEventId = event.eventId;
+  next.eventCount += 1;
   const payload = payloadOf(event);
   const known = event as TaskEvent;
   switch (known.type) {
@@ -294,5 +311,12 @@ export function reduceTaskSnapshot(
     default:
     // Unknown types only advance `lastEventId` and `eventCount`.
   }
+  return next as unknown as TaskSnapshot;
+}
+
+/** `snapshot` with `historyTrimmed` set (protocol/SPEC.md §11); everything else unchanged. */
+export function withHistoryTrimmed(snapshot: TaskSnapshot, info: HistoryTrimmed): TaskSnapshot {
+  const next = new ReducedSnapshot(snapshot);
+  next.historyTrimmed = info;
   return next as unknown as TaskSnapshot;
 }

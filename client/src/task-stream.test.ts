@@ -7,9 +7,11 @@ import { TaskBridgeError, type TaskEvent } from '@taskbridge/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type AnyActorRef, createActor, fromCallback } from 'xstate';
 import type { CheckpointStore } from './checkpoint/checkpoint-store';
+import { createCheckpointWriter } from './checkpoint/checkpoint-writer';
 import { createMemoryCheckpointStore } from './checkpoint/memory';
 import { systemClock } from './clock';
 import type { Diagnostic } from './diagnostics';
+import type { HistoryTrimmedPolicy } from './history-trimmed';
 import { resolveConnectionConfig } from './machine/config';
 import { taskStreamMachine } from './machine/machine';
 import type { StreamContext } from './stream-context';
@@ -32,6 +34,9 @@ interface Setup {
 
 let root: AnyActorRef | undefined;
 
+// Changed by the history-trimmed tests (and reset after each of them).
+let policy: HistoryTrimmedPolicy = 'continue';
+
 function setup(...scripts: MemoryScript[]): Setup {
   const socket = new MemoryTransport({ name: 'websocket', scripts });
   const store = createMemoryCheckpointStore();
@@ -46,11 +51,10 @@ function setup(...scripts: MemoryScript[]): Setup {
     stopped: [],
   };
   const context: StreamContext = {
-    store,
-    keyOf: (taskId) => `k:${taskId}`,
+    checkpointWriter: (taskId) => createCheckpointWriter({ store, key: `k:${taskId}`, clock: systemClock }),
     clock: systemClock,
-    checkpointMinIntervalMs: 0,
     diagnostic: (d) => diagnostics.push(d),
+    onHistoryTrimmed: policy,
     commands: {
       cancel: () => Promise.reject(new Error('unused')),
       submitAction: () => Promise.reject(new Error('unused')),
@@ -276,5 +280,99 @@ describe('the data path', () => {
     await advance(1_000);
     expect(s.socket.connections).toHaveLength(0);
     expect(s.loads).toBe(0);
+  });
+});
+
+describe('history trimmed (protocol/SPEC.md §11)', () => {
+  const trimmed = { requestedAfterEventId: '3', firstRetainedEventId: '10' };
+  const script = () => [
+    step.open(),
+    step.ack(),
+    step.historyTrimmed(trimmed),
+    step.event(event('10')),
+    step.event(event('11')),
+    step.hang(),
+  ];
+
+  afterEach(() => {
+    policy = 'continue';
+  });
+
+  it("'continue' (the default): reported, flagged in the snapshot, the retained tail delivered", async () => {
+    const s = setup(script());
+    const seen: string[] = [];
+    s.stream.events$.subscribe((e) => seen.push(e.eventId));
+    await advance(1);
+    expect(seen).toEqual(['10', '11']);
+    expect(s.stream.getSnapshot()).toMatchObject({ historyTrimmed: trimmed, lastEventId: '11' });
+    expect(s.stream.getConnectionState().status).toBe('live');
+    expect(s.diagnostics).toContainEqual({
+      type: 'history-trimmed',
+      taskId: TASK,
+      transport: 'websocket',
+      ...trimmed,
+    });
+  });
+
+  it("'fail': the stream fails with HISTORY_TRIMMED before anything else is delivered", async () => {
+    policy = 'fail';
+    const s = setup(script());
+    const seen: string[] = [];
+    const errors: TaskBridgeError[] = [];
+    s.stream.events$.subscribe({
+      next: (e) => seen.push(e.eventId),
+      error: (e: TaskBridgeError) => errors.push(e),
+    });
+    const settled = expect(s.stream.settled()).rejects.toMatchObject({ code: 'HISTORY_TRIMMED' });
+    await advance(1);
+    await settled;
+    expect(seen).toEqual([]);
+    expect(errors[0]).toMatchObject({
+      code: 'HISTORY_TRIMMED',
+      retryable: false,
+      details: { ...trimmed, transport: 'websocket' },
+    });
+    expect(s.stream.getState()).toMatchObject({
+      connection: { status: 'failed' },
+      snapshot: { historyTrimmed: trimmed },
+    });
+    expect(s.socket.connections[0]?.signal.aborted).toBe(true);
+  });
+
+  it('a callback decides: it gets the signal before the retained events, and may fail or continue', async () => {
+    const calls: unknown[] = [];
+    let seenBeforeCall = -1;
+    const seen: string[] = [];
+    policy = (info) => {
+      calls.push(info);
+      seenBeforeCall = seen.length;
+      return undefined;
+    };
+    const s = setup(script());
+    s.stream.events$.subscribe((e) => seen.push(e.eventId));
+    await advance(1);
+    expect(calls).toEqual([{ taskId: TASK, transport: 'websocket', ...trimmed }]);
+    expect(seenBeforeCall).toBe(0);
+    expect(seen).toEqual(['10', '11']);
+
+    policy = () => 'fail';
+    const failing = setup(script());
+    const settled = expect(failing.stream.settled()).rejects.toMatchObject({ code: 'HISTORY_TRIMMED' });
+    await advance(1);
+    await settled;
+  });
+
+  it('a callback that throws is reported and reads as continue', async () => {
+    policy = () => {
+      throw new Error('app bug');
+    };
+    const s = setup(script());
+    const seen: string[] = [];
+    s.stream.events$.subscribe((e) => seen.push(e.eventId));
+    await advance(1);
+    expect(seen).toEqual(['10', '11']);
+    expect(s.diagnostics).toContainEqual(
+      expect.objectContaining({ type: 'policy-error', policy: 'onHistoryTrimmed', cause: expect.any(Error) }),
+    );
   });
 });

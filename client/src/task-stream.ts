@@ -7,6 +7,7 @@
 import {
   type CancelTaskResponse,
   type ClientActionResponse,
+  type HistoryTrimmed,
   isTerminalEvent,
   type JsonObject,
   type TaskEvent,
@@ -16,7 +17,7 @@ import {
 import { Observable, Subject } from 'rxjs';
 import { type Actor, createActor } from 'xstate';
 import type { Checkpoint } from './checkpoint/checkpoint-store';
-import { type CheckpointWriter, createCheckpointWriter } from './checkpoint/checkpoint-writer';
+import type { CheckpointWriter } from './checkpoint/checkpoint-writer';
 import {
   type ConnectionState,
   connectionStatesEqual,
@@ -30,7 +31,13 @@ import { createSequencer, type Sequencer } from './sequencer';
 import type { StreamContext } from './stream-context';
 import { derived, endIfOver, FINAL, isFinal, isSettled, settledOf } from './stream-observables';
 import type { SubmitActionOptions } from './task-commands';
-import { initialTaskSnapshot, reduceTaskSnapshot, type TaskSnapshot } from './task-snapshot';
+import { applyHistoryTrimmed } from './history-trimmed';
+import {
+  initialTaskSnapshot,
+  reduceTaskSnapshot,
+  type TaskSnapshot,
+  withHistoryTrimmed,
+} from './task-snapshot';
 import type { TaskStream, TaskStreamState } from './task-stream-api';
 
 /** The implementation behind {@link TaskStream}, and the machine's {@link StreamPort}. Internal. */
@@ -41,12 +48,9 @@ export class TaskStreamStore implements TaskStream, StreamPort {
   readonly #listeners = new Set<() => void>();
   #events: Subject<TaskEvent | UnknownTaskEvent> | undefined;
   #events$: Observable<TaskEvent | UnknownTaskEvent> | undefined;
-  #snapshot$: Observable<TaskSnapshot> | undefined;
-  #connection$: Observable<ConnectionState> | undefined;
   #sequencer: Sequencer | undefined;
   #writer: CheckpointWriter | undefined;
   #actor: Actor<typeof taskStreamMachine> | undefined;
-  #transport: TransportName = 'websocket';
 
   constructor(taskId: string, context: StreamContext) {
     this.taskId = taskId;
@@ -67,11 +71,11 @@ export class TaskStreamStore implements TaskStream, StreamPort {
   }
 
   get snapshot$(): Observable<TaskSnapshot> {
-    return (this.#snapshot$ ??= derived(this, (state) => state.snapshot, isSettled));
+    return derived(this, (state) => state.snapshot, isSettled);
   }
 
   get connection$(): Observable<ConnectionState> {
-    return (this.#connection$ ??= derived(this, (state) => state.connection, isFinal));
+    return derived(this, (state) => state.connection, isFinal);
   }
 
   subscribe(listener: () => void): () => void {
@@ -134,21 +138,9 @@ export class TaskStreamStore implements TaskStream, StreamPort {
   }
 
   restore(checkpoint: Checkpoint | undefined): void {
-    const { diagnostic, store, keyOf, clock, checkpointMinIntervalMs } = this.#context;
-    const taskId = this.taskId;
-    this.#sequencer = createSequencer({
-      initialCursor: checkpoint?.lastEventId ?? null,
-      initiallyDone: checkpoint?.terminalEvent != null,
-      onDuplicate: ({ eventId }, reason) =>
-        diagnostic({ type: 'duplicate-dropped', taskId, eventId, reason, transport: this.#transport }),
-    });
-    this.#writer = createCheckpointWriter({
-      store,
-      key: keyOf(taskId),
-      minIntervalMs: checkpointMinIntervalMs,
-      clock,
-      onError: (error) => diagnostic({ type: 'checkpoint-error', taskId, error }),
-    });
+    const initialCursor = checkpoint?.lastEventId ?? null;
+    this.#sequencer = createSequencer({ initialCursor, initiallyDone: checkpoint?.terminalEvent != null });
+    this.#writer = this.#context.checkpointWriter(this.taskId);
     if (checkpoint !== undefined) this.#update({ ...this.#state, snapshot: checkpoint.snapshot });
   }
 
@@ -161,8 +153,8 @@ export class TaskStreamStore implements TaskStream, StreamPort {
       const error = protocolError(message.error.message, { cause: message.error });
       return diagnostic({ type: 'malformed-frame', taskId, transport, error });
     }
+    if (message.type === 'history-trimmed') return this.#trimmed(transport, message.info);
     const { event, conformance } = message;
-    this.#transport = transport;
     if (event.taskId !== taskId) {
       // Another task's event (a server bug or a shared connection): never folded into this one.
       return diagnostic({
@@ -173,14 +165,16 @@ export class TaskStreamStore implements TaskStream, StreamPort {
         transport,
       });
     }
-    if ((this.#sequencer ??= createSequencer()).accept(event) === 'duplicate') return;
     const { eventId, type } = event;
+    const decision = (this.#sequencer ??= createSequencer()).accept(event);
+    if (decision !== 'deliver')
+      return diagnostic({ type: 'duplicate-dropped', taskId, eventId, reason: decision, transport });
     if (conformance === 'off-schema-payload')
       diagnostic({ type: 'off-schema-event', taskId, eventId, eventType: type });
     else if (conformance === 'unknown-type')
       diagnostic({ type: 'unknown-event-type', taskId, eventId, eventType: type });
     const snapshot = reduceTaskSnapshot(this.#state.snapshot, event);
-    const terminalEvent = isTerminalEvent(event) ? event : null;
+    const terminalEvent = isTerminalEvent(event) ? (event as TaskEvent) : null;
     // Scheduled before the app sees the event: an app that stops the stream while handling it still
     // gets it in the checkpoint (the write itself happens later, after the app's handling).
     this.#writer?.schedule({ taskId, lastEventId: eventId, snapshot, terminalEvent, updatedAt: clock.now() });
@@ -189,6 +183,18 @@ export class TaskStreamStore implements TaskStream, StreamPort {
     this.#events?.next(event);
     this.#notify();
     if (terminalEvent !== null) this.#actor?.send({ type: 'TERMINAL' });
+  }
+
+  /** The server no longer has every event after the cursor (protocol/SPEC.md §11): say so, then apply the policy. */
+  #trimmed(transport: TransportName, info: HistoryTrimmed): void {
+    const { diagnostic, onHistoryTrimmed } = this.#context;
+    const failure = applyHistoryTrimmed(
+      { ...info, taskId: this.taskId, transport },
+      onHistoryTrimmed,
+      diagnostic,
+    );
+    this.#update({ ...this.#state, snapshot: withHistoryTrimmed(this.#state.snapshot, info) });
+    if (failure !== null) this.#actor?.send({ type: 'FAIL', error: failure });
   }
 
   #retain(): () => void {

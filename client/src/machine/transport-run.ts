@@ -11,7 +11,10 @@ import type { Transport, TransportMessage, TransportSink } from '../transports/t
 import type { StreamPort } from './context';
 
 /** The messages a transport run hands to the data path, synchronously and in transport order. */
-export type DataMessage = Extract<TransportMessage, { type: 'event' | 'heartbeat' | 'malformed' }>;
+export type DataMessage = Extract<
+  TransportMessage,
+  { type: 'event' | 'heartbeat' | 'malformed' | 'history-trimmed' }
+>;
 
 /** Lifecycle events a transport run sends to the machine; `runId` names the run. */
 export type TransportRunEvent =
@@ -74,6 +77,7 @@ export const transportRun = fromCallback<EventObject, TransportRunInput>(({ inpu
       case 'event':
       case 'heartbeat':
       case 'malformed':
+      case 'history-trimmed':
         stream.deliver(transport.name, message);
         // deliver may have delivered the terminal event and stopped this run: send() checks.
         frame();

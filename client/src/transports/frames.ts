@@ -3,8 +3,20 @@
  * into a {@link TransportMessage}, and reporting to the sink so that nothing follows the end of a
  * connection (its `error`/`closed`, or an abort).
  */
-import { HEARTBEAT_TYPE, ProtocolValidationError, parseJson, parseServerFrame } from '@taskbridge/protocol';
+import {
+  HEARTBEAT_TYPE,
+  type HistoryTrimmed,
+  ProtocolValidationError,
+  parseJson,
+  parseServerFrame,
+} from '@taskbridge/protocol';
 import type { TransportMessage, TransportRequest, TransportSink } from './transport';
+
+/** A WebSocket ack as read off the wire: with the history-trimmed signal when the server sent one. */
+export interface AckMessage {
+  type: 'ack';
+  historyTrimmed?: HistoryTrimmed;
+}
 
 const BINARY_FRAME = new ProtocolValidationError('MALFORMED_JSON', 'ServerFrame', [
   { path: '', message: 'binary frame' },
@@ -16,7 +28,7 @@ const BINARY_FRAME = new ProtocolValidationError('MALFORMED_JSON', 'ServerFrame'
  * `ackAsHeartbeat` reads it as a mere sign of life, as on SSE where it has no meaning), `event` (known,
  * off-schema or unknown type) or `malformed` (not JSON, not a frame, or not text at all).
  */
-export function frameMessage(data: unknown, ackAsHeartbeat = false): TransportMessage {
+export function frameMessage(data: unknown, ackAsHeartbeat = false): TransportMessage | AckMessage {
   if (typeof data !== 'string') return { type: 'malformed', error: BINARY_FRAME, raw: '' };
   const json = parseJson(data, 'ServerFrame');
   if (!json.ok) return { type: 'malformed', error: json.error, raw: data };
@@ -29,7 +41,10 @@ export function frameMessage(data: unknown, ackAsHeartbeat = false): TransportMe
   const parsed = frame.value;
   switch (parsed.kind) {
     case 'ack':
-      return ackAsHeartbeat ? { type: 'heartbeat' } : { type: 'ack' };
+      if (ackAsHeartbeat) return { type: 'heartbeat' };
+      return parsed.frame.historyTrimmed
+        ? { type: 'ack', historyTrimmed: parsed.frame.historyTrimmed }
+        : { type: 'ack' };
     case 'heartbeat':
       return { type: 'heartbeat' };
     case 'event':

@@ -5,6 +5,7 @@
  */
 import type {
   EventConformance,
+  HistoryTrimmed,
   TaskBridgeError,
   TaskEvent,
   TransportName,
@@ -30,6 +31,7 @@ export type MemoryStep =
   | ({ type: 'ack' } & Delayed)
   | ({ type: 'event'; event: TaskEvent | UnknownTaskEvent; conformance: EventConformance } & Delayed)
   | ({ type: 'heartbeat' } & Delayed)
+  | ({ type: 'history-trimmed'; info: HistoryTrimmed } & Delayed)
   | ({ type: 'error'; error: TaskBridgeError } & Delayed)
   | ({ type: 'closed' } & Delayed)
   | { type: 'hang' };
@@ -47,6 +49,11 @@ export const memoryStep = {
     conformance: EventConformance = 'valid',
   ): MemoryStep => ({ type: 'event', event, conformance, afterMs }),
   heartbeat: (afterMs?: number): MemoryStep => ({ type: 'heartbeat', afterMs }),
+  historyTrimmed: (info: HistoryTrimmed, afterMs?: number): MemoryStep => ({
+    type: 'history-trimmed',
+    info,
+    afterMs,
+  }),
   error: (error: TaskBridgeError, afterMs?: number): MemoryStep => ({ type: 'error', error, afterMs }),
   closed: (afterMs?: number): MemoryStep => ({ type: 'closed', afterMs }),
   hang: (): MemoryStep => ({ type: 'hang' }),
@@ -151,6 +158,8 @@ function toMessage(step: Exclude<MemoryStep, { type: 'hang' }>): TransportMessag
       return { type: 'event', event: step.event, conformance: step.conformance };
     case 'heartbeat':
       return { type: 'heartbeat' };
+    case 'history-trimmed':
+      return { type: 'history-trimmed', info: step.info };
     case 'error':
       return { type: 'error', error: step.error };
     case 'closed':

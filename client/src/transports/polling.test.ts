@@ -107,6 +107,15 @@ describe('polling transport', () => {
     ]);
   });
 
+  it('reports history trimmed (protocol/SPEC.md §11) before the retained events', async () => {
+    const historyTrimmed = { requestedAfterEventId: '2-0', firstRetainedEventId: '9-0' };
+    script = [json(page([event('9-0'), completed('10-0')], { historyTrimmed }))];
+    const { messages, ended } = open({}, () => '2-0');
+    await vi.waitFor(() => expect(ended()).toBe(true));
+    expect(messages.map((m) => m.type)).toEqual(['open', 'history-trimmed', 'event', 'event', 'closed']);
+    expect(messages[1]).toEqual({ type: 'history-trimmed', info: historyTrimmed });
+  });
+
   it('uses the caller cursor when it is newer, and configured limits', async () => {
     let cursor: string | null = '10-0';
     script = [json(page([event('11-0')])), json(page([completed('30-0')]))];

@@ -47,7 +47,7 @@ const TERMINAL_STATUSES: ReadonlySet<TaskStatus> = new Set<TaskStatus>(['COMPLET
  *
  * Messages: `open` after the first response that passed the checks; per response, an `event` for each
  * event in order (`malformed` for one that is not an event; its eventId, if readable, still advances
- * the cursor), or one `heartbeat` when there were none; `closed` right after a terminal event, or when
+ * the cursor), preceded by `history-trimmed` when the response says so (protocol/SPEC.md §11), or one `heartbeat` when there were none; `closed` right after a terminal event, or when
  * an empty response says the task is terminal (`taskStatus`, our extension). Errors end the loop:
  * non-2xx → {@link errorFromResponse}; a 2xx that is not JSON or not readable → `UNEXPECTED_RESPONSE`
  * (retryable); a body that breaks the schema → `PROTOCOL_ERROR`; `fetch` rejected → `NETWORK_ERROR`
@@ -113,6 +113,8 @@ async function pollLoop({ context, settings, request, link }: PollConnection): P
       opened = true;
       link.emit({ type: 'open' });
     }
+    // The events that follow start at the first retained one (protocol/SPEC.md §11).
+    if (body.historyTrimmed) link.emit({ type: 'history-trimmed', info: body.historyTrimmed });
     if (body.events.length === 0) {
       // Our server answers at once once the task is terminal and nothing is newer (E): polling again
       // would spin, and nothing more can come.

@@ -97,6 +97,28 @@ describe('SSE transport', () => {
     expect(headers?.accept).toBe('text/event-stream');
   });
 
+  it('reports the named history-trimmed event (protocol/SPEC.md §11) before the replay', async () => {
+    const historyTrimmed = { requestedAfterEventId: '2-0', firstRetainedEventId: '9-0' };
+    respond = (res) => {
+      res.writeHead(200, streamHeaders);
+      res.write(`event: history-trimmed\ndata: ${JSON.stringify({ taskId: 't1', ...historyTrimmed })}\n\n`);
+      res.write('event: history-trimmed\ndata: {"taskId":"t1"}\n\n');
+      res.write(frame(event('9-0'), '9-0'));
+      res.end(completed('10-0'));
+    };
+    const { messages, ended } = open({}, '2-0');
+    await vi.waitFor(() => expect(ended()).toBe(true));
+    expect(messages.map((m) => m.type)).toEqual([
+      'open',
+      'history-trimmed',
+      'malformed',
+      'event',
+      'event',
+      'closed',
+    ]);
+    expect(messages[1]).toEqual({ type: 'history-trimmed', info: historyTrimmed });
+  });
+
   it('sends no Last-Event-ID without a cursor', async () => {
     respond = (res) => res.writeHead(200, streamHeaders).end(completed('1-0'));
     const { ended } = open();

@@ -6,7 +6,14 @@
  * The package's own reconnect (fixed delay) is never used: on the first `error` the source is closed
  * and the machine decides what comes next.
  */
-import { ACCESS_TOKEN_QUERY_PARAM, isTerminalEvent, LAST_EVENT_ID_QUERY_PARAM } from '@taskbridge/protocol';
+import {
+  ACCESS_TOKEN_QUERY_PARAM,
+  HISTORY_TRIMMED_SSE_EVENT,
+  isTerminalEvent,
+  LAST_EVENT_ID_QUERY_PARAM,
+  parseHistoryTrimmedSseData,
+  parseJson,
+} from '@taskbridge/protocol';
 import { EventSource as PackageEventSource } from 'eventsource';
 import {
   connectionClosed,
@@ -35,6 +42,7 @@ const SUPPORTS_FETCH = Symbol.for('eventsource.supports-fetch-override');
  *   `UNEXPECTED_RESPONSE` (retryable, `details.notProtocol`), and a rejected `fetch` as `NETWORK_ERROR`
  *   (retryable, `details.phase = 'open'`);
  * - `heartbeat` for each JSON `data:` frame with `type: "HEARTBEAT"` (comment keep-alives are invisible);
+ * - `history-trimmed` for the named `history-trimmed` event (protocol/SPEC.md §11), before the replay;
  * - `event` for each other frame that is a task event, `malformed` for the rest (the stream continues);
  * - when the stream ends or breaks: `closed` if a terminal event was delivered, else
  *   `CONNECTION_CLOSED` (retryable).
@@ -88,6 +96,15 @@ async function connect(context: TransportContext, request: TransportRequest, lin
     const message = frameMessage((event as MessageEvent).data, true);
     if (message.type === 'event' && isTerminalEvent(message.event)) terminalSeen = true;
     link.emit(message);
+  });
+  // A named event, so a v1 client's `onmessage` never sees it (protocol/SPEC.md §5, §11).
+  source.addEventListener(HISTORY_TRIMMED_SSE_EVENT, (event) => {
+    const text = (event as MessageEvent).data;
+    const json = parseJson(typeof text === 'string' ? text : '', 'HistoryTrimmedSseData');
+    const parsed = json.ok ? parseHistoryTrimmedSseData(json.value) : json;
+    if (!parsed.ok) return link.emit({ type: 'malformed', error: parsed.error, raw: String(text) });
+    const { requestedAfterEventId, firstRetainedEventId } = parsed.value;
+    link.emit({ type: 'history-trimmed', info: { requestedAfterEventId, firstRetainedEventId } });
   });
   source.addEventListener('error', () => {
     if (!opened)

@@ -6,6 +6,7 @@
  */
 import type {
   EventConformance,
+  HistoryTrimmed,
   ProtocolValidationError,
   TaskBridgeError,
   TaskEvent,
@@ -19,6 +20,8 @@ import type {
  * - `ack`: the WebSocket subscription was confirmed (counts as the first frame; nothing comes before it).
  * - `event`: one task event (known, off-schema or unknown type), in server order, duplicates included.
  * - `heartbeat`: a heartbeat frame or keep-alive comment; proves liveness, never an event or cursor.
+ * - `history-trimmed`: the server no longer has every event after the cursor; what follows starts at
+ *   `firstRetainedEventId` (protocol/SPEC.md §11). Comes before those events.
  * - `malformed`: a frame that could not be parsed; reported for diagnostics, the transport keeps going.
  * - `error`: the transport has stopped with a typed error; nothing follows.
  * - `closed`: the server ended the stream cleanly (e.g. after a terminal event); nothing follows.
@@ -28,6 +31,7 @@ export type TransportMessage =
   | { type: 'ack' }
   | { type: 'event'; event: TaskEvent | UnknownTaskEvent; conformance: EventConformance }
   | { type: 'heartbeat' }
+  | { type: 'history-trimmed'; info: HistoryTrimmed }
   | { type: 'malformed'; error: ProtocolValidationError; raw: string }
   | { type: 'error'; error: TaskBridgeError }
   | { type: 'closed' };

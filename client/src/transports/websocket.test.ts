@@ -117,6 +117,19 @@ describe('WebSocket transport', () => {
     expect(messages[5]).toMatchObject({ event: { type: 'TASK_COMPLETED' } });
   });
 
+  it('reports history trimmed from the ack (protocol/SPEC.md §11) before the replay', async () => {
+    const historyTrimmed = { requestedAfterEventId: '2-0', firstRetainedEventId: '9-0' };
+    onSubscribe = (ws) => {
+      ws.send(JSON.stringify({ ...ack('2-0'), historyTrimmed }));
+      ws.send(JSON.stringify(event('9-0')));
+      ws.close(1000);
+    };
+    const { messages, ended } = open({}, '2-0');
+    await vi.waitFor(() => expect(ended()).toBe(true));
+    expect(messages.map((m) => m.type)).toEqual(['open', 'history-trimmed', 'ack', 'event', 'closed']);
+    expect(messages[1]).toEqual({ type: 'history-trimmed', info: historyTrimmed });
+  });
+
   it('sends lastEventId null when there is no cursor', async () => {
     let frame: unknown;
     onSubscribe = (ws, received) => {

@@ -16,7 +16,8 @@ import type { Transport, TransportMessage, TransportRequest, TransportSink } fro
  * query parameter, or `Authorization` and extra headers through the Node `ws` constructor's options.
  *
  * Messages: `open` on the socket's open (the subscribe frame `{action, taskId, lastEventId}` is then
- * sent with `lastEventId = request.getCursor()`), `ack`, then `event`, `heartbeat`, `malformed`
+ * sent with `lastEventId = request.getCursor()`), `history-trimmed` when the ack says so (protocol/SPEC.md
+ * §11), `ack`, then `event`, `heartbeat`, `malformed`
  * (unparsable or binary frames; the stream continues), then exactly one of:
  * - any frame before the ack → `PROTOCOL_ERROR` (retryable, `details.notProtocol`: the machine falls
  *   back), and the socket is closed;
@@ -103,7 +104,11 @@ class WebSocketConnection implements SocketListener {
     if (this.#acked) return this.#emit(message);
     if (message.type === 'ack') {
       this.#acked = true;
-      return this.#emit(message);
+      // The replay that follows starts at the first retained event (protocol/SPEC.md §11).
+      if ('historyTrimmed' in message && message.historyTrimmed) {
+        this.#emit({ type: 'history-trimmed', info: message.historyTrimmed });
+      }
+      return this.#emit({ type: 'ack' });
     }
     // The ack comes first (protocol/SPEC.md §6): anything else is not the protocol, and never live.
     const frame = message.type === 'event' ? message.event.type : message.type;
