@@ -39,3 +39,9 @@ export const ACCESS_TOKEN_QUERY_PARAM = 'access_token';
 
 /** Query parameter alternative to the `Last-Event-ID` header on the SSE route (SPEC.md §5, E). */
 export const LAST_EVENT_ID_QUERY_PARAM = 'lastEventId';
+
+/**
+ * Query parameter carrying a single-use stream ticket on the WebSocket upgrade URL and the SSE URL
+ * (our extension, protocol/SPEC.md §12).
+ */
+export const STREAM_TICKET_QUERY_PARAM = 'ticket';

@@ -111,6 +111,26 @@ export interface CapabilitiesResponse {
   extensions?: string[];
   limits: { maxEventsPerPoll: number; maxWaitTimeoutMs: number; maxUploadBytes: number };
   routes: Record<string, string>;
+  /**
+   * True when the server mints single-use stream tickets at `routes.streamTickets` (our extension,
+   * protocol/SPEC.md §12); absent on servers without them (a TaskBridge v1 peer).
+   */
+  streamTickets?: boolean;
+}
+
+/** Body of `POST /api/v1/stream-tickets` (our extension, protocol/SPEC.md §12). */
+export interface StreamTicketRequest {
+  /** The task the ticket may stream; it must be the caller's (else 404, as everywhere). */
+  taskId: string;
+}
+
+/** 201 response of `POST /api/v1/stream-tickets` (protocol/SPEC.md §12). */
+export interface StreamTicketResponse {
+  /** Opaque, single-use, ≥ 128 random bits (base64url); send it as the `ticket` query parameter. */
+  ticket: string;
+  taskId: string;
+  /** ISO-8601 UTC; the ticket is refused after this instant. */
+  expiresAt: string;
 }
 
 /** The `retention` block of capabilities (protocol/SPEC.md §1 E2, §11). */

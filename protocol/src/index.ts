@@ -7,6 +7,7 @@ export {
   LAST_EVENT_ID_QUERY_PARAM,
   PollLimits,
   PROTOCOL_VERSION,
+  STREAM_TICKET_QUERY_PARAM,
 } from './constants';
 // Errors
 export type { ErrorCode, ErrorEnvelope } from './errors';
@@ -67,6 +68,8 @@ export type {
   PollEventsResponse,
   PollQuery,
   ReadyResponse,
+  StreamTicketRequest,
+  StreamTicketResponse,
   TaskCreatedResponse,
   TaskStatus,
   TaskStatusResponse,

@@ -21,6 +21,11 @@ export interface RouteTemplates {
   status: string;
   /** E2 GET capabilities. Default `/api/v1/capabilities`. */
   capabilities: string;
+  /**
+   * POST mint a single-use stream ticket (our extension, protocol/SPEC.md §12). Default
+   * `/api/v1/stream-tickets`.
+   */
+  streamTickets: string;
 }
 
 /** A route's name. */
@@ -43,6 +48,7 @@ export function createRouteTemplates(base = '/api/v1'): RouteTemplates {
     actions: `${tasks}/{taskId}/actions`,
     status: `${tasks}/{taskId}`,
     capabilities: `${base}/capabilities`,
+    streamTickets: `${base}/stream-tickets`,
   };
 }
 
