@@ -201,7 +201,20 @@ const DEFAULT_ORDER: readonly TransportName[] = ['websocket', 'sse', 'polling'];
  * stream.events$.subscribe((event) => console.log(event.type));
  */
 export function createTaskBridgeClient(options: TaskBridgeClientOptions): TaskBridgeClient {
-  const context = createTransportContext(options);
+  let capabilities: Promise<CapabilitiesResponse | undefined> | undefined;
+  // A peer without E2 (404) or a failed lookup means "unknown": every transport, no tickets.
+  const serverCapabilities = () =>
+    options.useCapabilities === false
+      ? Promise.resolve(undefined)
+      : (capabilities ??= http.getCapabilities().catch(() => undefined));
+  const context = createTransportContext(options, {
+    // Browser WebSocket and native EventSource URLs carry a single-use ticket, not the token, when the
+    // server offers them (protocol/SPEC.md §12).
+    getStreamTicket: async (taskId) =>
+      (await serverCapabilities())?.streamTickets === true
+        ? (await http.mintStreamTicket(taskId)).ticket
+        : undefined,
+  });
   const { clock } = context;
   const http = createHttpApi(context);
   const namespace = options.namespace ?? 'taskbridge';
@@ -223,7 +236,6 @@ export function createTaskBridgeClient(options: TaskBridgeClientOptions): TaskBr
   const environment = options.environment === undefined ? browserEnvironment() : options.environment;
   const retry = { retry: options.requestRetry ?? {}, clock, random: Math.random };
   const keyOf = (taskId: string) => checkpointKey({ namespace, baseUrl, taskId });
-  let capabilities: Promise<CapabilitiesResponse | undefined> | undefined;
   let stopListening: (() => void) | undefined;
   let closed = false;
   let system: AnyActorRef | undefined;
@@ -237,9 +249,7 @@ export function createTaskBridgeClient(options: TaskBridgeClientOptions): TaskBr
   const machineEnv: StreamEnvironment = {
     loadCheckpoint: (taskId) => store.load(keyOf(taskId)),
     async resolveTransports() {
-      // A peer without E2 (404) or a failed lookup means "unknown": try everything.
-      if (options.useCapabilities !== false) capabilities ??= http.getCapabilities().catch(() => undefined);
-      const caps = await capabilities;
+      const caps = await serverCapabilities();
       const offered = new Set(caps?.transports ?? DEFAULT_ORDER);
       const transports = (options.transports ?? DEFAULT_ORDER)
         .filter((name) => offered.has(name))

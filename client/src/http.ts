@@ -15,6 +15,8 @@ import {
   parseTaskCreatedResponse,
   parseTaskEvent,
   parseTaskStatusResponse,
+  ProtocolValidationError,
+  type StreamTicketResponse,
   TaskBridgeError,
   type TaskCreatedResponse,
   type TaskStatusResponse,
@@ -85,6 +87,8 @@ export interface HttpApi {
   getTaskStatus(taskId: string, options?: RequestOptions): Promise<TaskStatusResponse>;
   /** `GET capabilities` (E2); resolves `undefined` on 404 (peers do not serve it). */
   getCapabilities(options?: RequestOptions): Promise<CapabilitiesResponse | undefined>;
+  /** `POST streamTickets` (protocol/SPEC.md §12): a single-use ticket for one task's stream. 404 for a foreign task. */
+  mintStreamTicket(taskId: string, options?: RequestOptions): Promise<StreamTicketResponse>;
 }
 
 interface SendOptions<T> {
@@ -147,6 +151,15 @@ export function createHttpApi(context: TransportContext): HttpApi {
         method: 'GET',
         url: context.resolveUrl('status', { taskId }),
         parse: parseTaskStatus,
+        signal: options.signal,
+      });
+    },
+    mintStreamTicket(taskId, options = {}) {
+      return send({
+        method: 'POST',
+        url: context.resolveUrl('streamTickets'),
+        parse: parseStreamTicket,
+        json: { taskId },
         signal: options.signal,
       });
     },
@@ -213,3 +226,17 @@ function parseTaskStatus(value: unknown): ParseResult<TaskStatusResponse> {
 }
 
 const parseCapabilities = parseCapabilitiesResponse;
+
+// The ticket body has no schema in the protocol package: checked field by field, as strictly.
+function parseStreamTicket(value: unknown): ParseResult<StreamTicketResponse> {
+  const body = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  const bad = (['ticket', 'taskId', 'expiresAt'] as const).find(
+    (key) => typeof body[key] !== 'string' || body[key] === '',
+  );
+  if (bad === undefined) return { ok: true, value: body as unknown as StreamTicketResponse };
+  const issue = { path: `/${bad}`, message: 'must be a non-empty string' };
+  return {
+    ok: false,
+    error: new ProtocolValidationError('SCHEMA_VIOLATION', 'StreamTicketResponse', [issue]),
+  };
+}

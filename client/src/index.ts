@@ -51,10 +51,13 @@ export type {
   ClientPlatform,
   ConnectionOptions,
   EventSourceConstructor,
+  EventSourceLike,
   FetchFunction,
   WebSocketAuthMode,
   TransportContext,
+  TransportContextHooks,
   WebSocketConstructor,
+  WebSocketLike,
 } from './platform';
 export type { RouteFunction, RouteOptions } from './routes';
 export { createTransportContext } from './platform';

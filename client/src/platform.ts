@@ -5,6 +5,7 @@
  * Platform constructors are injectable and otherwise read from `globalThis` at the moment of use, never
  * captured at import time, so tests can stub globals and polyfills loaded later still apply.
  */
+import { ACCESS_TOKEN_QUERY_PARAM, STREAM_TICKET_QUERY_PARAM } from '@taskbridge/protocol';
 import { type Clock, systemClock } from './clock';
 import { asAuthentication } from './errors';
 import { createRouteResolver, type RouteOptions, type RouteResolver } from './routes';
@@ -131,6 +132,19 @@ export interface TransportContext {
   webSocketAuthFor(webSocket: WebSocketConstructor): WebSocketAuthMode;
   /** The client's clock (see {@link ConnectionOptions.clock}). */
   clock: Clock;
+  /**
+   * A single-use stream ticket for `taskId`, to put in a URL instead of the access token (protocol/
+   * SPEC.md §12), or `undefined` when the server does not offer tickets (the token goes in the URL then).
+   *
+   * @throws {TaskBridgeError} what minting failed with (e.g. `TASK_NOT_FOUND`, `AUTHENTICATION_ERROR`).
+   */
+  getStreamTicket(taskId: string): Promise<string | undefined>;
+}
+
+/** What the client adds to a {@link TransportContext}. */
+export interface TransportContextHooks {
+  /** See {@link TransportContext.getStreamTicket}. Default: no tickets. */
+  getStreamTicket?: (taskId: string) => Promise<string | undefined>;
 }
 
 /** Credentials read for one request or connection. */
@@ -140,8 +154,14 @@ export interface Credentials {
   headers: Record<string, string>;
 }
 
-/** Builds the {@link TransportContext} from {@link ConnectionOptions}. */
-export function createTransportContext(options: ConnectionOptions): TransportContext {
+/**
+ * Builds the {@link TransportContext} from {@link ConnectionOptions}; `hooks` are what a client adds
+ * (stream tickets once it knows the server's capabilities).
+ */
+export function createTransportContext(
+  options: ConnectionOptions,
+  hooks: TransportContextHooks = {},
+): TransportContext {
   const platform = options.platform ?? {};
   return {
     resolveUrl: createRouteResolver(options),
@@ -154,7 +174,26 @@ export function createTransportContext(options: ConnectionOptions): TransportCon
       options.webSocketAuth ??
       (isNodeRuntime() && webSocket !== readGlobal('WebSocket') ? 'header' : 'query'),
     clock: options.clock ?? systemClock,
+    getStreamTicket: hooks.getStreamTicket ?? noTicket,
   };
+}
+
+const noTicket = async (): Promise<undefined> => undefined;
+
+/**
+ * `url` carrying credentials where a browser API cannot send headers (a `WebSocket`, a native
+ * `EventSource`): the single-use `ticket` when there is one (protocol/SPEC.md §12), else the
+ * `access_token` (protocol/SPEC.md §9). `token` absent: nothing is added.
+ */
+export function withUrlCredentials(
+  url: string,
+  { token, ticket }: { token?: string | undefined; ticket?: string | undefined },
+): string {
+  if (!token) return url;
+  const parsed = new URL(url);
+  if (ticket === undefined) parsed.searchParams.set(ACCESS_TOKEN_QUERY_PARAM, token);
+  else parsed.searchParams.set(STREAM_TICKET_QUERY_PARAM, ticket);
+  return parsed.toString();
 }
 
 async function readCredentials(options: ConnectionOptions): Promise<Credentials> {

@@ -7,7 +7,6 @@
  * and the machine decides what comes next.
  */
 import {
-  ACCESS_TOKEN_QUERY_PARAM,
   HISTORY_TRIMMED_SSE_EVENT,
   isTerminalEvent,
   LAST_EVENT_ID_QUERY_PARAM,
@@ -22,7 +21,13 @@ import {
   toTaskBridgeError,
   unexpectedResponse,
 } from '../errors';
-import type { Credentials, EventSourceLike, FetchFunction, TransportContext } from '../platform';
+import {
+  type Credentials,
+  type EventSourceLike,
+  type FetchFunction,
+  type TransportContext,
+  withUrlCredentials,
+} from '../platform';
 import { frameMessage, TransportLink } from './frames';
 import type { Transport, TransportRequest } from './transport';
 
@@ -32,8 +37,9 @@ const SUPPORTS_FETCH = Symbol.for('eventsource.supports-fetch-override');
 /**
  * Creates the SSE transport. The `EventSource` constructor is `context.getEventSource()` when injected,
  * else the `eventsource` package's (not the global one: a native `EventSource` can neither send headers
- * nor show a status code). With a constructor that ignores `{ fetch }`, the cursor and token go in the
- * `lastEventId` and `access_token` query parameters (our server's extensions) instead.
+ * nor show a status code). With a constructor that ignores `{ fetch }`, the cursor and credentials go in
+ * the `lastEventId` query parameter and a single-use `ticket` when the server offers stream tickets
+ * (protocol/SPEC.md §12), else the `access_token` one (our server's extensions).
  *
  * Messages:
  * - `open` once the response passed the checks; before that a non-2xx response is reported as the
@@ -76,7 +82,17 @@ async function connect(context: TransportContext, request: TransportRequest, lin
     return link.emit({ type: 'error', error: toTaskBridgeError(cause) });
   }
   if (link.ended) return;
-  if (!supportsFetch) url = withQueryCredentials(url, request.getCursor(), credentials.token);
+  if (!supportsFetch) {
+    // A native EventSource sends no headers: the cursor and credentials go in the URL, a single-use
+    // ticket rather than the token when the server offers them (protocol/SPEC.md §12).
+    try {
+      const ticket = credentials.token ? await context.getStreamTicket(request.taskId) : undefined;
+      url = withUrlCredentials(withCursor(url, request.getCursor()), { token: credentials.token, ticket });
+    } catch (cause) {
+      return link.emit({ type: 'error', error: toTaskBridgeError(cause) });
+    }
+    if (link.ended) return;
+  }
 
   let source: EventSourceLike;
   try {
@@ -161,10 +177,10 @@ function checkedFetch({ context, request, link, credentials }: Connection): Fetc
   };
 }
 
-function withQueryCredentials(url: string, cursor: string | null, token: string | undefined): string {
+function withCursor(url: string, cursor: string | null): string {
+  if (cursor === null) return url;
   const parsed = new URL(url);
-  if (cursor !== null) parsed.searchParams.set(LAST_EVENT_ID_QUERY_PARAM, cursor);
-  if (token) parsed.searchParams.set(ACCESS_TOKEN_QUERY_PARAM, token);
+  parsed.searchParams.set(LAST_EVENT_ID_QUERY_PARAM, cursor);
   return parsed.toString();
 }
 

@@ -158,6 +158,42 @@ describe('WebSocket transport', () => {
     expect(upgrades[0]?.headers.authorization).toBeUndefined();
   });
 
+  it('puts a stream ticket in the URL instead of the token when the client has one (protocol/SPEC.md §12)', async () => {
+    onSubscribe = (ws) => ws.send(JSON.stringify(ack()));
+    const tickets: string[] = [];
+    const context = createTransportContext(
+      { baseUrl, platform: { WebSocket }, getAccessToken: () => 'tok', webSocketAuth: 'query' },
+      { getStreamTicket: async (taskId) => (tickets.push(taskId), 'tkt-1') },
+    );
+    const messages: TransportMessage[] = [];
+    const controller = new AbortController();
+    createWebSocketTransport(context).connect(
+      { taskId: 't1', getCursor: () => null, signal: controller.signal },
+      (m) => messages.push(m),
+    );
+    await vi.waitFor(() => expect(messages.map((m) => m.type)).toEqual(['open', 'ack']));
+    controller.abort();
+    expect(tickets).toEqual(['t1']);
+    const url = new URL(upgrades[0]?.url ?? '', 'http://x');
+    expect(url.searchParams.get('ticket')).toBe('tkt-1');
+    expect(url.searchParams.has('access_token')).toBe(false);
+  });
+
+  it('reports a ticket that cannot be minted as the stream error, and opens no socket', async () => {
+    const refused = new TaskBridgeError({ code: 'TASK_NOT_FOUND', message: 'no such task' });
+    const context = createTransportContext(
+      { baseUrl, platform: { WebSocket }, getAccessToken: () => 'tok', webSocketAuth: 'query' },
+      { getStreamTicket: () => Promise.reject(refused) },
+    );
+    const messages: TransportMessage[] = [];
+    createWebSocketTransport(context).connect(
+      { taskId: 't1', getCursor: () => null, signal: new AbortController().signal },
+      (m) => messages.push(m),
+    );
+    await vi.waitFor(() => expect(messages).toEqual([{ type: 'error', error: refused }]));
+    expect(upgrades).toHaveLength(0);
+  });
+
   it('reports malformed and binary frames and keeps going', async () => {
     onSubscribe = (ws) => {
       ws.send(JSON.stringify(ack()));

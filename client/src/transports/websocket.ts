@@ -3,17 +3,18 @@
  * heartbeats, one JSON object per text frame; the close code says how it ended. The socket itself
  * comes from `reconnecting-socket.ts`.
  */
-import { ACCESS_TOKEN_QUERY_PARAM, CloseCode, TaskBridgeError } from '@taskbridge/protocol';
+import { CloseCode, TaskBridgeError } from '@taskbridge/protocol';
 import { networkError, protocolError, toTaskBridgeError, transportUnavailable } from '../errors';
-import type { TransportContext } from '../platform';
+import { type TransportContext, withUrlCredentials } from '../platform';
 import { toWebSocketUrl } from '../routes';
 import { frameMessage, TransportLink } from './frames';
 import { openSocket, type Socket, type SocketClose, type SocketListener } from './reconnecting-socket';
 import type { Transport, TransportMessage, TransportRequest, TransportSink } from './transport';
 
 /**
- * Creates the WebSocket transport. Credentials follow `context.webSocketAuthFor()`: an `access_token`
- * query parameter, or `Authorization` and extra headers through the Node `ws` constructor's options.
+ * Creates the WebSocket transport. Credentials follow `context.webSocketAuthFor()`: in the URL (a
+ * single-use `ticket` when the server offers stream tickets, protocol/SPEC.md §12, else the
+ * `access_token`), or `Authorization` and extra headers through the Node `ws` constructor's options.
  *
  * Messages: `open` on the socket's open (the subscribe frame `{action, taskId, lastEventId}` is then
  * sent with `lastEventId = request.getCursor()`), `history-trimmed` when the ack says so (protocol/SPEC.md
@@ -73,9 +74,9 @@ class WebSocketConnection implements SocketListener {
       url = toWebSocketUrl(context.resolveUrl('websocket'));
       const mode = context.webSocketAuthFor(WebSocketImpl);
       if (mode === 'query' && credentials.token) {
-        const withToken = new URL(url);
-        withToken.searchParams.set(ACCESS_TOKEN_QUERY_PARAM, credentials.token);
-        url = withToken.toString();
+        // A single-use ticket instead of the token when the server offers them (protocol/SPEC.md §12).
+        const ticket = await context.getStreamTicket(this.#request.taskId);
+        url = withUrlCredentials(url, { token: credentials.token, ticket });
       } else if (mode === 'header') {
         headers = credentials.headers;
       }
