@@ -317,7 +317,6 @@ export function createTaskBridgeClient(options: TaskBridgeClientOptions): TaskBr
         clock,
         onError: (error) => diagnostic({ type: 'checkpoint-error', taskId, error }),
       }),
-    clock,
     diagnostic,
     onHistoryTrimmed: options.onHistoryTrimmed ?? 'continue',
     commands: createTaskCommands(http, retry),

@@ -4,7 +4,6 @@
  */
 import type { AnyActorRef } from 'xstate';
 import type { CheckpointWriter } from './checkpoint/checkpoint-writer';
-import type { Clock } from './clock';
 import type { DiagnosticListener } from './diagnostics';
 import type { HistoryTrimmedPolicy } from './history-trimmed';
 import type { StreamEnvironment, taskStreamMachine } from './machine/machine';
@@ -15,7 +14,6 @@ import type { TaskStreamStore } from './task-stream';
 export interface StreamContext {
   /** A new checkpoint writer for one task's stream (batched writes to the client's store). */
   checkpointWriter(taskId: string): CheckpointWriter;
-  clock: Clock;
   diagnostic: DiagnosticListener;
   /** What a stream does when the server says its history was trimmed (protocol/SPEC.md §11). */
   onHistoryTrimmed: HistoryTrimmedPolicy;

@@ -52,7 +52,6 @@ function setup(...scripts: MemoryScript[]): Setup {
   };
   const context: StreamContext = {
     checkpointWriter: (taskId) => createCheckpointWriter({ store, key: `k:${taskId}`, clock: systemClock }),
-    clock: systemClock,
     diagnostic: (d) => diagnostics.push(d),
     onHistoryTrimmed: policy,
     commands: {

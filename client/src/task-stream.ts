@@ -147,7 +147,7 @@ export class TaskStreamStore implements TaskStream, StreamPort {
   // The data path: synchronous, per event, never through the machine.
   deliver(transport: TransportName, message: DataMessage): void {
     if (message.type === 'heartbeat') return;
-    const { diagnostic, clock } = this.#context;
+    const { diagnostic } = this.#context;
     const taskId = this.taskId;
     if (message.type === 'malformed') {
       const error = protocolError(message.error.message, { cause: message.error });
@@ -177,7 +177,7 @@ export class TaskStreamStore implements TaskStream, StreamPort {
     const terminalEvent = isTerminalEvent(event) ? (event as TaskEvent) : null;
     // Scheduled before the app sees the event: an app that stops the stream while handling it still
     // gets it in the checkpoint (the write itself happens later, after the app's handling).
-    this.#writer?.schedule({ taskId, lastEventId: eventId, snapshot, terminalEvent, updatedAt: clock.now() });
+    this.#writer?.schedule(snapshot);
     if (terminalEvent !== null) void this.#writer?.flush();
     this.#state = { snapshot, connection: this.#state.connection, failure: this.#state.failure };
     this.#events?.next(event);

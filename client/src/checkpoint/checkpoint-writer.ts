@@ -6,6 +6,7 @@
  */
 import type { TaskBridgeError } from '@taskbridge/protocol';
 import { type Clock, systemClock } from '../clock';
+import type { TaskSnapshot } from '../task-snapshot';
 import type { Checkpoint, CheckpointStore } from './checkpoint-store';
 import { checkpointError } from '../errors';
 
@@ -33,10 +34,11 @@ export interface CheckpointWriterOptions {
 /** A coalescing checkpoint writer for one key. */
 export interface CheckpointWriter {
   /**
-   * Records `checkpoint` as the latest state; replaces any checkpoint not yet written. Cheap and
-   * synchronous: call it after emitting the event to the app. Ignored after {@link dispose}.
+   * Records `snapshot` as the latest state (its checkpoint — cursor, terminal event, write time — is
+   * made when it is written); replaces any snapshot not yet written. Cheap and synchronous: O(1), no
+   * allocation, so it can run for every event. Ignored after {@link dispose}.
    */
-  schedule(checkpoint: Checkpoint): void;
+  schedule(snapshot: TaskSnapshot): void;
   /**
    * Starts the pending write at once (no delay) and resolves when everything scheduled before the call
    * has been written — or its write failed (reported through `onError`). Never rejects. Use it on the
@@ -65,7 +67,7 @@ class CoalescingCheckpointWriter implements CheckpointWriter {
   readonly #onError: CheckpointWriterOptions['onError'];
   readonly #minIntervalMs: number;
   readonly #clock: Clock;
-  #pending: Checkpoint | undefined;
+  #pending: TaskSnapshot | undefined;
   // Sequence numbers: `scheduled` counts schedule() calls; `settled` is the highest one whose write ended.
   #scheduled = 0;
   #settled = 0;
@@ -83,10 +85,10 @@ class CoalescingCheckpointWriter implements CheckpointWriter {
     this.#clock = options.clock ?? systemClock;
   }
 
-  schedule(checkpoint: Checkpoint): void {
+  schedule(snapshot: TaskSnapshot): void {
     if (this.#disposed) return;
     this.#scheduled += 1;
-    this.#pending = checkpoint;
+    this.#pending = snapshot;
     if (!this.#inFlight) this.#arm();
   }
 
@@ -123,7 +125,15 @@ class CoalescingCheckpointWriter implements CheckpointWriter {
 
   #write(): void {
     if (this.#inFlight || this.#pending === undefined) return;
-    const checkpoint = this.#pending;
+    const snapshot = this.#pending;
+    const { taskId, lastEventId, terminalEvent } = snapshot;
+    const checkpoint: Checkpoint = {
+      taskId,
+      lastEventId,
+      snapshot,
+      terminalEvent,
+      updatedAt: this.#clock.now(),
+    };
     const seq = this.#scheduled;
     this.#pending = undefined;
     this.#inFlight = true;

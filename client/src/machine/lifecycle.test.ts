@@ -338,17 +338,12 @@ describe('answers that are not the protocol', () => {
       details: { notProtocol: true },
     });
 
-  it('give up on their transport at once, and fail the stream once every transport answered so', async () => {
+  it('count toward giving up on their transport, and fail the stream once every transport answered so', async () => {
     const socket = ws([step.error(page(), 5)]);
     const stream = sse([step.error(page(), 5)]);
     const poll = polling([step.error(page(), 5)]);
-    const { state, diagnostics } = await start({ transports: [socket, stream, poll] });
-    await advance(5);
-    // Given up at once: a fresh transport next, without a wait.
-    expect(state()).toMatchObject({ status: 'backoff', transport: 'sse', nextRetryAt: Date.now() });
-    await advance(1 + 5);
-    expect(state()).toMatchObject({ status: 'backoff', transport: 'polling', nextRetryAt: Date.now() });
-    await advance(1 + 5);
+    const { state, diagnostics } = await start({ transports: [socket, stream, poll], random: () => 0 });
+    await advance(60_000);
     expect(state()).toMatchObject({
       status: 'failed',
       error: {
@@ -358,20 +353,29 @@ describe('answers that are not the protocol', () => {
       },
     });
     expect(state().error?.cause).toMatchObject({ code: 'UNEXPECTED_RESPONSE' });
-    expect([socket, stream, poll].map((t) => t.connections.length)).toEqual([1, 1, 1]);
-    expect(diagnostics.map((d) => d.type)).toEqual(['retry', 'retry', 'stream-failed']);
+    // Two answers each (maxConsecutiveFailuresPerTransport), then the next rung; the floor's second ends it.
+    expect([socket, stream, poll].map((t) => t.connections.length)).toEqual([2, 2, 2]);
+    expect(diagnostics.map((d) => d.type)).toEqual([...Array(5).fill('retry'), 'stream-failed']);
+  });
+
+  it('one such answer, then the protocol, is just a retry', async () => {
+    const stream = sse([step.error(page(), 5)], sseLive);
+    const { state } = await start({ transports: [stream], random: () => 0 });
+    await advance(100);
+    expect(state()).toMatchObject({ status: 'live', transport: 'sse', error: null });
   });
 
   it('a transport that speaks the protocol keeps the stream going', async () => {
-    const stream = sse([step.error(page(), 5)], sseLive);
+    const stream = sse([step.error(page(), 5)]);
     const poll = polling([step.error(errors.network(), 5)]);
-    const { state } = await start({
-      transports: [stream, poll],
-      config: { maxConsecutiveFailuresPerTransport: 100 },
-    });
-    await advance(5);
-    expect(state()).toMatchObject({ status: 'backoff', transport: 'polling' });
+    const { state } = await start({ transports: [stream, poll] });
     await advance(60_000);
-    expect(state()).toMatchObject({ status: 'backoff', transport: 'polling' });
+    // SSE was given up on for its pages; polling fails otherwise, so the stream keeps trying.
+    expect(stream.connections).toHaveLength(2);
+    expect(state()).toMatchObject({
+      status: 'backoff',
+      transport: 'polling',
+      error: { code: 'NETWORK_ERROR' },
+    });
   });
 });

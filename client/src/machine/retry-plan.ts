@@ -61,24 +61,27 @@ export function isFatal(context: TaskStreamContext): boolean {
   return context.error === null || !context.error.retryable;
 }
 
+/** The current failure spends the current transport's budget of failures in a row. */
+function spendsTransport(context: TaskStreamContext): boolean {
+  return context.failures.onTransport + 1 >= context.config.maxConsecutiveFailuresPerTransport;
+}
+
 /**
  * Whether the current failure gives up on the current transport (never on the floor): a missed open or
- * first-frame deadline, an answer that is not the protocol (an HTML page, a WebSocket frame before the
- * ack), or too many failures in a row.
+ * first-frame deadline, or too many failures in a row (answers that are not the protocol — an HTML
+ * page, a WebSocket frame before the ack — count like any other).
  */
 export function givesUpTransport(context: TaskStreamContext): boolean {
   if (context.index >= context.transports.length - 1) return false;
-  return (
-    isConnectDeadlineMiss(context.error) ||
-    isNotProtocol(context.error) ||
-    context.failures.onTransport + 1 >= context.config.maxConsecutiveFailuresPerTransport
-  );
+  return isConnectDeadlineMiss(context.error) || spendsTransport(context);
 }
 
-/** Every transport of the ladder has answered with something that is not the protocol. */
+/**
+ * Every transport of the ladder has been given up on because it answered, failure after failure, with
+ * something that is not the protocol (e.g. a login page): retrying cannot help.
+ */
 export function nothingSpeaksProtocol(context: TaskStreamContext): boolean {
-  const said = new Set(context.notProtocol);
-  if (isNotProtocol(context.error)) said.add(context.transports[context.index]?.name ?? 'polling');
+  const said = new Set(notProtocolAfter(context));
   return context.transports.every((t) => said.has(t.name));
 }
 
@@ -113,13 +116,16 @@ export function retryDelayMs(context: TaskStreamContext, switchesTransport: bool
 
 type RetryPlan = Pick<TaskStreamContext, 'index' | 'failures' | 'nextRetryAt' | 'notProtocol'>;
 
-/** Transports that answered with something that is not the protocol, this one included when it did. */
+/**
+ * Transports given up on for answers that are not the protocol: this one too when the current failure
+ * is such an answer and spends its budget.
+ */
 function notProtocolAfter(context: TaskStreamContext): readonly TransportName[] {
   const name = context.transports[context.index]?.name;
-  if (name === undefined || !isNotProtocol(context.error) || context.notProtocol.includes(name)) {
-    return context.notProtocol;
-  }
-  return [...context.notProtocol, name];
+  if (name === undefined || context.notProtocol.includes(name)) return context.notProtocol;
+  return isNotProtocol(context.error) && spendsTransport(context)
+    ? [...context.notProtocol, name]
+    : context.notProtocol;
 }
 
 /** The context changes of a retry on the next transport down (a fallback). */

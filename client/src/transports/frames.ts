@@ -7,8 +7,8 @@ import {
   HEARTBEAT_TYPE,
   type HistoryTrimmed,
   ProtocolValidationError,
-  parseJson,
   parseServerFrame,
+  parseTaskEvent,
 } from '@taskbridge/protocol';
 import type { TransportMessage, TransportRequest, TransportSink } from './transport';
 
@@ -18,44 +18,42 @@ export interface AckMessage {
   historyTrimmed?: HistoryTrimmed;
 }
 
+const SUBSCRIPTION_CONFIRMED = 'SUBSCRIPTION_CONFIRMED';
 const BINARY_FRAME = new ProtocolValidationError('MALFORMED_JSON', 'ServerFrame', [
   { path: '', message: 'binary frame' },
 ]);
+
+const HEARTBEAT: TransportMessage = Object.freeze({ type: 'heartbeat' });
 
 /**
  * Classifies one frame's text: `heartbeat` (filtered before any validation: a heartbeat is never an
  * event and never a cursor, protocol/SPEC.md §3), `ack` (the WebSocket subscription confirmation;
  * `ackAsHeartbeat` reads it as a mere sign of life, as on SSE where it has no meaning), `event` (known,
- * off-schema or unknown type) or `malformed` (not JSON, not a frame, or not text at all).
+ * off-schema or unknown type) or `malformed` (not JSON, not a frame, or not text at all). Runs for every
+ * frame: one parse, one validation, one message object.
  */
 export function frameMessage(data: unknown, ackAsHeartbeat = false): TransportMessage | AckMessage {
   if (typeof data !== 'string') return { type: 'malformed', error: BINARY_FRAME, raw: '' };
-  const json = parseJson(data, 'ServerFrame');
-  if (!json.ok) return { type: 'malformed', error: json.error, raw: data };
-  const value = json.value;
-  if (typeof value === 'object' && value !== null && (value as { type?: unknown }).type === HEARTBEAT_TYPE) {
-    return { type: 'heartbeat' };
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch (cause) {
+    const message = cause instanceof Error ? cause.message : 'not JSON';
+    const error = new ProtocolValidationError('MALFORMED_JSON', 'ServerFrame', [{ path: '', message }]);
+    return { type: 'malformed', error, raw: data };
   }
-  const frame = parseServerFrame(value);
-  if (!frame.ok) return { type: 'malformed', error: frame.error, raw: data };
-  const parsed = frame.value;
-  switch (parsed.kind) {
-    case 'ack':
-      if (ackAsHeartbeat) return { type: 'heartbeat' };
-      return parsed.frame.historyTrimmed
-        ? { type: 'ack', historyTrimmed: parsed.frame.historyTrimmed }
-        : { type: 'ack' };
-    case 'heartbeat':
-      return { type: 'heartbeat' };
-    case 'event':
-      return {
-        type: 'event',
-        event: parsed.event,
-        conformance: parsed.offSchema ? 'off-schema-payload' : 'valid',
-      };
-    case 'unknown-event':
-      return { type: 'event', event: parsed.event, conformance: 'unknown-type' };
+  const type = typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined;
+  if (type === HEARTBEAT_TYPE) return HEARTBEAT;
+  if (type === SUBSCRIPTION_CONFIRMED) {
+    if (ackAsHeartbeat) return HEARTBEAT;
+    const frame = parseServerFrame(value);
+    if (!frame.ok) return { type: 'malformed', error: frame.error, raw: data };
+    const trimmed = frame.value.kind === 'ack' ? frame.value.frame.historyTrimmed : undefined;
+    return trimmed ? { type: 'ack', historyTrimmed: trimmed } : { type: 'ack' };
   }
+  const parsed = parseTaskEvent(value);
+  if (!parsed.ok) return { type: 'malformed', error: parsed.error, raw: data };
+  return { type: 'event', event: parsed.value, conformance: parsed.conformance };
 }
 
 /**

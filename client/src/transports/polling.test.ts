@@ -116,22 +116,30 @@ describe('polling transport', () => {
     expect(messages[1]).toEqual({ type: 'history-trimmed', info: historyTrimmed });
   });
 
-  it('uses the caller cursor when it is newer, and configured limits', async () => {
+  it('sends the next request before delivering a response, and uses the caller cursor when it is newer', async () => {
     let cursor: string | null = '10-0';
-    script = [json(page([event('11-0')])), json(page([completed('30-0')]))];
-    const context = createTransportContext({ baseUrl });
+    script = [json(page([event('11-0')])), json(page([event('12-0')])), json(page([completed('30-0')]))];
+    let fetches = 0;
+    const counting: FetchFunction = (input, init) => ((fetches += 1), fetch(input, init));
+    const context = createTransportContext({ baseUrl, platform: { fetch: counting } });
     const messages: TransportMessage[] = [];
+    const requestsWhenDelivered: number[] = [];
     createPollingTransport(context, { waitTimeoutMs: 1000, maxEvents: 10 }).connect(
       { taskId: 't1', getCursor: () => cursor, signal: new AbortController().signal },
       (message) => {
         messages.push(message);
+        if (message.type !== 'event') return;
+        requestsWhenDelivered.push(fetches);
         // Another transport (a climb-back probe) already delivered up to 20-0.
-        if (message.type === 'event') cursor = '20-0';
+        cursor = '20-0';
       },
     );
     await vi.waitFor(() => expect(messages.at(-1)?.type).toBe('closed'));
+    // Each response's request for more went out before its events were handed over.
+    expect(requestsWhenDelivered).toEqual([2, 3, 3]);
     expect(urls.map(query)).toEqual([
       { afterEventId: '10-0', waitTimeoutMs: '1000', maxEvents: '10' },
+      { afterEventId: '11-0', waitTimeoutMs: '1000', maxEvents: '10' },
       { afterEventId: '20-0', waitTimeoutMs: '1000', maxEvents: '10' },
     ]);
   });

@@ -6,6 +6,7 @@
 import {
   compareEventIds,
   isTerminalEvent,
+  isTerminalEventType,
   type PollEventsResponse,
   PollLimits,
   parsePollEventsResponse,
@@ -40,8 +41,10 @@ const TERMINAL_STATUSES: ReadonlySet<TaskStatus> = new Set<TaskStatus>(['COMPLET
 /**
  * Creates the long-polling transport.
  *
- * Each request's `afterEventId` is the newer of `request.getCursor()` (read before each request) and
- * the last eventId this connection itself delivered, so a consumer that is slow to advance its cursor
+ * The next request is sent as soon as a response is read, before its events are delivered, so the
+ * server prepares the next batch while the client folds this one. Each request's `afterEventId` is the
+ * newer of `request.getCursor()` (read before each request) and the last eventId of the responses this
+ * connection read, so a consumer that is slow to advance its cursor
  * never causes a re-fetch; when the two are incomparable, the transport's own id wins. It is omitted
  * while both are `null` (replay from the oldest retained event).
  *
@@ -94,40 +97,52 @@ interface PollConnection {
 async function pollLoop({ context, settings, request, link }: PollConnection): Promise<void> {
   let opened = false;
   let lastSeen: string | null = null;
+  // Reads the credentials, then sends the next request: the fetch has started when this resolves (its
+  // response is wrapped, or awaiting this would wait for it).
+  const send = async (): Promise<{ response: Promise<PollEventsResponse> }> => {
+    const { headers } = await context.getCredentials();
+    const url = new URL(context.resolveUrl('events', { taskId: request.taskId }));
+    const cursor = newer(request.getCursor(), lastSeen);
+    if (cursor !== null) url.searchParams.set('afterEventId', cursor);
+    url.searchParams.set('waitTimeoutMs', String(settings.waitTimeoutMs));
+    url.searchParams.set('maxEvents', String(settings.maxEvents));
+    const timeoutMs = settings.requestTimeoutMs;
+    const polling = pollOnce(context, url.toString(), { timeoutMs, outer: request.signal, headers });
+    // Awaited in the next round; until then a rejection must not count as unhandled.
+    polling.catch(() => undefined);
+    return { response: polling };
+  };
+  let next: { response: Promise<PollEventsResponse> } | undefined;
   while (!link.ended) {
     let body: PollEventsResponse;
     try {
-      const url = new URL(context.resolveUrl('events', { taskId: request.taskId }));
-      const cursor = newer(request.getCursor(), lastSeen);
-      if (cursor !== null) url.searchParams.set('afterEventId', cursor);
-      url.searchParams.set('waitTimeoutMs', String(settings.waitTimeoutMs));
-      url.searchParams.set('maxEvents', String(settings.maxEvents));
-      body = await pollOnce(context, url.toString(), {
-        timeoutMs: settings.requestTimeoutMs,
-        outer: request.signal,
-      });
+      body = await (next ?? (await send())).response;
     } catch (error) {
       return link.emit({ type: 'error', error: toTaskBridgeError(error) });
     }
+    next = undefined;
     if (!opened) {
       opened = true;
       link.emit({ type: 'open' });
     }
     // The events that follow start at the first retained one (protocol/SPEC.md §11).
     if (body.historyTrimmed) link.emit({ type: 'history-trimmed', info: body.historyTrimmed });
-    if (body.events.length === 0) {
+    const { events } = body;
+    if (events.length === 0) {
       // Our server answers at once once the task is terminal and nothing is newer (E): polling again
       // would spin, and nothing more can come.
       const terminal = body.taskStatus !== undefined && TERMINAL_STATUSES.has(body.taskStatus);
       link.emit(terminal ? { type: 'closed' } : { type: 'heartbeat' });
       continue;
     }
-    for (const raw of body.events) {
+    // Server order is authoritative: the next request starts after this response's last readable id,
+    // even a malformed event's (unless it is older, e.g. a stray duplicate: then the cursor stays). It
+    // goes out before this response is delivered, so the server prepares the next batch meanwhile.
+    lastSeen = newer(lastSeen, lastIdOf(events));
+    let failure: unknown;
+    if (!events.some(isTerminalRaw)) next = await send().catch((error: unknown) => void (failure = error));
+    for (const raw of events) {
       if (link.ended) return;
-      const rawId = readEventId(raw);
-      // Server order is authoritative; only a comparable older id (a stray duplicate) keeps the old one.
-      if (rawId !== undefined && (lastSeen === null || compareEventIds(rawId, lastSeen) !== -1))
-        lastSeen = rawId;
       const parsed = parseTaskEvent(raw);
       if (!parsed.ok) {
         link.emit({ type: 'malformed', error: parsed.error, raw: JSON.stringify(raw) });
@@ -136,6 +151,7 @@ async function pollLoop({ context, settings, request, link }: PollConnection): P
       link.emit({ type: 'event', event: parsed.value, conformance: parsed.conformance });
       if (isTerminalEvent(parsed.value)) return link.emit({ type: 'closed' });
     }
+    if (failure !== undefined) return link.emit({ type: 'error', error: toTaskBridgeError(failure) });
   }
 }
 
@@ -147,14 +163,14 @@ async function pollLoop({ context, settings, request, link }: PollConnection): P
 async function pollOnce(
   context: TransportContext,
   url: string,
-  { timeoutMs, outer }: { timeoutMs: number; outer: AbortSignal },
+  { timeoutMs, outer, headers }: { timeoutMs: number; outer: AbortSignal; headers: Record<string, string> },
 ): Promise<PollEventsResponse> {
   const fetchImpl: FetchFunction | undefined = context.getFetch();
   if (!fetchImpl) throw transportUnavailable('no fetch on this platform');
-  const { headers } = await context.getCredentials();
   const controller = new AbortController();
   const onAbort = () => controller.abort(outer.reason);
-  outer.addEventListener('abort', onAbort, { once: true });
+  if (outer.aborted) onAbort();
+  else outer.addEventListener('abort', onAbort, { once: true });
   const { clock } = context;
   const timer = clock.setTimeout(() => {
     controller.abort(timeoutError({ deadline: 'request', timeoutMs }));
@@ -180,8 +196,18 @@ function newer(cursor: string | null, own: string | null): string | null {
   return compareEventIds(cursor, own) === 1 ? cursor : own;
 }
 
-function readEventId(raw: unknown): string | undefined {
-  if (typeof raw !== 'object' || raw === null) return undefined;
-  const id = (raw as { eventId?: unknown }).eventId;
-  return typeof id === 'string' && id !== '' ? id : undefined;
+/** A raw event whose type is terminal (checked before parsing, to know whether to poll again). */
+function isTerminalRaw(raw: unknown): boolean {
+  const type = typeof raw === 'object' && raw !== null ? (raw as { type?: unknown }).type : undefined;
+  return typeof type === 'string' && isTerminalEventType(type);
+}
+
+/** The id of the last event in `events` that has a readable one, or `null`. */
+function lastIdOf(events: readonly unknown[]): string | null {
+  for (let i = events.length - 1; i >= 0; i -= 1) {
+    const raw = events[i];
+    const id = typeof raw === 'object' && raw !== null ? (raw as { eventId?: unknown }).eventId : undefined;
+    if (typeof id === 'string' && id !== '') return id;
+  }
+  return null;
 }
