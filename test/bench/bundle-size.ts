@@ -1,12 +1,14 @@
 /**
  * Bundle size: our client (whole, as typically imported, one transport), the React binding on top,
  * and the SDKs users would pick instead, measured in the same run with the same esbuild settings.
- * Targets: full client ≤ 30 KiB min+gzip; React binding ≤ 2 KiB on top (also checked by `npm test`).
+ * Targets: full client ≤ 36 KiB min+gzip (`npm test` holds it to its budget meanwhile); React binding
+ * ≤ 2 KiB on top (also checked by `npm test`).
  */
 import {
   type BundleEntry,
   type BundleSize,
   CLIENT_BUDGET_BYTES,
+  CLIENT_TARGET_BYTES,
   describeContributors,
   ENTRIES,
   measureBundle,
@@ -49,7 +51,13 @@ export async function runBundleSize(_config: BenchConfig): Promise<BenchReport> 
     targets: [
       {
         benchmark: 'bundle-size',
-        claim: 'full client ≤ 30 KiB min+gzip',
+        claim: `full client ≤ ${CLIENT_TARGET_BYTES / 1024} KiB min+gzip`,
+        measured: full ? fmtKiB(full.gzip) : 'n/a',
+        met: !!full && full.gzip <= CLIENT_TARGET_BYTES,
+      },
+      {
+        benchmark: 'bundle-size',
+        claim: `full client ≤ ${CLIENT_BUDGET_BYTES / 1024} KiB min+gzip (the npm test budget)`,
         measured: full ? fmtKiB(full.gzip) : 'n/a',
         met: !!full && full.gzip <= CLIENT_BUDGET_BYTES,
       },
