@@ -9,6 +9,7 @@ import {
   type BundleSize,
   CLIENT_BUDGET_BYTES,
   CLIENT_TARGET_BYTES,
+  dependencyCosts,
   describeContributors,
   ENTRIES,
   measureBundle,
@@ -41,10 +42,17 @@ export async function runBundleSize(_config: BenchConfig): Promise<BenchReport> 
     ]);
   }
   rows.push(['ours: React binding on top of the full client', '', fmtKiB(reactOnTop), '']);
-  if (full)
+  if (full) {
+    const costs = await dependencyCosts(full);
+    const dependencies = costs.reduce((sum, [, bytes]) => sum + bytes, 0);
+    const costRows = [['removed from the full client', 'min + gzip saved']];
+    for (const [name, bytes] of costs) costRows.push([name, fmtKiB(bytes)]);
+    costRows.push(['(the rest: our own code and the protocol runtime)', fmtKiB(full.gzip - dependencies)]);
     notes.push(
+      table(`What the full client owes each dependency (${fmtKiB(full.gzip)} in all)`, costRows),
       `Largest contributors to the full client (minified, before gzip):\n${describeContributors(full, 12)}`,
     );
+  }
   return {
     name: 'bundle-size',
     tables: [table('Bundle size (esbuild 0.28, browser ESM, minified; gzip -9)', rows)],

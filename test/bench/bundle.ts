@@ -89,6 +89,36 @@ export const ENTRIES = {
   centrifuge: { label: 'centrifuge', contents: "export * from 'centrifuge';" },
 } satisfies Record<string, BundleEntry>;
 
+/** The packages the full client depends on, priced one at a time by {@link dependencyCosts}. */
+export const CLIENT_DEPENDENCIES = [
+  'xstate',
+  'rxjs',
+  'reconnecting-websocket',
+  'eventsource',
+  'idb-keyval',
+  './generated/validators',
+] as const;
+
+// Any named import resolves to a no-op: esbuild allows every name on a CommonJS module.
+const EMPTY_PACKAGE = 'module.exports = new Proxy({}, { get: () => () => undefined });';
+
+/**
+ * What each dependency costs the full client, min+gzip: the full client's size minus its size with
+ * that dependency replaced by an empty module (its own dependencies go with it). Bytes, in
+ * {@link CLIENT_DEPENDENCIES} order; the rest of `full` is our own code.
+ */
+export async function dependencyCosts(full: BundleSize): Promise<[string, number][]> {
+  const costs: [string, number][] = [];
+  for (const dependency of CLIENT_DEPENDENCIES) {
+    const without = await measureBundle({
+      ...ENTRIES.fullClient,
+      stubs: { [dependency]: EMPTY_PACKAGE },
+    });
+    costs.push([dependency, full.gzip - without.gzip]);
+  }
+  return costs;
+}
+
 // Groups an input path by package (`node_modules/<pkg>`) or by workspace folder (`protocol/src/x.ts`).
 function contributorOf(path: string): string {
   const nm = path.lastIndexOf('node_modules/');
