@@ -4,7 +4,7 @@
  * diagnostics each transition emits, and what XState's inspection shows.
  */
 import { TaskBridgeError } from '@taskbridge/protocol';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { InspectionEvent } from 'xstate';
 import type { Checkpoint } from '../checkpoint/checkpoint-store';
 import { initialTaskSnapshot } from '../task-snapshot';
@@ -15,24 +15,16 @@ import {
   completed,
   errors,
   polling,
-  running,
   sse,
   sseLive,
   start,
   TASK_ID,
   ws,
+  useMachineTestTime,
   wsLive,
 } from './test-harness';
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(1_000_000);
-});
-
-afterEach(() => {
-  for (const harness of running.splice(0)) harness.actor.stop();
-  vi.useRealTimers();
-});
+useMachineTestTime();
 
 function checkpoint(overrides: Partial<Checkpoint> = {}): Checkpoint {
   return {

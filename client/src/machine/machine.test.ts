@@ -1,5 +1,5 @@
 import { TaskBridgeError } from '@taskbridge/protocol';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { fromCallback } from 'xstate';
 import type { Checkpoint } from '../checkpoint/checkpoint-store';
 import { connectionStatesEqual, IDLE_CONNECTION_STATE, toConnectionState } from '../connection-state';
@@ -18,25 +18,17 @@ import {
   polling,
   pollLive,
   progress,
-  running,
   sse,
   sseLive,
   start,
   TASK_ID,
   ws,
+  useMachineTestTime,
   wsLive,
 } from './test-harness';
 import { createMemoryTransportHealthStore, type TransportHealthStore } from './transport-health';
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(1_000_000);
-});
-
-afterEach(() => {
-  for (const harness of running.splice(0)) harness.actor.stop();
-  vi.useRealTimers();
-});
+useMachineTestTime();
 
 describe('happy path', () => {
   it('connects the best transport: connecting → live, reading the cursor at connect time', async () => {

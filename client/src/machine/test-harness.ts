@@ -3,7 +3,7 @@
  * scripted memory transports, with a stub data path, on fake time. Not part of the package.
  */
 import { isTerminalEvent, TaskBridgeError, type TaskEvent, type TransportName } from '@taskbridge/protocol';
-import { vi } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
 import { type Actor, createActor, type InspectionEvent } from 'xstate';
 import type { Checkpoint } from '../checkpoint/checkpoint-store';
 import { type ConnectionState, toConnectionState } from '../connection-state';
@@ -103,8 +103,23 @@ export function linkIn(harness: Harness, state: string): boolean {
   return typeof link === 'string' ? link === state : state in link;
 }
 
-/** Every harness started by the current test (stop them in `afterEach`). */
+/** Every harness started by the current test (stopped after each test by {@link useMachineTestTime}). */
 export const running: Harness[] = [];
+
+/**
+ * Registers the hooks of a machine test file: fake time from a fixed instant before each test; after
+ * it, every harness the test started stopped and real time back.
+ */
+export function useMachineTestTime(): void {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.setSystemTime(1_000_000);
+  });
+  afterEach(() => {
+    for (const harness of running.splice(0)) harness.actor.stop();
+    vi.useRealTimers();
+  });
+}
 
 /** Lets the machine's promise actors (checkpoint load, transport resolution) settle, without moving time. */
 export async function settle(): Promise<void> {

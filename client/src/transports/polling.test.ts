@@ -1,10 +1,10 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { TaskBridgeError } from '@taskbridge/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type ConnectionOptions, createTransportContext, type FetchFunction } from '../platform';
 import { createPollingTransport, type PollingTransportOptions } from './polling';
 import type { TransportMessage } from './transport';
+import { errorOf } from './test-support';
 
 const event = (eventId: string, type = 'TASK_MESSAGE', payload: object = { message: `m${eventId}` }) => ({
   type,
@@ -68,12 +68,6 @@ function open(
   );
   const ended = () => messages.some((m) => m.type === 'error' || m.type === 'closed');
   return { controller, messages, ended };
-}
-
-function errorOf(messages: TransportMessage[]): TaskBridgeError {
-  const last = messages.at(-1);
-  if (last?.type !== 'error') throw new Error(`expected an error, got ${JSON.stringify(last)}`);
-  return last.error;
 }
 
 const query = (url: URL | undefined) => Object.fromEntries(url?.searchParams ?? []);

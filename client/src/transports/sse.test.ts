@@ -1,11 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { TaskBridgeError } from '@taskbridge/protocol';
 import { EventSource } from 'eventsource';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type ConnectionOptions, createTransportContext } from '../platform';
 import { createSseTransport } from './sse';
 import type { TransportMessage } from './transport';
+import { errorOf } from './test-support';
 
 const event = (eventId: string, type = 'TASK_MESSAGE', payload: object = { message: `m${eventId}` }) => ({
   type,
@@ -60,12 +60,6 @@ function open(options: Partial<ConnectionOptions> = {}, cursor: string | null = 
   );
   const ended = () => messages.some((m) => m.type === 'error' || m.type === 'closed');
   return { controller, messages, ended };
-}
-
-function errorOf(messages: TransportMessage[]): TaskBridgeError {
-  const last = messages.at(-1);
-  if (last?.type !== 'error') throw new Error(`expected an error, got ${JSON.stringify(last)}`);
-  return last.error;
 }
 
 describe('SSE transport', () => {

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket, WebSocketServer, type WebSocket as WsSocket } from 'ws';
 import { type ConnectionOptions, createTransportContext } from '../platform';
 import type { TransportMessage } from './transport';
+import { errorOf } from './test-support';
 import { createWebSocketTransport } from './websocket';
 
 const event = (eventId: string, type = 'TASK_MESSAGE', payload: object = { message: `m${eventId}` }) => ({
@@ -74,12 +75,6 @@ function open(options: Partial<ConnectionOptions> = {}, cursor: string | null = 
   );
   const ended = () => messages.some((m) => m.type === 'error' || m.type === 'closed');
   return { transport, controller, messages, ended };
-}
-
-function errorOf(messages: TransportMessage[]): TaskBridgeError {
-  const last = messages.at(-1);
-  if (last?.type !== 'error') throw new Error(`expected an error, got ${JSON.stringify(last)}`);
-  return last.error;
 }
 
 describe('WebSocket transport', () => {
