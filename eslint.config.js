@@ -1,9 +1,26 @@
 // Lint rules: typescript-eslint's recommended set plus the project's habits (STYLE.md).
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { URL } from 'node:url';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// Standalone example apps (own package and lock file, outside the workspaces) have their own toolchain.
+const { workspaces } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
+const standaloneApps = readdirSync(new URL('./examples', import.meta.url))
+  .filter((name) => existsSync(new URL(`./examples/${name}/package.json`, import.meta.url)))
+  .filter((name) => !workspaces.includes(`examples/${name}`))
+  .map((name) => `examples/${name}/**`);
+
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'examples/**/public/**', '**/mockServiceWorker.js'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      'examples/**/public/**',
+      '**/mockServiceWorker.js',
+      ...standaloneApps,
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

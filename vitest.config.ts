@@ -1,21 +1,64 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
+import { BACKEND_SUITES, TEST_BACKEND_ENV, TEST_BACKENDS } from './test/support/backends.js';
+
+const workspaces = (
+  JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { workspaces: string[] }
+).workspaces;
+/**
+ * Standalone example apps (own package and lock file, outside the workspaces) run their own tests
+ * through a driver in test/standalone/, never from here.
+ */
+const standaloneApps = readdirSync(new URL('./examples', import.meta.url))
+  .filter((name) => existsSync(new URL(`./examples/${name}/package.json`, import.meta.url)))
+  .filter((name) => !workspaces.includes(`examples/${name}`))
+  .map((name) => `examples/${name}/**`);
+
+const EXCLUDE = ['**/node_modules/**', 'test/bench/**', ...standaloneApps];
+
+// Tests run the packages from source: `@taskbridge/source` is the first condition of every export.
+// The rest are vitest's own defaults (Vite's server conditions without `module`) in every environment,
+// DOM ones included: a `browser` condition would hand the server under test `ws`'s browser stub.
+const conditions = ['@taskbridge/source', ...defaultServerConditions.filter((c) => c !== 'module')];
 
 export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions } },
   test: {
-    include: [
-      '{protocol,server-reference,client,react}/src/**/*.test.{ts,tsx}',
-      'test/**/*.test.{ts,tsx}',
-      'examples/**/*.test.{ts,tsx}',
-    ],
-    exclude: ['**/node_modules/**', 'test/bench/**'],
-    // Type tests of the public API (`*.test-d.ts`), checked by tsc in the same run.
-    typecheck: {
-      enabled: true,
-      include: ['{client,react}/src/**/*.test-d.{ts,tsx}'],
-      tsconfig: './tsconfig.json',
-    },
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'main',
+          include: [
+            '{protocol,server-reference,client,react}/src/**/*.test.{ts,tsx}',
+            'test/**/*.test.{ts,tsx}',
+            'examples/**/*.test.{ts,tsx}',
+          ],
+          exclude: [...EXCLUDE, ...BACKEND_SUITES],
+          // Type tests of the public API (`*.test-d.ts`), checked by tsc in the same run.
+          typecheck: {
+            enabled: true,
+            include: ['{client,react}/src/**/*.test-d.{ts,tsx}'],
+            tsconfig: './tsconfig.json',
+          },
+        },
+      },
+      // The conformance, hazard and fuzz suites, once per backend (test/support/backends.ts).
+      ...TEST_BACKENDS.map(({ name }) => ({
+        extends: true as const,
+        test: {
+          name: `backend:${name}`,
+          include: [...BACKEND_SUITES],
+          exclude: EXCLUDE,
+          env: { [TEST_BACKEND_ENV]: name },
+          setupFiles: ['test/support/backend-setup.ts'],
+        },
+      })),
+    ],
   },
 });

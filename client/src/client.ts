@@ -105,10 +105,10 @@ export interface TaskBridgeClientOptions extends ConnectionOptions {
    */
   environment?: EnvironmentSource | null;
   /**
-   * What a stream does when the server says events after its cursor are no longer retained (protocol/
-   * SPEC.md §11): `'continue'` from the retained tail, `'fail'` with `HISTORY_TRIMMED`, or a callback
-   * that decides (see {@link HistoryTrimmedPolicy}). Always reported: a `history-trimmed` diagnostic and
-   * the snapshot's `historyTrimmed`. Default `'continue'`.
+   * What a stream does when the server says events after its cursor are no longer retained
+   * (protocol/SPEC.md §11): `'continue'` from the retained tail, `'fail'` with `HISTORY_TRIMMED`, or a
+   * callback that decides (see {@link HistoryTrimmedPolicy}). Always reported: a `history-trimmed`
+   * diagnostic and the snapshot's `historyTrimmed`. Default `'continue'`.
    */
   onHistoryTrimmed?: HistoryTrimmedPolicy;
   /**

@@ -135,7 +135,7 @@ describe('H5: status first, then content type, then schema', () => {
     [500, 'SERVER_ERROR', true],
     [503, 'SERVER_ERROR', true],
   ] as const)('maps HTTP %i without an envelope to %s', async (status, code, retryable) => {
-    // The peer's plain-text 500 bodies (SPEC.md §2) included.
+    // The peer's plain-text 500 bodies (protocol/SPEC.md §2) included.
     script = [(res) => res.writeHead(status, { 'content-type': 'text/plain' }).end('Internal Server Error')];
     const error = await rejection(api().createTask({ clientRequestId: 'r1', taskType: 'greet' }));
     expect(error).toMatchObject({ code, status, retryable });

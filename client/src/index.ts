@@ -83,7 +83,9 @@ export {
   createMemoryTransportHealthStore,
 } from './machine/transport-health';
 
-// Transports and the machine (for custom transports and tests)
+// Transports (for custom transports and tests). The recovery machine stays internal: exporting it put
+// XState's declarations into the public types, which fail an app's `tsc` under
+// `exactOptionalPropertyTypes` with `skipLibCheck: false` (the packaging test checks both).
 export type {
   PollingTransportOptions,
   Transport,
@@ -94,4 +96,3 @@ export type {
 export { createPollingTransport, createSseTransport, createWebSocketTransport } from './transports/index';
 export type { MemoryScript, MemoryStep, MemoryTransportOptions } from './transports/memory';
 export { MemoryTransport, memoryStep } from './transports/memory';
-export { taskStreamMachine } from './machine/machine';

@@ -133,8 +133,9 @@ export interface TransportContext {
   /** The client's clock (see {@link ConnectionOptions.clock}). */
   clock: Clock;
   /**
-   * A single-use stream ticket for `taskId`, to put in a URL instead of the access token (protocol/
-   * SPEC.md §12), or `undefined` when the server does not offer tickets (the token goes in the URL then).
+   * A single-use stream ticket for `taskId`, to put in a URL instead of the access token
+   * (protocol/SPEC.md §12), or `undefined` when the server does not offer tickets (the token goes in
+   * the URL then).
    *
    * @throws {TaskBridgeError} what minting failed with (e.g. `TASK_NOT_FOUND`, `AUTHENTICATION_ERROR`).
    */

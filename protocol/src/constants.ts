@@ -1,9 +1,9 @@
-/** Protocol constants (SPEC.md §4–§6, §10). */
+/** Protocol constants (protocol/SPEC.md §4–§6, §10). */
 
 /** The protocol this package implements. */
 export const PROTOCOL_VERSION = 'taskbridge-v1';
 
-/** WebSocket close codes used by TaskBridge (SPEC.md §6). */
+/** WebSocket close codes used by TaskBridge (protocol/SPEC.md §6). */
 export const CloseCode = {
   /** Normal closure: sent right after a terminal event. */
   NORMAL: 1000,
@@ -21,7 +21,7 @@ export const CloseCode = {
   INTERNAL_ERROR: 1011,
 } as const;
 
-/** Poll query limits (SPEC.md §4). */
+/** Poll query limits (protocol/SPEC.md §4). */
 export const PollLimits = {
   /** Max `waitTimeoutMs`, ms. */
   MAX_WAIT_TIMEOUT_MS: 60_000,
@@ -31,13 +31,13 @@ export const PollLimits = {
   DEFAULT_MAX_EVENTS: 100,
 } as const;
 
-/** The message type of a heartbeat frame; never an event (SPEC.md §3). */
+/** The message type of a heartbeat frame; never an event (protocol/SPEC.md §3). */
 export const HEARTBEAT_TYPE = 'HEARTBEAT';
 
-/** Query parameter carrying a bearer token where headers cannot be set (SPEC.md §9, E). */
+/** Query parameter carrying a bearer token where headers cannot be set (protocol/SPEC.md §9, E). */
 export const ACCESS_TOKEN_QUERY_PARAM = 'access_token';
 
-/** Query parameter alternative to the `Last-Event-ID` header on the SSE route (SPEC.md §5, E). */
+/** Query parameter alternative to the `Last-Event-ID` header on the SSE route (protocol/SPEC.md §5, E). */
 export const LAST_EVENT_ID_QUERY_PARAM = 'lastEventId';
 
 /**

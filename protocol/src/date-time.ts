@@ -41,7 +41,7 @@ function isFullTime(text: string): boolean {
 }
 
 /**
- * True when `text` is an RFC 3339 `date-time` (SPEC.md §3 `createdAt`, `expiresAt`, `acceptedAt`), e.g.
+ * True when `text` is an RFC 3339 `date-time` (protocol/SPEC.md §3 `createdAt`, `expiresAt`, `acceptedAt`), e.g.
  * `2026-05-04T12:00:00.123Z`: a calendar-valid date, `T`/`t`/space, a time with an offset.
  */
 export function isDateTime(text: string): boolean {

@@ -1,8 +1,8 @@
 /**
- * The JSON error envelope and error codes (SPEC.md §8).
+ * The JSON error envelope and error codes (protocol/SPEC.md §8).
  */
 
-/** Every error code of SPEC.md §8, including this project's additions. */
+/** Every error code of protocol/SPEC.md §8, including this project's additions. */
 export const ERROR_CODES = [
   'INVALID_REQUEST',
   'UPLOAD_VALIDATION_ERROR',
@@ -18,10 +18,10 @@ export const ERROR_CODES = [
   'INTERNAL_ERROR',
 ] as const;
 
-/** A server error code (SPEC.md §8). */
+/** A server error code (protocol/SPEC.md §8). */
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** HTTP status for each error code (SPEC.md §8). */
+/** HTTP status for each error code (protocol/SPEC.md §8). */
 export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   INVALID_REQUEST: 400,
   UPLOAD_VALIDATION_ERROR: 400,
@@ -37,7 +37,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   INTERNAL_ERROR: 500,
 };
 
-/** The body of every HTTP error response (SPEC.md §8). */
+/** The body of every HTTP error response (protocol/SPEC.md §8). */
 export interface ErrorEnvelope {
   /** One of {@link ERROR_CODES}; a peer may send codes this version does not know. */
   code: ErrorCode | (string & {});

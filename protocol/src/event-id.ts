@@ -1,5 +1,5 @@
 /**
- * Ordering of opaque event ids (SPEC.md §3). Ids of the forms `<int>` and `<int>-<int>` (Redis stream
+ * Ordering of opaque event ids (protocol/SPEC.md §3). Ids of the forms `<int>` and `<int>-<int>` (Redis stream
  * ids) compare numerically, component by component, with a missing sequence read as 0. Anything else is
  * incomparable: callers then fall back to a recent-ids window. Never compare ids as strings:
  * `"10-0" < "9-0"` as strings.
@@ -14,7 +14,7 @@ const ID_PATTERN = /^(\d+)(?:-(\d+))?$/;
  * Parses an id of the form `<int>` or `<int>-<int>` into `[major, minor]` as bigints (Redis ms
  * timestamps overflow nothing, but sequence parts are unbounded). Returns `undefined` for other forms.
  *
- * @see SPEC.md §3 (eventId forms)
+ * @see protocol/SPEC.md §3 (eventId forms)
  */
 export function parseEventId(id: string): readonly [bigint, bigint] | undefined {
   const match = ID_PATTERN.exec(id);
@@ -99,7 +99,7 @@ function compareDigits(
 
 /**
  * True when `candidate` is strictly newer than `cursor`. A `null`/empty cursor means "before the
- * oldest event" (SPEC.md §3 replay), so every id is newer. Returns `undefined` when incomparable.
+ * oldest event" (protocol/SPEC.md §3 replay), so every id is newer. Returns `undefined` when incomparable.
  */
 export function isNewerEventId(candidate: string, cursor: string | null | undefined): boolean | undefined {
   if (cursor === null || cursor === undefined || cursor === '') return true;

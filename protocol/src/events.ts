@@ -1,9 +1,9 @@
 /**
- * TaskBridge v1 task events (SPEC.md §3): the envelope, the payload of each event type, and the
+ * TaskBridge v1 task events (protocol/SPEC.md §3): the envelope, the payload of each event type, and the
  * terminal-event helpers. Shapes follow `schemas/taskbridge-v1/task_event.schema.json`.
  */
 
-/** Every event type a TaskBridge v1 server may send (SPEC.md §3). */
+/** Every event type a TaskBridge v1 server may send (protocol/SPEC.md §3). */
 export const TASK_EVENT_TYPES = [
   'TASK_STARTED',
   'TASK_PROGRESS',
@@ -18,13 +18,13 @@ export const TASK_EVENT_TYPES = [
 /** A known event type. */
 export type TaskEventType = (typeof TASK_EVENT_TYPES)[number];
 
-/** The three event types that end a task's stream (SPEC.md §3, hazard H1). */
+/** The three event types that end a task's stream (protocol/SPEC.md §3, hazard H1). */
 export const TERMINAL_EVENT_TYPES = ['TASK_COMPLETED', 'TASK_FAILED', 'TASK_CANCELLED'] as const;
 
 /** A terminal event type. */
 export type TerminalEventType = (typeof TERMINAL_EVENT_TYPES)[number];
 
-/** Kinds of suspension (SPEC.md §3, `TASK_SUSPENDED.kind`). */
+/** Kinds of suspension (protocol/SPEC.md §3, `TASK_SUSPENDED.kind`). */
 export type SuspensionKind = 'USER_ACTION_REQUIRED' | 'EXTERNAL_CONFIRMATION_PENDING' | 'SYSTEM_PAUSED';
 
 /** Level of a `TASK_MESSAGE`. */
@@ -107,7 +107,7 @@ export interface TaskEventPayloads {
   TASK_CANCELLED: TaskCancelledPayload;
 }
 
-/** The event envelope with the payload of event type `T` (SPEC.md §3). */
+/** The event envelope with the payload of event type `T` (protocol/SPEC.md §3). */
 export interface TaskEventOf<T extends TaskEventType> {
   type: T;
   taskId: string;
@@ -125,7 +125,7 @@ export type TaskEvent = { [T in TaskEventType]: TaskEventOf<T> }[TaskEventType];
 export type TerminalTaskEvent = TaskEventOf<TerminalEventType>;
 
 /**
- * An event whose `type` this version does not know. SPEC.md §3: passed through, neither dropped nor
+ * An event whose `type` this version does not know. protocol/SPEC.md §3: passed through, neither dropped nor
  * fatal.
  */
 export interface UnknownTaskEvent {
@@ -141,7 +141,7 @@ export function isKnownEventType(type: string): type is TaskEventType {
   return (TASK_EVENT_TYPES as readonly string[]).includes(type);
 }
 
-/** True for `TASK_COMPLETED`, `TASK_FAILED` and `TASK_CANCELLED` (SPEC.md §3). */
+/** True for `TASK_COMPLETED`, `TASK_FAILED` and `TASK_CANCELLED` (protocol/SPEC.md §3). */
 export function isTerminalEventType(type: string): type is TerminalEventType {
   return type === 'TASK_COMPLETED' || type === 'TASK_FAILED' || type === 'TASK_CANCELLED';
 }
@@ -149,7 +149,7 @@ export function isTerminalEventType(type: string): type is TerminalEventType {
 /**
  * True when the event ends the task's stream. Works on unknown events too (they are never terminal).
  *
- * @see SPEC.md §3, HAZARDS.md H1
+ * @see protocol/SPEC.md §3, protocol/SPEC.md §13 (H1)
  */
 export function isTerminalEvent(event: { type: string }): event is TerminalTaskEvent {
   return isTerminalEventType(event.type);

@@ -1,11 +1,11 @@
 /**
- * WebSocket and SSE control frames (SPEC.md §5, §6). Heartbeats are not events: clients filter
+ * WebSocket and SSE control frames (protocol/SPEC.md §5, §6). Heartbeats are not events: clients filter
  * `type === "HEARTBEAT"` before validating, deduplicating or checkpointing.
  */
 import type { TaskEvent, UnknownTaskEvent } from './events';
 import type { HistoryTrimmed } from './history-trimmed';
 
-/** The one text frame a client sends on the WebSocket (SPEC.md §6). No extra keys are allowed. */
+/** The one text frame a client sends on the WebSocket (protocol/SPEC.md §6). No extra keys are allowed. */
 export interface SubscribeFrame {
   action: 'subscribe';
   taskId: string;
@@ -13,7 +13,7 @@ export interface SubscribeFrame {
   lastEventId: string | null;
 }
 
-/** The server's acknowledgement of a {@link SubscribeFrame} (SPEC.md §6). */
+/** The server's acknowledgement of a {@link SubscribeFrame} (protocol/SPEC.md §6). */
 export interface SubscriptionConfirmedFrame {
   type: 'SUBSCRIPTION_CONFIRMED';
   taskId: string;
@@ -26,7 +26,7 @@ export interface SubscriptionConfirmedFrame {
   historyTrimmed?: HistoryTrimmed;
 }
 
-/** A WebSocket heartbeat frame (SPEC.md §6). */
+/** A WebSocket heartbeat frame (protocol/SPEC.md §6). */
 export interface WebSocketHeartbeatFrame {
   type: 'HEARTBEAT';
   taskId: string;
@@ -34,7 +34,7 @@ export interface WebSocketHeartbeatFrame {
 }
 
 /**
- * A JSON heartbeat sent as an SSE `data:` frame without an `id:` line (SPEC.md §5). The peer adds an
+ * A JSON heartbeat sent as an SSE `data:` frame without an `id:` line (protocol/SPEC.md §5). The peer adds an
  * `eventId` such as `"hb-…"` that must never be used as a cursor.
  */
 export interface SseHeartbeatFrame {

@@ -1,5 +1,5 @@
 /**
- * HTTP request and response bodies (SPEC.md §2, §4, §7, E1, E2).
+ * HTTP request and response bodies (protocol/SPEC.md §2, §4, §7, E1, E2).
  */
 import type { JsonObject, TaskEvent, TerminalTaskEvent } from './events';
 import type { HistoryTrimmed } from './history-trimmed';
@@ -7,7 +7,7 @@ import type { HistoryTrimmed } from './history-trimmed';
 /** Lifecycle status of a task as reported by create, status and poll responses. */
 export type TaskStatus = 'ACCEPTED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
 
-/** JSON body of `POST /api/v1/tasks` (SPEC.md §2). `clientRequestId` is the idempotency key. */
+/** JSON body of `POST /api/v1/tasks` (protocol/SPEC.md §2). `clientRequestId` is the idempotency key. */
 export interface CreateTaskRequest {
   clientRequestId: string;
   taskType: string;
@@ -17,7 +17,7 @@ export interface CreateTaskRequest {
   metadata?: JsonObject;
 }
 
-/** Response of create: 201 for a new task, 200 with `deduplicated: true` for a repeat (SPEC.md §2). */
+/** Response of create: 201 for a new task, 200 with `deduplicated: true` for a repeat (protocol/SPEC.md §2). */
 export interface TaskCreatedResponse {
   taskId: string;
   status: TaskStatus;
@@ -25,7 +25,7 @@ export interface TaskCreatedResponse {
   deduplicated: boolean;
 }
 
-/** Query of `GET /tasks/{taskId}/events` (SPEC.md §4). */
+/** Query of `GET /tasks/{taskId}/events` (protocol/SPEC.md §4). */
 export interface PollQuery {
   afterEventId?: string;
   /** Long-poll wait in ms, 0–60000. Clients always send it: the peer defaults to 0. */
@@ -34,7 +34,7 @@ export interface PollQuery {
   maxEvents?: number;
 }
 
-/** Response of a poll (SPEC.md §4). `taskStatus` is our extension (E). */
+/** Response of a poll (protocol/SPEC.md §4). `taskStatus` is our extension (E). */
 export interface PollEventsResponse {
   taskId: string;
   events: TaskEvent[];
@@ -48,18 +48,18 @@ export interface PollEventsResponse {
   historyTrimmed?: HistoryTrimmed;
 }
 
-/** Optional body of `POST /tasks/{taskId}/cancel` (SPEC.md §7). */
+/** Optional body of `POST /tasks/{taskId}/cancel` (protocol/SPEC.md §7). */
 export interface CancelTaskRequest {
   reason?: string;
 }
 
-/** Response of cancel, always 202 (SPEC.md §7). */
+/** Response of cancel, always 202 (protocol/SPEC.md §7). */
 export interface CancelTaskResponse {
   taskId: string;
   status: 'CANCELLATION_REQUESTED' | 'ALREADY_TERMINAL';
 }
 
-/** Body of `POST /tasks/{taskId}/actions` (SPEC.md §7); `clientActionId` is the idempotency key. */
+/** Body of `POST /tasks/{taskId}/actions` (protocol/SPEC.md §7); `clientActionId` is the idempotency key. */
 export interface ClientActionRequest {
   clientActionId: string;
   suspendId: string;
@@ -68,11 +68,11 @@ export interface ClientActionRequest {
   metadata?: JsonObject;
 }
 
-/** Outcome of an action (SPEC.md §7). */
+/** Outcome of an action (protocol/SPEC.md §7). */
 export type ClientActionStatus =
   'ACCEPTED' | 'DEDUPLICATED' | 'REJECTED_ALREADY_RESOLVED' | 'REJECTED_EXPIRED';
 
-/** Response of an action (SPEC.md §7). */
+/** Response of an action (protocol/SPEC.md §7). */
 export interface ClientActionResponse {
   taskId: string;
   suspendId: string;

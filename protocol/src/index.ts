@@ -1,4 +1,4 @@
-// @taskbridge/protocol: the TaskBridge v1 wire contract (SPEC.md). Explicit exports, grouped by topic.
+// @taskbridge/protocol: the TaskBridge v1 wire contract (protocol/SPEC.md). Explicit exports, grouped by topic.
 
 export {
   ACCESS_TOKEN_QUERY_PARAM,
@@ -79,6 +79,7 @@ export type {
 export type { RouteName, RouteTemplates } from './routes';
 export { createRouteTemplates, DEFAULT_ROUTES, expandRoute, routeParams } from './routes';
 export type {
+  A2AFailureCode,
   ClientErrorCode,
   TaskBridgeErrorCode,
   TaskBridgeErrorOptions,

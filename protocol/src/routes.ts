@@ -1,5 +1,5 @@
 /**
- * Route templates (SPEC.md §1). Templates use `{name}` placeholders; `{taskId}` is the task, any other
+ * Route templates (protocol/SPEC.md §1). Templates use `{name}` placeholders; `{taskId}` is the task, any other
  * parameter (e.g. `{projectId}`) is the host's and is passed to its auth hook.
  */
 
@@ -52,7 +52,7 @@ export function createRouteTemplates(base = '/api/v1'): RouteTemplates {
   };
 }
 
-/** The TaskBridge v1 defaults (SPEC.md §1). */
+/** The TaskBridge v1 defaults (protocol/SPEC.md §1). */
 export const DEFAULT_ROUTES: Readonly<RouteTemplates> = Object.freeze(createRouteTemplates());
 
 const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;

@@ -1,6 +1,6 @@
 /**
  * JSON Schemas (draft 2020-12). The three TaskBridge schemas are the upstream contract files, vendored
- * unmodified; the others are written here from the OpenAPI components and SPEC.md, which the upstream
+ * unmodified; the others are written here from the OpenAPI components and protocol/SPEC.md, which the upstream
  * ships no schema file for.
  */
 
@@ -27,7 +27,7 @@ const historyTrimmed = {
   },
 } as const;
 
-/** The event envelope alone, used to tell an off-schema payload from a broken frame (SPEC.md §3). */
+/** The event envelope alone, used to tell an off-schema payload from a broken frame (protocol/SPEC.md §3). */
 export const eventEnvelopeSchema = {
   $schema: DRAFT,
   type: 'object',
@@ -41,7 +41,7 @@ export const eventEnvelopeSchema = {
   },
 } as const;
 
-/** SPEC.md §2 JSON create body; unknown keys are rejected with 400. */
+/** protocol/SPEC.md §2 JSON create body; unknown keys are rejected with 400. */
 export const createTaskRequestSchema = {
   $schema: DRAFT,
   type: 'object',
@@ -55,7 +55,7 @@ export const createTaskRequestSchema = {
   },
 } as const;
 
-/** SPEC.md §2 create response. */
+/** protocol/SPEC.md §2 create response. */
 export const taskCreatedResponseSchema = {
   $schema: DRAFT,
   type: 'object',
@@ -68,7 +68,7 @@ export const taskCreatedResponseSchema = {
   },
 } as const;
 
-/** SPEC.md §4 poll response (events are validated one by one, so a bad event does not hide the rest). */
+/** protocol/SPEC.md §4 poll response (events are validated one by one, so a bad event does not hide the rest). */
 export const pollEventsResponseSchema = {
   $schema: DRAFT,
   type: 'object',
@@ -91,7 +91,7 @@ export const historyTrimmedSseDataSchema = {
   properties: { taskId: { type: 'string' }, ...historyTrimmed.properties },
 } as const;
 
-/** SPEC.md §7 cancel body. */
+/** protocol/SPEC.md §7 cancel body. */
 export const cancelTaskRequestSchema = {
   $schema: DRAFT,
   type: 'object',
@@ -99,7 +99,7 @@ export const cancelTaskRequestSchema = {
   properties: { reason: { type: 'string', maxLength: 1000 } },
 } as const;
 
-/** SPEC.md §7 cancel response. */
+/** protocol/SPEC.md §7 cancel response. */
 export const cancelTaskResponseSchema = {
   $schema: DRAFT,
   type: 'object',
@@ -110,7 +110,7 @@ export const cancelTaskResponseSchema = {
   },
 } as const;
 
-/** SPEC.md §8 error envelope. */
+/** protocol/SPEC.md §8 error envelope. */
 export const errorEnvelopeSchema = {
   $schema: DRAFT,
   type: 'object',
@@ -123,7 +123,7 @@ export const errorEnvelopeSchema = {
   },
 } as const;
 
-/** SPEC.md §6 subscribe frame: exactly these keys (the peer closes 1008 on extra keys). */
+/** protocol/SPEC.md §6 subscribe frame: exactly these keys (the peer closes 1008 on extra keys). */
 export const subscribeFrameSchema = {
   $schema: DRAFT,
   type: 'object',
@@ -136,7 +136,7 @@ export const subscribeFrameSchema = {
   },
 } as const;
 
-/** SPEC.md §6 subscription acknowledgement. */
+/** protocol/SPEC.md §6 subscription acknowledgement. */
 export const subscriptionConfirmedSchema = {
   $schema: DRAFT,
   type: 'object',
@@ -150,7 +150,7 @@ export const subscriptionConfirmedSchema = {
   },
 } as const;
 
-/** SPEC.md §5/§6 heartbeat (WS form requires `taskId` and `live`; the SSE form is looser). */
+/** protocol/SPEC.md §5/§6 heartbeat (WS form requires `taskId` and `live`; the SSE form is looser). */
 export const heartbeatSchema = {
   $schema: DRAFT,
   type: 'object',

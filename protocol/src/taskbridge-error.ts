@@ -10,7 +10,7 @@ import { ERROR_STATUS, type ErrorCode, type ErrorEnvelope } from './errors';
  * - `TIMEOUT`: an open, first-frame or liveness deadline passed (retryable; a transport that keeps
  *   timing out is skipped).
  * - `UNEXPECTED_RESPONSE`: a 2xx with the wrong content type or an unreadable body, e.g. a proxy's
- *   HTML page (retryable on another transport; HAZARDS.md H5).
+ *   HTML page (retryable on another transport; protocol/SPEC.md §13 (H5)).
  * - `CONNECTION_CLOSED`: a stream ended before the terminal event (retryable).
  * - `TRANSPORT_UNAVAILABLE`: the environment or the server does not offer the transport.
  * - `ABORTED`: the caller aborted.
@@ -41,9 +41,28 @@ export type ClientErrorCode =
  * - `SUSPENSION_EXPIRED`: nobody answered a suspension before its `expiresAt`.
  * - `ACTION_REJECTED`: the answer to a suspension rejected the task (demo `approval`).
  */
-export type TaskFailureCode = 'TASK_EXECUTION_FAILED' | 'SUSPENSION_EXPIRED' | 'ACTION_REJECTED';
+export type TaskFailureCode =
+  'TASK_EXECUTION_FAILED' | 'SUSPENSION_EXPIRED' | 'ACTION_REJECTED' | A2AFailureCode;
 
-/** Every stable error code: the server's (SPEC.md §8), the client's and task failures'. */
+/**
+ * Codes of `TASK_FAILED` payloads written for a task type backed by a remote A2A agent (the A2A
+ * bridge's consume side, `@taskbridge/server-reference/a2a`):
+ * - `A2A_TASK_FAILED`: the remote task ended FAILED (`retryable` as the remote said).
+ * - `A2A_TASK_REJECTED`: the remote agent refused the task (REJECTED).
+ * - `A2A_TASK_CANCELED`: the remote task was cancelled by someone else.
+ * - `A2A_AUTH_FAILED`: the agent refused the credentials (HTTP 401/403).
+ * - `A2A_AGENT_UNREACHABLE`: the agent stayed unreachable through every reconnect (retryable).
+ * - `A2A_AGENT_ERROR`: the agent refused the request or broke the protocol (e.g. task not found).
+ */
+export type A2AFailureCode =
+  | 'A2A_TASK_FAILED'
+  | 'A2A_TASK_REJECTED'
+  | 'A2A_TASK_CANCELED'
+  | 'A2A_AUTH_FAILED'
+  | 'A2A_AGENT_UNREACHABLE'
+  | 'A2A_AGENT_ERROR';
+
+/** Every stable error code: the server's (protocol/SPEC.md §8), the client's and task failures'. */
 export type TaskBridgeErrorCode = ErrorCode | ClientErrorCode | TaskFailureCode;
 
 /** Options of {@link TaskBridgeError}. */
@@ -55,7 +74,7 @@ export interface TaskBridgeErrorOptions {
   /**
    * Default: true for `NETWORK_ERROR`, `TIMEOUT`, `UNEXPECTED_RESPONSE`, `CONNECTION_CLOSED`,
    * `RATE_LIMITED`, `SERVER_ERROR`, `INTERNAL_ERROR`, `TASK_SUBMISSION_ERROR` and any code whose status
-   * is ≥ 500; false otherwise (SPEC.md §8).
+   * is ≥ 500; false otherwise (protocol/SPEC.md §8).
    */
   retryable?: boolean;
   /** HTTP status, when the error came from a response. Default: the code's status for server codes. */
@@ -80,16 +99,16 @@ const RETRYABLE_CODES: ReadonlySet<TaskBridgeErrorCode> = new Set<TaskBridgeErro
 ]);
 
 /**
- * A TaskBridge failure with a stable `code` (SPEC.md §8 codes plus {@link ClientErrorCode}).
+ * A TaskBridge failure with a stable `code` (protocol/SPEC.md §8 codes plus {@link ClientErrorCode}).
  * Errors are data: they travel in snapshots and connection states, and are thrown only at API edges.
  */
 export class TaskBridgeError extends Error {
   override name = 'TaskBridgeError';
   /** The stable code (see {@link TaskBridgeErrorCode}). */
   readonly code: TaskBridgeErrorCode;
-  /** True when the same request may succeed later (SPEC.md §8 classification). */
+  /** True when the same request may succeed later (protocol/SPEC.md §8 classification). */
   readonly retryable: boolean;
-  /** HTTP status, when there was a response or the code has one (SPEC.md §8 table). */
+  /** HTTP status, when there was a response or the code has one (protocol/SPEC.md §8 table). */
   readonly status: number | undefined;
   /** Wait before retrying, ms (from `Retry-After`), when the server said so. */
   readonly retryAfterMs: number | undefined;
@@ -108,7 +127,7 @@ export class TaskBridgeError extends Error {
   }
 
   /**
-   * The SPEC.md §8 envelope for this error, as the server sends it.
+   * The protocol/SPEC.md §8 envelope for this error, as the server sends it.
    *
    * @param now - the envelope's `timestamp` (ISO-8601 UTC). Default: the current time.
    */

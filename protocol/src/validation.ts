@@ -1,6 +1,6 @@
 /**
  * Runtime parsers: each returns a typed value or a typed {@link ProtocolValidationError}; none throws.
- * Validation runs validators precompiled from the JSON Schemas in `schemas.ts` (SPEC.md §2–§8) by
+ * Validation runs validators precompiled from the JSON Schemas in `schemas.ts` (protocol/SPEC.md §2–§8) by
  * `npm run generate:validators` (ajv standalone code, `generated/validators.js`): no ajv at runtime and
  * no `new Function`/`eval`, so the parsers work under a Content-Security-Policy without
  * `'unsafe-eval'`.
@@ -119,7 +119,7 @@ export function parseJson(text: string, schemaName = 'JSON'): ParseResult<unknow
 }
 
 /**
- * Parses one task event and classifies how well it matches the contract (SPEC.md §3).
+ * Parses one task event and classifies how well it matches the contract (protocol/SPEC.md §3).
  * A broken envelope is an error; an off-schema payload or an unknown type is delivered with its
  * conformance so callers can report it in diagnostics.
  */
@@ -140,7 +140,7 @@ function classifyInvalidEvent(value: unknown): EventParseResult {
 }
 
 /**
- * Classifies a frame a server sent over WebSocket or SSE `data:` (SPEC.md §5, §6): acknowledgement,
+ * Classifies a frame a server sent over WebSocket or SSE `data:` (protocol/SPEC.md §5, §6): acknowledgement,
  * heartbeat (never an event, never a cursor), event, or unknown event type.
  */
 export function parseServerFrame(value: unknown): ParseResult<ServerFrame> {
@@ -166,42 +166,42 @@ export function parseServerFrame(value: unknown): ParseResult<ServerFrame> {
   };
 }
 
-/** Parses the WebSocket subscribe frame (SPEC.md §6); a missing `lastEventId` reads as `null`. */
+/** Parses the WebSocket subscribe frame (protocol/SPEC.md §6); a missing `lastEventId` reads as `null`. */
 export function parseSubscribeFrame(value: unknown): ParseResult<SubscribeFrame> {
   const result = check<SubscribeFrame>(validateSubscribeFrame, 'SubscribeFrame', value);
   if (result.ok) result.value = { ...result.value, lastEventId: result.value.lastEventId ?? null };
   return result;
 }
 
-/** Parses a JSON create body (SPEC.md §2). */
+/** Parses a JSON create body (protocol/SPEC.md §2). */
 export const parseCreateTaskRequest = (value: unknown): ParseResult<CreateTaskRequest> =>
   check(validateCreateTaskRequest, 'CreateTaskRequest', value);
 
-/** Parses a create response (SPEC.md §2). */
+/** Parses a create response (protocol/SPEC.md §2). */
 export const parseTaskCreatedResponse = (value: unknown): ParseResult<TaskCreatedResponse> =>
   check(validateTaskCreatedResponse, 'TaskCreatedResponse', value);
 
-/** Parses a poll response envelope (SPEC.md §4); events inside are checked with {@link parseTaskEvent}. */
+/** Parses a poll response envelope (protocol/SPEC.md §4); events inside are checked with {@link parseTaskEvent}. */
 export const parsePollEventsResponse = (value: unknown): ParseResult<PollEventsResponse> =>
   check(validatePollEventsResponse, 'PollEventsResponse', value);
 
-/** Parses a cancel body (SPEC.md §7). */
+/** Parses a cancel body (protocol/SPEC.md §7). */
 export const parseCancelTaskRequest = (value: unknown): ParseResult<CancelTaskRequest> =>
   check(validateCancelTaskRequest, 'CancelTaskRequest', value);
 
-/** Parses a cancel response (SPEC.md §7). */
+/** Parses a cancel response (protocol/SPEC.md §7). */
 export const parseCancelTaskResponse = (value: unknown): ParseResult<CancelTaskResponse> =>
   check(validateCancelTaskResponse, 'CancelTaskResponse', value);
 
-/** Parses an action body against the upstream `task_client_action.schema.json` (SPEC.md §7). */
+/** Parses an action body against the upstream `task_client_action.schema.json` (protocol/SPEC.md §7). */
 export const parseClientActionRequest = (value: unknown): ParseResult<ClientActionRequest> =>
   check(validateClientAction, 'TaskClientAction', value);
 
-/** Parses an action response against `task_client_action_response.schema.json` (SPEC.md §7). */
+/** Parses an action response against `task_client_action_response.schema.json` (protocol/SPEC.md §7). */
 export const parseClientActionResponse = (value: unknown): ParseResult<ClientActionResponse> =>
   check(validateClientActionResponse, 'TaskClientActionResponse', value);
 
-/** Parses an error envelope (SPEC.md §8); `details` defaults to `{}`. */
+/** Parses an error envelope (protocol/SPEC.md §8); `details` defaults to `{}`. */
 export function parseErrorEnvelope(value: unknown): ParseResult<ErrorEnvelope> {
   const result = check<ErrorEnvelope>(validateErrorEnvelope, 'ErrorResponse', value);
   if (result.ok) result.value = { ...result.value, details: result.value.details ?? {} };

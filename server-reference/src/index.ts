@@ -1,12 +1,43 @@
 // @taskbridge/server-reference: the TaskBridge v1 reference server. Explicit exports, grouped by layer.
 
 // Engine (transport-free)
-export type { EventListener, EventPage, EventStore, NewTaskEvent, RetentionInfo } from './engine/event-store';
-export type { MemoryEventStoreOptions } from './engine/memory-event-store';
-export { createMemoryEventStore } from './engine/memory-event-store';
 export type { Subscription, SubscriptionItem } from './engine/subscription';
 export type { CreateTaskResult, PollOptions, TaskEngineOptions } from './engine/task-engine';
-export { checkCursor, createTaskEngine, TaskEngine } from './engine/task-engine';
+export { createTaskEngine, TaskEngine } from './engine/task-engine';
+export { checkCursor, MAX_JSON_DEPTH } from './engine/validation';
+
+// Engine state: the backend interfaces and the memory backend
+export type { RetentionOptions, RetentionSettings, TaskBridgeBackend } from './engine/state/backend';
+export type { ControlChannel, ControlListener, ControlMessage } from './engine/state/control-channel';
+export type {
+  AppendOptions,
+  AppendResult,
+  EventListener,
+  EventPage,
+  EventStore,
+  LiveOptions,
+  NewTaskEvent,
+  StreamHead,
+} from './engine/state/event-store';
+export { isCursorTrimmed } from './engine/state/history-trimmed';
+export type { IdempotencyRecord, IdempotencyStore } from './engine/state/idempotency-store';
+export type {
+  ActionDecision,
+  ActionRequestToDecide,
+  SuspensionRecord,
+  SuspensionStore,
+} from './engine/state/suspension-store';
+export type { StoredTask, TaskPatch, TaskRegistry } from './engine/state/task-registry';
+export type { MemoryBackendOptions } from './engine/state/memory/memory-backend';
+export {
+  createMemoryBackend,
+  DEFAULT_FINISHED_TASK_TTL_MS,
+  DEFAULT_IDEMPOTENCY_TTL_MS,
+  DEFAULT_MAX_EVENTS_PER_TASK,
+  resolveRetention,
+} from './engine/state/memory/memory-backend';
+export type { MemoryEventStore, MemoryEventStoreOptions } from './engine/state/memory/memory-event-store';
+export { createMemoryEventStore } from './engine/state/memory/memory-event-store';
 export type {
   ActionAnswer,
   Attachment,
@@ -30,11 +61,24 @@ export {
   ticker,
 } from './handlers/index';
 
+// Auth: resolvers, stream tickets, cross-site checks
+export type { AuthRequest, AuthResolver } from './auth/auth';
+export type { DemoAuthOptions } from './auth/demo';
+export { createDemoAuthResolver } from './auth/demo';
+export type { JwtAuthOptions } from './auth/jwt';
+export { createJwtAuthResolver } from './auth/jwt';
+export type { MemoryTicketStoreOptions } from './auth/memory-ticket-store';
+export { createMemoryTicketStore } from './auth/memory-ticket-store';
+export type { OriginCheckRequest } from './auth/origin-check';
+export { checkRequestOrigin } from './auth/origin-check';
+export type { StreamTicketOptions, StreamTickets } from './auth/stream-tickets';
+export { createStreamTickets } from './auth/stream-tickets';
+export type { TicketGrant, TicketStore } from './auth/ticket-store';
+
 // HTTP adapter
-export type { AuthRequest, AuthResolver, DemoAuthOptions } from './auth/auth';
-export { createDemoAuthResolver } from './auth/auth';
 export type { LogEntry, Logger } from './logger';
 export { jsonLineLogger, silentLogger } from './logger';
-export type { ReferenceServerOptions, TransportSwitches, UploadOptions } from './options';
+export type { ExtensionHost, ServerExtension } from './extensions';
+export type { ReferenceServerOptions, SubscriberBudget, TransportSwitches, UploadOptions } from './options';
 export type { ReferenceServer } from './server';
 export { createReferenceServer } from './server';

@@ -3,9 +3,12 @@
  */
 import { createRouteTemplates, type RouteTemplates } from '@taskbridge/protocol';
 import type { CorsOptions } from 'cors';
-import type { EventStore } from './engine/event-store';
+import type { TaskBridgeBackend } from './engine/state/backend';
 import type { TaskHandler } from './engine/types';
-import { type AuthResolver, createDemoAuthResolver } from './auth/auth';
+import type { AuthResolver } from './auth/auth';
+import type { CallerPolicy } from './auth/caller';
+import { createStreamTickets, type StreamTicketOptions } from './auth/stream-tickets';
+import type { ServerExtension } from './extensions';
 import { type Logger, silentLogger } from './logger';
 
 /** Which transports the server offers; a disabled one has no route and is absent from capabilities (H7). */
@@ -18,7 +21,7 @@ export interface TransportSwitches {
   polling?: boolean;
 }
 
-/** Upload limits for multipart creates (SPEC.md §2). */
+/** Upload limits for multipart creates (protocol/SPEC.md §2). */
 export interface UploadOptions {
   /** Max bytes per file; larger → 413 `PAYLOAD_TOO_LARGE`. Default 10 MiB (10,485,760 bytes). */
   maxFileBytes?: number;
@@ -31,33 +34,95 @@ export interface UploadOptions {
   allowedTypes?: readonly string[];
 }
 
+/**
+ * What one subscriber (an SSE response or a WebSocket) may hold in the server before it must drain
+ * (hazard H3, protocol/SPEC.md §13). A reader that does not drain within the budget is disconnected
+ * (WebSocket 1013, SSE response ended) and resumes from its checkpoint; the task and the other
+ * subscribers never wait for it.
+ */
+export interface SubscriberBudget {
+  /**
+   * Bytes queued on the connection (written but not yet taken by the network) above which the
+   * session stops writing and waits for a drain. Default 1 MiB (1,048,576 bytes).
+   */
+  maxBufferedBytes?: number;
+  /**
+   * How long a waiting session gives the reader to drain, ms; also how long a finished stream waits
+   * for its last bytes (and the WebSocket close handshake) before the connection is dropped.
+   * Default 10,000.
+   */
+  drainTimeoutMs?: number;
+}
+
 /** Options of `createReferenceServer` and `createTaskBridgeApp`. */
 export interface ReferenceServerOptions {
   /** Handlers by `taskType`. Default: the demo handlers (`greet`, `summarize`, `approval`, `fail`, `ticker`). */
   handlers?: Record<string, TaskHandler>;
-  /** Event storage. Default: `createMemoryEventStore()` (unbounded retention). */
-  store?: EventStore;
+  /**
+   * Where tasks, events, idempotency keys and suspensions live; its retention is what capabilities
+   * advertise (hazard H7). Default: a new `createMemoryBackend()` (bounded retention: see its options),
+   * closed with the server; a backend passed in is left open for its creator to close.
+   */
+  backend?: TaskBridgeBackend;
   /**
    * Route templates: a base path such as `/api/v1/projects/{projectId}` (every route under it), or
-   * individual templates. Default: SPEC.md §1.
+   * individual templates. Default: protocol/SPEC.md §1.
    */
   routes?: string | Partial<RouteTemplates>;
-  /** Auth hook (SPEC.md §9). Default: {@link createDemoAuthResolver} — a demo, not security. */
+  /**
+   * Auth hook (protocol/SPEC.md §9), **required** by `createReferenceServer`: there is no default, so
+   * a server never takes "anyone is anyone" by accident. Production: `createJwtAuthResolver(…)`.
+   * Demos and tests: `createDemoAuthResolver()` by name (the server warns at startup). The MSW kit
+   * defaults to the demo resolver with the `anonymous` subject (a mock serves only its own page).
+   */
   auth?: AuthResolver;
   /**
-   * Transports to offer; capabilities report exactly these (SPEC.md §1 E2, hazard H7). Default: all
+   * Accept a bearer token in the `access_token` query parameter (protocol/SPEC.md §9): tokens in URLs
+   * end up in access logs, proxies and history, so browsers should use stream tickets instead. A
+   * request carrying it anyway (without an `Authorization` header) gets 401. Default `false`
+   * (`true` in the MSW kit, which cannot see WebSocket headers).
+   */
+  allowAccessTokenQuery?: boolean;
+  /**
+   * Single-use stream tickets for browser `WebSocket`/`EventSource` (protocol/SPEC.md §12): `false`
+   * turns them off (no route, not advertised), an object tunes them. Default on: memory store,
+   * 30,000 ms TTL.
+   */
+  streamTickets?: boolean | StreamTicketOptions;
+  /**
+   * Origins besides the server's own (exact `scheme://host[:port]`) allowed to send state-changing
+   * requests a browser sends without a CORS preflight (multipart or form creates, bodyless cancels).
+   * Others get 403. Origins listed as a string or array in `cors.origin` are allowed too.
+   * Default: none.
+   */
+  allowedOrigins?: readonly string[];
+  /** Per-subscriber output budget (hazard H3). Default: see {@link SubscriberBudget}. */
+  subscriberBudget?: SubscriberBudget;
+  /**
+   * Deadline of `close()`, ms: after it every connection still open (a WebSocket whose reader never
+   * answers the close, an SSE reader that stopped reading) is destroyed. Default 1,000.
+   */
+  shutdownTimeoutMs?: number;
+  /**
+   * Log one `info` entry per HTTP request and per WebSocket (`msg: 'access'`: method, path with
+   * `access_token` and `ticket` redacted, status or close code, duration) through `logger`. Headers
+   * are never logged. Default `true` (the default logger is silent).
+   */
+  accessLog?: boolean;
+  /**
+   * Transports to offer; capabilities report exactly these (protocol/SPEC.md §1 E2, hazard H7). Default: all
    * three.
    */
   transports?: TransportSwitches;
   /**
-   * Heartbeat intervals while idle, ms (SPEC.md §5, §6), advertised by capabilities so clients set their
+   * Heartbeat intervals while idle, ms (protocol/SPEC.md §5, §6), advertised by capabilities so clients set their
    * liveness deadlines from them. Defaults: WebSocket 25,000 (as the peer), SSE 15,000.
    */
   heartbeatIntervalMs?: { websocket?: number; sse?: number };
-  /** Multipart upload limits (SPEC.md §2). Default: see {@link UploadOptions}. */
+  /** Multipart upload limits (protocol/SPEC.md §2). Default: see {@link UploadOptions}. */
   uploads?: UploadOptions;
   /**
-   * Max JSON body, bytes; larger → 413 `PAYLOAD_TOO_LARGE` (SPEC.md §2). Default 1 MiB (1,048,576
+   * Max JSON body, bytes; larger → 413 `PAYLOAD_TOO_LARGE` (protocol/SPEC.md §2). Default 1 MiB (1,048,576
    * bytes).
    */
   maxJsonBodyBytes?: number;
@@ -65,7 +130,7 @@ export interface ReferenceServerOptions {
   maxQueuedEventsPerSubscriber?: number;
   /**
    * How long a WebSocket may stay open without its subscribe frame, ms; then it is closed 1008
-   * (SPEC.md §6). Default 10,000.
+   * (protocol/SPEC.md §6). Default 10,000.
    */
   subscribeTimeoutMs?: number;
   /**
@@ -73,16 +138,24 @@ export interface ReferenceServerOptions {
    * as is. Default off.
    */
   cors?: boolean | CorsOptions;
-  /** Structured log hook. Default: silent. */
+  /** Structured log hook (errors, warnings, access log). Default: silent. */
   logger?: Logger;
   /** Directory served as static files at `/` (the demo app). Default: none. */
   staticDir?: string;
+  /**
+   * Extensions mounted on the Express app before the static files and the fallback 404, in order,
+   * e.g. the A2A bridge of `@taskbridge/server-reference/a2a`. Default: none.
+   */
+  extensions?: readonly ServerExtension[];
 }
 
 /** Options with every default applied. */
-export interface ResolvedServerOptions {
+export interface ResolvedServerOptions extends CallerPolicy {
   routes: RouteTemplates;
-  auth: AuthResolver;
+  allowedOrigins: ReadonlySet<string>;
+  subscriberBudget: Required<SubscriberBudget>;
+  shutdownTimeoutMs: number;
+  accessLog: boolean;
   transports: Required<TransportSwitches>;
   heartbeatIntervalMs: { websocket: number; sse: number };
   uploads: Required<UploadOptions>;
@@ -92,17 +165,56 @@ export interface ResolvedServerOptions {
   cors: false | CorsOptions;
   logger: Logger;
   staticDir: string | undefined;
+  extensions: readonly ServerExtension[];
 }
 
-/** Applies defaults. */
-export function resolveServerOptions(options: ReferenceServerOptions): ResolvedServerOptions {
+/** Defaults a host applies before {@link resolveServerOptions} (the MSW kit's differ from the server's). */
+export interface ServerDefaults {
+  auth?: AuthResolver;
+  allowAccessTokenQuery?: boolean;
+}
+
+function allowedOriginsOf(options: ReferenceServerOptions): Set<string> {
+  const origins = new Set(options.allowedOrigins ?? []);
+  const corsOrigin = typeof options.cors === 'object' ? options.cors.origin : undefined;
+  if (typeof corsOrigin === 'string' && corsOrigin !== '*') origins.add(corsOrigin);
+  if (Array.isArray(corsOrigin)) {
+    for (const origin of corsOrigin) if (typeof origin === 'string') origins.add(origin);
+  }
+  return origins;
+}
+
+/**
+ * Applies defaults.
+ *
+ * @throws {TypeError} when no `auth` is given (and `defaults` has none).
+ */
+export function resolveServerOptions(
+  options: ReferenceServerOptions,
+  defaults: ServerDefaults = {},
+): ResolvedServerOptions {
   const routes =
     typeof options.routes === 'string'
       ? createRouteTemplates(options.routes)
       : { ...createRouteTemplates(), ...options.routes };
+  const auth = options.auth ?? defaults.auth;
+  if (auth === undefined) {
+    throw new TypeError(
+      'TaskBridge server: no `auth` configured. Pass `auth: createJwtAuthResolver({ secret | jwksUrl, issuer, ' +
+        'audience })` (CLI: --auth jwt), or for demos and tests only `auth: createDemoAuthResolver()` ' +
+        '(CLI: --auth demo).',
+    );
+  }
+  const tickets = options.streamTickets ?? true;
   return {
     routes,
-    auth: options.auth ?? createDemoAuthResolver(),
+    auth,
+    allowAccessTokenQuery: options.allowAccessTokenQuery ?? defaults.allowAccessTokenQuery ?? false,
+    tickets: tickets === false ? undefined : createStreamTickets(tickets === true ? {} : tickets),
+    allowedOrigins: allowedOriginsOf(options),
+    subscriberBudget: { maxBufferedBytes: 1024 * 1024, drainTimeoutMs: 10_000, ...options.subscriberBudget },
+    shutdownTimeoutMs: options.shutdownTimeoutMs ?? 1000,
+    accessLog: options.accessLog ?? true,
     transports: { websocket: true, sse: true, polling: true, ...options.transports },
     heartbeatIntervalMs: { websocket: 25_000, sse: 15_000, ...options.heartbeatIntervalMs },
     uploads: {
@@ -117,5 +229,6 @@ export function resolveServerOptions(options: ReferenceServerOptions): ResolvedS
     cors: options.cors === true ? { exposedHeaders: ['Retry-After'] } : options.cors || false,
     logger: options.logger ?? silentLogger,
     staticDir: options.staticDir,
+    extensions: options.extensions ?? [],
   };
 }

@@ -3,11 +3,12 @@
  */
 import { setMaxListeners } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { TaskBridgeError } from '@taskbridge/protocol';
 import type { Express } from 'express';
 import { createTaskEngine, type TaskEngine } from './engine/task-engine';
 import { demoHandlers } from './handlers/index';
+import { isDemoAuthResolver } from './auth/demo';
 import { createTaskBridgeApp } from './express/app';
 import { attachWebSocket } from './express/websocket';
 import { type ReferenceServerOptions, resolveServerOptions } from './options';
@@ -31,27 +32,48 @@ export interface ReferenceServer {
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
   /**
    * Graceful shutdown: `/ready` turns 503, long polls return, SSE responses end, WebSockets close
-   * with 1001, running tasks are aborted (no terminal events are written), then the HTTP server
-   * closes; connections still open after 1,000 ms are destroyed. Never rejects.
+   * with 1001, running tasks are aborted (no terminal events are written), the backend is closed if
+   * the server created it, then the HTTP server closes. Connections still open after
+   * `shutdownTimeoutMs` (default 1,000 ms) are destroyed, so a reader that stopped reading cannot
+   * hold the shutdown up. Never rejects.
    */
   close(): Promise<void>;
 }
 
+/** Tells the operator once per process when nothing else would show the demo warning. */
+let demoWarningEmitted = false;
+
 /**
- * Creates the reference server (SPEC.md §1–§9, hazards H1–H7). Does not listen until `listen()`.
+ * Creates the reference server (protocol/SPEC.md §1–§12, hazards H1–H7). Does not listen until
+ * `listen()`. `auth` is required: with {@link createDemoAuthResolver} the server warns at `listen()`
+ * (through `logger`, or a process warning when no logger is set).
  *
- * @param options - {@link ReferenceServerOptions}; every field has a default.
+ * @param options - {@link ReferenceServerOptions}; `auth` is required, every other field has a default.
+ * @throws {TypeError} when `options.auth` is missing: the server never starts as "anyone is anyone".
  *
  * @example
- * const server = createReferenceServer({ heartbeatIntervalMs: { sse: 5000 } });
+ * const server = createReferenceServer({
+ *   auth: createJwtAuthResolver({ secret: process.env.TASKBRIDGE_JWT_SECRET, audience: 'tasks' }),
+ * });
  * const { url } = await server.listen(8787);
  */
-export function createReferenceServer(options: ReferenceServerOptions = {}): ReferenceServer {
+export function createReferenceServer(options: ReferenceServerOptions): ReferenceServer {
   const resolved = resolveServerOptions(options);
+  const warnDemo = () => {
+    if (!isDemoAuthResolver(resolved.auth)) return;
+    const msg =
+      'demo auth: the bearer token is taken as the user id, anyone can act as anyone; use ' +
+      'createJwtAuthResolver (CLI --auth jwt) for anything reachable by others';
+    if (options.logger) options.logger({ level: 'warn', msg });
+    else if (!demoWarningEmitted) {
+      demoWarningEmitted = true;
+      process.emitWarning(msg, { code: 'TASKBRIDGE_DEMO_AUTH' });
+    }
+  };
   const engine = createTaskEngine({
     handlers: options.handlers ?? demoHandlers,
     maxQueuedEventsPerSubscriber: resolved.maxQueuedEventsPerSubscriber,
-    ...(options.store ? { store: options.store } : {}),
+    ...(options.backend ? { backend: options.backend } : {}),
   });
   const shutdown = new AbortController();
   // Every pending long poll listens for shutdown; hundreds at once are normal, not a leak.
@@ -62,8 +84,16 @@ export function createReferenceServer(options: ReferenceServerOptions = {}): Ref
     // nothing to raise
   }
   let ready = false;
-  const app = createTaskBridgeApp(engine, resolved, { shutdown: shutdown.signal, isReady: () => ready });
+  const isReady = () => ready && (engine.backend.isReady?.() ?? true);
+  const app = createTaskBridgeApp(engine, resolved, { shutdown: shutdown.signal, isReady });
   const server = createServer(app);
+  // Every socket, upgraded ones included (`closeAllConnections` only knows HTTP ones): the shutdown
+  // deadline destroys what is still open.
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   // Requests Node's HTTP parser rejects (oversized request line or headers, garbage) never reach
   // Express; answer them with the envelope too instead of a bare status line.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
@@ -92,6 +122,7 @@ export function createReferenceServer(options: ReferenceServerOptions = {}): Ref
         server.listen(port, host, () => {
           server.off('error', reject);
           ready = true;
+          warnDemo();
           const bound = (server.address() as AddressInfo).port;
           const shownHost = host.includes(':') ? `[${host}]` : host;
           resolve({ port: bound, url: `http://${shownHost}:${bound}` });
@@ -101,12 +132,18 @@ export function createReferenceServer(options: ReferenceServerOptions = {}): Ref
     async close() {
       ready = false;
       shutdown.abort();
-      engine.shutdown();
+      await engine.shutdown();
       ws.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
-        setTimeout(() => server.closeAllConnections(), 1000).unref();
+        const deadline = setTimeout(() => {
+          ws.terminateAll();
+          server.closeAllConnections();
+          for (const socket of sockets) socket.destroy();
+        }, resolved.shutdownTimeoutMs);
+        deadline.unref();
+        server.once('close', () => clearTimeout(deadline));
       });
     },
   };

@@ -9,8 +9,9 @@ import { join } from 'node:path';
  * - `BENCH_LATENCY_EVENTS` events per latency run at `BENCH_LATENCY_RATE` events/s (3,000 at 1,000/s);
  * - `BENCH_SUBSCRIPTIONS` live subscriptions for the server-scale run, half WS, half SSE (10,000);
  * - `BENCH_CLIENT_TASKS` tasks observed at once for the client-scale run (1,000);
+ * - `BENCH_SLOW_EVENTS` × `BENCH_SLOW_EVENT_BYTES` the slow-consumer task (20,000 × 8,192);
  * - `BENCH_ONLY` a comma list of benchmarks to run (`throughput,latency,recovery,server-scale,
- *   client-scale,bundle-size`; default all);
+ *   client-scale,slow-consumer,bundle-size`; default all);
  * - `BENCH_PROFILE=1` CPU-profiles our client and server processes (measured runs only) and prints where the
  *   time goes; the `.cpuprofile` files stay in `BENCH_PROFILE_DIR` (default: the OS temp folder) for
  *   Chrome DevTools.
@@ -22,6 +23,8 @@ export interface BenchConfig {
   latencyRate: number;
   subscriptions: number;
   clientTasks: number;
+  slowEvents: number;
+  slowEventBytes: number;
   only: ReadonlySet<string>;
   profile: boolean;
   /** Where CPU profiles are written. */
@@ -36,6 +39,7 @@ export const BENCHMARKS = [
   'recovery',
   'server-scale',
   'client-scale',
+  'slow-consumer',
 ] as const;
 
 function positiveInt(name: string, fallback: number): number {
@@ -62,6 +66,8 @@ export function readBenchConfig(): BenchConfig {
     latencyRate: positiveInt('BENCH_LATENCY_RATE', 1_000),
     subscriptions: positiveInt('BENCH_SUBSCRIPTIONS', 10_000),
     clientTasks: positiveInt('BENCH_CLIENT_TASKS', 1_000),
+    slowEvents: positiveInt('BENCH_SLOW_EVENTS', 20_000),
+    slowEventBytes: positiveInt('BENCH_SLOW_EVENT_BYTES', 8_192),
     only: new Set(only.length > 0 ? only : BENCHMARKS),
     profile: process.env.BENCH_PROFILE === '1',
     profileDir: process.env.BENCH_PROFILE_DIR ?? join(tmpdir(), 'taskbridge-bench-profiles'),

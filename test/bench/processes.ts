@@ -71,7 +71,7 @@ export async function spawnBench(
   options: SpawnOptions = {},
 ): Promise<BenchProcess> {
   const child: ChildProcess = fork(file, [], {
-    execArgv: ['--import', 'tsx', ...(options.nodeFlags ?? [])],
+    execArgv: ['--conditions=@taskbridge/source', '--import', 'tsx', ...(options.nodeFlags ?? [])],
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

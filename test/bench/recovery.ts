@@ -1,6 +1,6 @@
 /**
  * Recovery: how fast a stream comes back, through a fault proxy in the client process, against the
- * reference server in its own process, with the client's default connection policy (SPEC.md §10):
+ * reference server in its own process, with the client's default connection policy (protocol/SPEC.md §10):
  * - drop → first replayed event (target ≤ 100 ms at the first retry on loopback);
  * - WebSockets blocked → first event over SSE (target ≤ 3 s), for a proxy that refuses the upgrade
  *   (403) and one that never answers it;

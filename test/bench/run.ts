@@ -11,6 +11,7 @@ import { type BenchConfig, readBenchConfig } from './config';
 import { runLatency } from './latency';
 import { runRecovery } from './recovery';
 import { runServerScale } from './server-scale';
+import { runSlowConsumer } from './slow-consumer';
 import { type BenchReport, table, type TargetCheck } from './stats';
 import { runThroughput } from './throughput';
 
@@ -21,6 +22,7 @@ const RUNNERS: Record<string, (config: BenchConfig) => Promise<BenchReport>> = {
   recovery: runRecovery,
   'server-scale': runServerScale,
   'client-scale': runClientScale,
+  'slow-consumer': runSlowConsumer,
 };
 
 async function main(): Promise<number> {

@@ -1,5 +1,5 @@
 /**
- * SPEC.md §7 — cancel (202 `CANCELLATION_REQUESTED` / `ALREADY_TERMINAL`, the stream ends with
+ * protocol/SPEC.md §7 — cancel (202 `CANCELLATION_REQUESTED` / `ALREADY_TERMINAL`, the stream ends with
  * `TASK_CANCELLED {reason}`) and actions on the demo `approval` task: ACCEPTED (+ the
  * `TASK_ACTION_ACCEPTED` event), DEDUPLICATED, 409 conflicts, 404 unknown suspension,
  * REJECTED_ALREADY_RESOLVED and REJECTED_EXPIRED.

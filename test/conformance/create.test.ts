@@ -1,5 +1,5 @@
 /**
- * SPEC.md §2 — `POST /api/v1/tasks` on the real reference server: JSON and multipart creates,
+ * protocol/SPEC.md §2 — `POST /api/v1/tasks` on the real reference server: JSON and multipart creates,
  * idempotency by (owner, clientRequestId) including under concurrency, and the 400/409/413/415
  * envelopes for every bad body.
  */

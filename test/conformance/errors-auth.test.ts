@@ -1,5 +1,5 @@
 /**
- * SPEC.md §8 and §9 — the JSON error envelope on every HTTP error (including 401/403/429/500 raised by
+ * protocol/SPEC.md §8 and §9 — the JSON error envelope on every HTTP error (including 401/403/429/500 raised by
  * the auth hook), and ownership: another owner's task is a 404 (never 403) on every route and
  * transport, and the hook sees the request's headers, query and extra path params.
  */
@@ -115,7 +115,10 @@ describe('error envelope (§8)', () => {
 describe('credentials (§9)', () => {
   let strict: TestServer;
   beforeAll(async () => {
-    strict = await startTestServer({ auth: createDemoAuthResolver({ anonymousSubject: null }) });
+    strict = await startTestServer({
+      auth: createDemoAuthResolver({ anonymousSubject: null }),
+      allowAccessTokenQuery: true,
+    });
   });
   afterAll(() => strict.close());
 
@@ -128,7 +131,7 @@ describe('credentials (§9)', () => {
     await expectErrorEnvelope(res, 401, 'AUTHENTICATION_ERROR');
   });
 
-  it('accepts the access_token query parameter on HTTP routes (E)', async () => {
+  it('accepts the access_token query parameter on HTTP routes where the server allows it (E)', async () => {
     const taskId = await strict.createTask('greet', {}, 'dora');
     const res = await strict.request(`${paths.status(taskId)}?access_token=dora`);
     expect(res.status).toBe(200);
@@ -210,10 +213,11 @@ describe('what the auth hook receives (§9)', () => {
 
   it('the WebSocket upgrade request', async () => {
     seen.length = 0;
-    const ws = sessions.connect(`${ts.wsUrl}${paths.websocket}?access_token=alice`, {});
+    const ws = sessions.connect(`${ts.wsUrl}${paths.websocket}?tenant=t1`, { subject: 'alice' });
     await ws.opened;
     await expectEventually(() => seen.length > 0);
-    expect(seen.at(-1)?.query).toEqual({ access_token: 'alice' });
+    expect(seen.at(-1)?.query).toEqual({ tenant: 't1' });
+    expect(seen.at(-1)?.headers.authorization).toBe('Bearer alice');
   });
 });
 

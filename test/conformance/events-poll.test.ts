@@ -1,5 +1,5 @@
 /**
- * SPEC.md §4 — `GET /api/v1/tasks/{taskId}/events`: cursor semantics, paging with `maxEvents` /
+ * protocol/SPEC.md §4 — `GET /api/v1/tasks/{taskId}/events`: cursor semantics, paging with `maxEvents` /
  * `hasMore` / `nextAfterEventId`, the long-poll wake-up on append, our immediate return on terminal
  * tasks with `taskStatus` (E), and the 400/404 envelopes.
  */

@@ -1,5 +1,5 @@
 /**
- * SPEC.md §3 — the events every demo task produces: the envelope keys in schema order, `<ms>-<seq>`
+ * protocol/SPEC.md §3 — the events every demo task produces: the envelope keys in schema order, `<ms>-<seq>`
  * ids strictly increasing by `compareEventIds`, every event schema-valid, `TASK_STARTED` first and
  * exactly one terminal event, last (hazard H6: returned, thrown and cancelled alike).
  */

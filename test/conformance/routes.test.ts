@@ -1,5 +1,5 @@
 /**
- * SPEC.md §1 — routes: the whole protocol under a custom template with extra path params passed to the
+ * protocol/SPEC.md §1 — routes: the whole protocol under a custom template with extra path params passed to the
  * auth hook (default routes then 404), E1 task status, E2 capabilities derived from configuration
  * (hazard H7), `/health`, `/ready` (503 once shutdown has begun) and graceful shutdown.
  */
@@ -222,7 +222,10 @@ describe('E2 capabilities reflect the configuration (H7)', () => {
       expect(caps.protocolVersion).toBe(PROTOCOL_VERSION);
       expect(caps.transports).toEqual(['websocket', 'sse', 'polling']);
       expect(caps.heartbeatIntervalMs).toEqual({ websocket: 7000, sse: 3000 });
-      expect(caps.retention).toEqual({ maxEventsPerTask: null });
+      // The backend's retention, whatever its defaults (protocol/SPEC.md §11), and the extension.
+      expect(caps.retention).toEqual(ts.server.engine.backend.retention);
+      expect(caps.retention.maxEventsPerTask).not.toBeUndefined();
+      expect(caps.extensions).toContain('history-trimmed');
       expect(caps.limits).toEqual({
         maxEventsPerPoll: 500,
         maxWaitTimeoutMs: 60000,

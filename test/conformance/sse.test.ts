@@ -1,5 +1,5 @@
 /**
- * SPEC.md §5 — `GET /api/v1/tasks/{taskId}/events/stream`: exact framing, headers, resume by
+ * protocol/SPEC.md §5 — `GET /api/v1/tasks/{taskId}/events/stream`: exact framing, headers, resume by
  * `Last-Event-ID` (header) and `?lastEventId=` (E, header wins), the end of the response after the
  * terminal event (E, hazard H1), the immediate heartbeat after replay (E), and 404/400 envelopes
  * before any header is sent (E).

@@ -1,5 +1,5 @@
 /**
- * SPEC.md §6 — the WebSocket route: one subscribe frame, `SUBSCRIPTION_CONFIRMED`, replay, live
+ * protocol/SPEC.md §6 — the WebSocket route: one subscribe frame, `SUBSCRIPTION_CONFIRMED`, replay, live
  * events, heartbeat after replay, close 1000 right after the terminal event (H1) or at once when the
  * cursor is at it (E); 1008 for bad frames, unknown/foreign tasks, auth failures and a missing
  * subscribe frame; 1003 for binary frames (E).
@@ -26,6 +26,7 @@ beforeAll(async () => {
   ts = await startTestServer({
     heartbeatIntervalMs: { websocket: 60_000 },
     subscribeTimeoutMs: SUBSCRIBE_TIMEOUT_MS,
+    allowAccessTokenQuery: true,
   });
 });
 afterEach(() => sessions.closeAll());
@@ -133,7 +134,7 @@ describe('subscribe, replay, live, close', () => {
     expect(eventsIn(ws.messages)).toEqual([]);
   });
 
-  it('authenticates with the access_token query parameter (E)', async () => {
+  it('authenticates with the access_token query parameter where the server allows it (E)', async () => {
     const taskId = await ts.createTask('greet', {}, 'carol');
     const ws = connect({}, '?access_token=carol');
     await ws.subscribe(taskId);

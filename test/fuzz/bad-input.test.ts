@@ -1,5 +1,5 @@
 /**
- * Property-based bad-input test against ONE real reference server (SPEC.md §2–§8): garbage JSON
+ * Property-based bad-input test against ONE real reference server (protocol/SPEC.md §2–§8): garbage JSON
  * bodies, malformed JSON text, random content types and encodings, random poll/SSE queries and
  * cursors, multipart uploads with hostile file names, and garbage WebSocket frames. For every case
  * the server answers below 500 and every 4xx is the JSON error envelope; WebSockets close with 1003

@@ -6,8 +6,9 @@
  * event and end (engine/subscription.ts and TaskEngine.poll attach before they read).
  */
 import { isTerminalEvent, type TaskEvent } from '@taskbridge/protocol';
-import { createMemoryEventStore, type TaskHandler } from '@taskbridge/server-reference';
+import type { TaskBridgeBackend, TaskHandler } from '@taskbridge/server-reference';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { testBackend, withEventStore } from '../support/backend-fixture';
 import { Gates, settleWithin } from '../support/hazard-deferred';
 import { createHoldingStore, type HoldingStore } from '../support/hazard-store';
 import { idsOf, openSse, openWs, pollOnce, readLog, terminalLog } from '../support/hazard-streams';
@@ -17,6 +18,7 @@ const HEARTBEAT_MS = 60_000;
 const PROMPT_MS = 3_000;
 
 let server: TestServer;
+let backend: TaskBridgeBackend;
 let store: HoldingStore;
 let gates: Gates;
 const cleanups: (() => void)[] = [];
@@ -39,9 +41,10 @@ const stepped =
 
 beforeEach(async () => {
   gates = new Gates();
-  store = createHoldingStore(createMemoryEventStore());
+  backend = await testBackend();
+  store = createHoldingStore(backend.events);
   server = await startTestServer({
-    store,
+    backend: withEventStore(backend, store),
     handlers: { stepped: stepped(gates) },
     heartbeatIntervalMs: { websocket: HEARTBEAT_MS, sse: HEARTBEAT_MS },
   });
@@ -50,6 +53,7 @@ beforeEach(async () => {
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) cleanup();
   await server.close();
+  await backend.close();
 });
 
 /** A `stepped` task whose first progress event is stored; returns its id and log so far. */

@@ -6,9 +6,10 @@
  * last eventId must give it every remaining event exactly once.
  */
 import { isTerminalEvent, type TaskEvent } from '@taskbridge/protocol';
-import { createMemoryEventStore } from '@taskbridge/server-reference';
+import type { TaskBridgeBackend } from '@taskbridge/server-reference';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { settleWithin } from '../support/hazard-deferred';
+import { testBackend, withEventStore } from '../support/backend-fixture';
 import { createObservedStore, type ObservedStore } from '../support/hazard-store';
 import {
   idsOf,
@@ -31,21 +32,27 @@ const TEST_TIMEOUT_MS = 45_000;
 const PROMPT_MS = 5_000;
 
 let server: TestServer;
+let backend: TaskBridgeBackend;
 let store: ObservedStore;
 const cleanups: (() => void)[] = [];
 
 beforeEach(async () => {
-  store = createObservedStore(createMemoryEventStore());
+  backend = await testBackend();
+  store = createObservedStore(backend.events);
   server = await startTestServer({
-    store,
+    backend: withEventStore(backend, store),
     maxQueuedEventsPerSubscriber: QUEUE_LIMIT,
     heartbeatIntervalMs: { websocket: 60_000, sse: 60_000 },
+    // The queue bound on its own: a drain budget longer than the test, so the stalled reader is cut
+    // off by the overflow once it reads again (h3-stalled-reader.test.ts covers the budget).
+    subscriberBudget: { drainTimeoutMs: 120_000 },
   });
 });
 
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) cleanup();
   await server.close();
+  await backend.close();
 });
 
 const streamPath = (taskId: string) => `/api/v1/tasks/${taskId}/events/stream`;

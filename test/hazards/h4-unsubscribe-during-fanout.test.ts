@@ -7,7 +7,6 @@
 import type { TaskEvent } from '@taskbridge/protocol';
 import {
   type AuthContext,
-  createMemoryEventStore,
   createTaskEngine,
   type EventStore,
   type NewTaskEvent,
@@ -15,6 +14,7 @@ import {
   type TaskHandler,
 } from '@taskbridge/server-reference';
 import { describe, expect, it, vi } from 'vitest';
+import { testBackend } from '../support/backend-fixture';
 import { Gates, settleWithin } from '../support/hazard-deferred';
 
 const TASK = 'task-h4';
@@ -31,42 +31,49 @@ const texts = (events: readonly TaskEvent[]) =>
 function recorder(store: EventStore) {
   const got = new Map<string, string[]>();
   const unsubscribers = new Map<string, () => void>();
-  const add = (name: string, extra: (event: TaskEvent) => void = () => undefined) => {
+  const add = async (name: string, extra: (event: TaskEvent) => void = () => undefined) => {
     got.set(name, []);
-    unsubscribers.set(
-      name,
-      store.subscribe(TASK, (event) => {
-        got.get(name)?.push(event.type === 'TASK_MESSAGE' ? event.payload.message : event.type);
-        extra(event);
-      }),
-    );
+    const unsubscribe = await store.subscribe(TASK, (event) => {
+      got.get(name)?.push(event.type === 'TASK_MESSAGE' ? event.payload.message : event.type);
+      extra(event);
+    });
+    unsubscribers.set(name, unsubscribe);
   };
   return { got, unsubscribers, add };
 }
 
+// Fan-out may run after `append` resolves (a shared backend delivers through pub/sub): wait for it.
+const eventually = (assertion: () => void) => vi.waitFor(assertion, { timeout: 3_000, interval: 5 });
+
 describe('H4: store fan-out over a snapshot of its listeners', () => {
   it('self- and cross-unsubscribe, late subscribe and a throwing listener skip no one', async () => {
-    const store = createMemoryEventStore();
+    const store = (await testBackend()).events;
     const { got, unsubscribers, add } = recorder(store);
-    add('a', () => {
+    let late: Promise<void> | undefined;
+    await add('a', () => {
       // Removes itself and a listener that has not been called yet for this event.
       unsubscribers.get('a')?.();
       unsubscribers.get('c')?.();
       // Attaches a new listener mid-fan-out; it must only see later events.
-      if (!got.has('late')) add('late');
+      late ??= add('late');
     });
-    add('b', () => {
+    await add('b', () => {
       throw new Error('listener b is broken');
     });
-    add('c');
-    add('d', () => {
+    await add('c');
+    await add('d', () => {
       // Removes a listener that was already called for this event.
       unsubscribers.get('a')?.();
     });
-    add('e');
+    await add('e');
 
     // No error reaches the producer, and the event is stored.
-    await expect(store.append(message('first'))).resolves.toMatchObject({ type: 'TASK_MESSAGE' });
+    await expect(store.append(message('first'))).resolves.toMatchObject({
+      ok: true,
+      event: { type: 'TASK_MESSAGE' },
+    });
+    await eventually(() => expect(got.get('e')).toEqual(['first']));
+    await late;
     expect(Object.fromEntries(got)).toEqual({
       a: ['first'],
       b: ['first'],
@@ -76,7 +83,8 @@ describe('H4: store fan-out over a snapshot of its listeners', () => {
       late: [],
     });
 
-    await expect(store.append(message('second'))).resolves.toMatchObject({ type: 'TASK_MESSAGE' });
+    await expect(store.append(message('second'))).resolves.toMatchObject({ ok: true });
+    await eventually(() => expect(got.get('e')).toEqual(['first', 'second']));
     expect(Object.fromEntries(got)).toEqual({
       a: ['first'],
       b: ['first', 'second'],
@@ -89,19 +97,26 @@ describe('H4: store fan-out over a snapshot of its listeners', () => {
   });
 
   it('a listener that keeps subscribing new listeners cannot make one append run away', async () => {
-    const store = createMemoryEventStore();
+    const store = (await testBackend()).events;
     let calls = 0;
+    const attaching: Promise<unknown>[] = [];
     // Capped so that a live (non-snapshot) iteration fails the assertion instead of never ending.
     const spawn = () => {
-      store.subscribe(TASK, () => {
-        calls += 1;
-        if (calls < 50) spawn();
-      });
+      attaching.push(
+        store.subscribe(TASK, () => {
+          calls += 1;
+          if (calls < 50) spawn();
+        }),
+      );
     };
     spawn();
+    await Promise.all(attaching);
     await store.append(message('one'));
-    expect(calls).toBe(1);
+    await eventually(() => expect(calls).toBe(1));
+    await Promise.all(attaching);
     await store.append(message('two'));
+    await eventually(() => expect(calls).toBe(3));
+    await Promise.all(attaching);
     expect(calls).toBe(3);
   });
 
@@ -112,15 +127,16 @@ describe('H4: store fan-out over a snapshot of its listeners', () => {
       for (let i = 1; i <= 5; i++) await ctx.message(`m${i}`);
       return { ok: true };
     };
-    const engine = createTaskEngine({ handlers: { h: handler } });
+    const engine = createTaskEngine({ handlers: { h: handler }, backend: await testBackend() });
     const auth: AuthContext = { subject: 'alice', scopes: [], attributes: {} };
     const { response } = await engine.createTask(auth, { clientRequestId: 'h4', taskType: 'h', input: {} });
     const seen: string[] = [];
-    engine.store.subscribe(response.taskId, () => {
+    const events = engine.backend.events;
+    await events.subscribe(response.taskId, () => {
       throw new Error('broken listener');
     });
-    const unsubscribeSelf = engine.store.subscribe(response.taskId, () => unsubscribeSelf());
-    engine.store.subscribe(response.taskId, (event) => seen.push(event.type));
+    const unsubscribeSelf: () => void = await events.subscribe(response.taskId, () => unsubscribeSelf());
+    await events.subscribe(response.taskId, (event) => seen.push(event.type));
     gates.open(response.taskId);
 
     const log = await vi.waitFor(
@@ -136,8 +152,10 @@ describe('H4: store fan-out over a snapshot of its listeners', () => {
       { timeout: 3_000 },
     );
     expect(texts(log)).toEqual(['TASK_STARTED', 'm1', 'm2', 'm3', 'm4', 'm5', 'TASK_COMPLETED']);
-    expect(seen.slice(-6)).toEqual([...Array<string>(5).fill('TASK_MESSAGE'), 'TASK_COMPLETED']);
-    engine.shutdown();
+    await eventually(() =>
+      expect(seen.slice(-6)).toEqual([...Array<string>(5).fill('TASK_MESSAGE'), 'TASK_COMPLETED']),
+    );
+    await engine.shutdown();
   });
 });
 
@@ -152,7 +170,7 @@ describe('H4: closing subscriptions from inside iteration', () => {
       await ctx.message('after');
       return { ok: true };
     };
-    const engine = createTaskEngine({ handlers: { h: handler } });
+    const engine = createTaskEngine({ handlers: { h: handler }, backend: await testBackend() });
     const { response } = await engine.createTask(auth, {
       clientRequestId: 'h4-sub',
       taskType: 'h',
@@ -179,8 +197,8 @@ describe('H4: closing subscriptions from inside iteration', () => {
 
   it('a subscription that closes itself mid-iteration ends; the others get everything', async () => {
     const { engine, taskId, open } = await runningTask();
-    const quitter = engine.subscribe(auth, taskId, null);
-    const steady = engine.subscribe(auth, taskId, null);
+    const quitter = await engine.subscribe(auth, taskId, null);
+    const steady = await engine.subscribe(auth, taskId, null);
     expect(engine.subscriptionCount).toBe(2);
 
     const quitterIds = drain(quitter, () => quitter.close());
@@ -198,13 +216,13 @@ describe('H4: closing subscriptions from inside iteration', () => {
 
   it('closing another subscription parked in next() ends that next() at once', async () => {
     const { engine, taskId, open } = await runningTask();
-    const parked = engine.subscribe(auth, taskId, null);
+    const parked = await engine.subscribe(auth, taskId, null);
     // Replay, then the caught-up notice; the next call has nothing to give and waits for live events.
     expect((await parked.next()).value).toMatchObject({ kind: 'events' });
     expect((await parked.next()).value).toEqual({ kind: 'caught-up' });
     const pending = parked.next();
 
-    const closer = engine.subscribe(auth, taskId, null);
+    const closer = await engine.subscribe(auth, taskId, null);
     const closerIds = drain(closer, () => parked.close());
     expect(await settleWithin(pending, 3_000, 'the parked next()')).toEqual({ done: true, value: undefined });
 
@@ -217,13 +235,13 @@ describe('H4: closing subscriptions from inside iteration', () => {
 
   it('a subscription closed by a store listener earlier in the same fan-out ignores that event', async () => {
     const { engine, taskId, open } = await runningTask();
-    const victim = engine.subscribe(auth, taskId, null);
-    const witness = engine.subscribe(auth, taskId, null);
+    const victim = await engine.subscribe(auth, taskId, null);
+    const witness = await engine.subscribe(auth, taskId, null);
     const victimIds = drain(victim);
     const witnessIds = drain(witness);
     // Attached after both subscriptions, so it runs after their listeners for each append; the
     // next append after 'after' (the terminal) is the one the closed victim must ignore.
-    engine.store.subscribe(taskId, (event) => {
+    await engine.backend.events.subscribe(taskId, (event) => {
       if (event.type === 'TASK_MESSAGE' && event.payload.message === 'after') victim.close();
     });
     open();

@@ -1,8 +1,8 @@
 /**
- * H5 — unchecked HTTP status on a stream (HAZARDS.md). A front server answers one route with a status
- * (and the SPEC.md §8 envelope) and passes everything else to the reference server. For each status on
+ * H5 — unchecked HTTP status on a stream (protocol/SPEC.md §13). A front server answers one route with a status
+ * (and the protocol/SPEC.md §8 envelope) and passes everything else to the reference server. For each status on
  * create, poll, SSE and the WebSocket upgrade, the client either fails with the right typed
- * `TaskBridgeError` or retries as SPEC.md §8 classifies it and then delivers every event — it never
+ * `TaskBridgeError` or retries as protocol/SPEC.md §8 classifies it and then delivers every event — it never
  * ends quietly with no events.
  *
  * Classification under test:

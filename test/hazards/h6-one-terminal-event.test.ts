@@ -226,15 +226,27 @@ describe('H6: exactly one terminal event, written by the engine', () => {
 
   it('a cancel racing the handler’s return leaves exactly one terminal event', async () => {
     const auth = { subject: 'alice', scopes: [], attributes: {} };
-    const taskIds = await Promise.all(Array.from({ length: 12 }, () => server.createTask('gatedReturn')));
+    const taskIds = await Promise.all(Array.from({ length: 24 }, () => server.createTask('gatedReturn')));
     await Promise.all(taskIds.map(running));
-    // Cancel 0..11 microtask turns after releasing the handler: every interleaving of the handler's
-    // return path with the cancel's claim of the terminal event is hit once.
+    // Release the handler 12..1 microtask turns after the cancel starts, or cancel 0..11 turns after
+    // releasing it: every interleaving of the handler's return path with the cancel's claim of the
+    // terminal event is hit, whichever of the two takes more turns to reach the event log.
+    const turns = async (n: number) => {
+      for (let i = 0; i < n; i++) await Promise.resolve();
+    };
     await Promise.all(
-      taskIds.map(async (taskId, turns) => {
-        gates.open(taskId);
-        for (let i = 0; i < turns; i++) await Promise.resolve();
-        await server.server.engine.cancel(auth, taskId);
+      taskIds.map(async (taskId, index) => {
+        const offset = index - 12;
+        if (offset < 0) {
+          const cancelled = server.server.engine.cancel(auth, taskId);
+          await turns(-offset);
+          gates.open(taskId);
+          await cancelled;
+        } else {
+          gates.open(taskId);
+          await turns(offset);
+          await server.server.engine.cancel(auth, taskId);
+        }
       }),
     );
     const terminals = new Set<string>();

@@ -4,9 +4,10 @@
  * retention are the configured ones.
  */
 import { type CapabilitiesResponse, parseErrorEnvelope, type TransportName } from '@taskbridge/protocol';
-import { createMemoryEventStore, type ReferenceServerOptions } from '@taskbridge/server-reference';
+import type { ReferenceServerOptions } from '@taskbridge/server-reference';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
+import { testBackend } from '../support/backend-fixture';
 import { settleWithin } from '../support/hazard-deferred';
 import { openSse, openWs, pollOnce, terminalLog } from '../support/hazard-streams';
 import { startTestServer, type TestServer } from '../support/reference-server';
@@ -14,6 +15,8 @@ import { startTestServer, type TestServer } from '../support/reference-server';
 const PROMPT_MS = 3_000;
 const HEARTBEATS = { websocket: 12_345, sse: 6_789 };
 const ALL: TransportName[] = ['websocket', 'sse', 'polling'];
+// Every retention setting differs from the defaults, so each must come from the configuration.
+const RETENTION = { maxEventsPerTask: 77, finishedTaskTtlMs: 123_000, idempotencyTtlMs: 456_000 };
 
 let server: TestServer | undefined;
 const cleanups: (() => void)[] = [];
@@ -58,12 +61,13 @@ describe('H7: capabilities come from the configuration', () => {
   it('all transports enabled: all advertised with the configured heartbeats and retention', async () => {
     const s = await start({
       heartbeatIntervalMs: HEARTBEATS,
-      store: createMemoryEventStore({ maxEventsPerTask: 77 }),
+      backend: await testBackend(RETENTION),
     });
     const caps = await capabilities(s);
     expect(caps.transports).toEqual(ALL);
     expect(caps.heartbeatIntervalMs).toEqual(HEARTBEATS);
-    expect(caps.retention).toEqual({ maxEventsPerTask: 77 });
+    expect(caps.retention).toEqual(RETENTION);
+    expect(caps.extensions).toEqual(['history-trimmed']);
     expect(await upgrade(s)).toBe('open');
   });
 

@@ -1,6 +1,6 @@
 /**
  * Chaos: tasks streamed through a fault proxy must still be delivered exactly once, in order, up to the
- * terminal event (SPEC.md §3 resume from the last eventId, §10 recovery; design/recovery.md).
+ * terminal event (protocol/SPEC.md §3 resume from the last eventId, §10 recovery; design/recovery.md).
  *
  * - kills: every connection is reset at random moments 50–500 ms apart, mid-stream;
  * - stall + refuse: every connection goes silent without closing, so each live stream must notice by its
@@ -21,7 +21,7 @@ import {
   type TaskBridgeClient,
 } from '@taskbridge/client';
 import { compareEventIds, isTerminalEvent, TaskBridgeError, type TransportName } from '@taskbridge/protocol';
-import { createMemoryEventStore, type EventStore } from '@taskbridge/server-reference';
+import type { EventStore } from '@taskbridge/server-reference';
 import { EventSource } from 'eventsource';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
@@ -168,9 +168,9 @@ const clients = new Set<TaskBridgeClient>();
 const rows: Row[] = [];
 
 beforeAll(async () => {
-  store = createMemoryEventStore();
   // Short heartbeats keep an idle stream talking, so only a real stall trips the liveness deadline.
-  srv = await startTestServer({ store, heartbeatIntervalMs: { websocket: 500, sse: 500 } });
+  srv = await startTestServer({ heartbeatIntervalMs: { websocket: 500, sse: 500 } });
+  store = srv.server.engine.backend.events;
   console.log(`[chaos] seed=${SEED} (replay with CHAOS_SEED=${SEED})`);
 });
 

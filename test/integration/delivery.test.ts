@@ -1,5 +1,5 @@
 /**
- * Exactly-once, in-order delivery over real sockets (SPEC.md §3, §10): a ticker of 600 events arrives
+ * Exactly-once, in-order delivery over real sockets (protocol/SPEC.md §3, §10): a ticker of 600 events arrives
  * complete, in order and without duplicates over each transport and with automatic selection, and two
  * observers of one task share one server subscription.
  */

@@ -1,5 +1,5 @@
 /**
- * Fallback and climb-back over real sockets (SPEC.md §10, design/recovery.md): a front server breaks
+ * Fallback and climb-back over real sockets (protocol/SPEC.md §10, design/recovery.md): a front server breaks
  * the WebSocket (refused upgrade, or accepted and silent) and the SSE route (headers, then nothing) in
  * the middle of a slow ticker; the client moves down the ladder within its deadlines, climbs back to
  * the WebSocket once it works again, and the app still gets every event once, in order.

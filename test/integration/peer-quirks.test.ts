@@ -1,5 +1,5 @@
 /**
- * Our client against a backend that behaves like the TaskBridge FastAPI peer (SPEC.md peer quirks,
+ * Our client against a backend that behaves like the TaskBridge FastAPI peer (protocol/SPEC.md peer quirks,
  * rule 1): streams that never end, `hb-…` heartbeats without `id:`, off-schema terminal payloads,
  * 200-then-abort for unknown tasks, no capabilities, long polls that wait after the terminal event.
  */

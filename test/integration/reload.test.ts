@@ -1,8 +1,8 @@
 /**
  * A page reload, simulated in Node: two clients one after the other over the same IndexedDB
  * (`fake-indexeddb`), the first closed mid-stream. The second resumes from the checkpoint the first left
- * (SPEC.md §10): the app gets only events it has not seen, and ends with the same state as an observer
- * that was never interrupted. `startTask({ resumeKey })` across a reload starts one task (SPEC.md §2).
+ * (protocol/SPEC.md §10): the app gets only events it has not seen, and ends with the same state as an observer
+ * that was never interrupted. `startTask({ resumeKey })` across a reload starts one task (protocol/SPEC.md §2).
  */
 import {
   type CheckpointStore,

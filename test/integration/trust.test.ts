@@ -15,7 +15,7 @@ import {
   serverEventIds,
   transportPath,
 } from '../support/node-client';
-import { startTestServer, type TestServer } from '../support/reference-server';
+import { startTestServer, type TestServer, testServerOptions } from '../support/reference-server';
 
 const WAIT = { timeout: 8_000, interval: 20 };
 const LOGIN_PAGE = '<!doctype html><title>Sign in</title><form action="/login"></form>';
@@ -141,7 +141,7 @@ describe('resumeKey after a server restart', () => {
     // The server restarts without persistence: it forgot the task and the clientRequestId.
     await srv.close();
     srv = undefined;
-    const restartedServer = createReferenceServer();
+    const restartedServer = createReferenceServer(testServerOptions());
     await restartedServer.listen(port, '127.0.0.1');
     try {
       const second = createNodeClient(`http://127.0.0.1:${port}`, { checkpointStore: store });

@@ -100,7 +100,7 @@ describe('WebSocket faults', () => {
     kit.setFaults({ websocket: { kind: 'silent' } });
     const { final, attempted, diagnostics } = await run('ticker', { count: 10 });
     expect(final.status).toBe('completed');
-    // One missed deadline is enough to skip the transport (SPEC.md §10).
+    // One missed deadline is enough to skip the transport (protocol/SPEC.md §10).
     expect(attempted).toEqual(['websocket', 'sse']);
     expect(of(diagnostics, 'retry')).toHaveLength(1);
     expect(selected(diagnostics)).toEqual(['sse']);

@@ -66,6 +66,26 @@ const probes: Record<string, (call: Fetch) => Promise<Outcome>> = {
     const res = await call('/api/v1/tasks', { method: 'POST', body: form, subject: 'alice' });
     return { status: res.status, code: ((await res.json()) as { code: string }).code };
   },
+  async 'stream ticket: mint 201, SSE with it 200, the same ticket 401, a foreign task 404'(call) {
+    const create = await call('/api/v1/tasks', json({ clientRequestId: 'p-ticket', taskType: 'greet' }));
+    const { taskId } = (await create.json()) as { taskId: string };
+    const minted = await call('/api/v1/stream-tickets', json({ taskId }));
+    const { ticket } = (await minted.json()) as { ticket: string };
+    const first = await call(`/api/v1/tasks/${taskId}/events/stream?ticket=${ticket}`);
+    const events = ((await first.text()).match(/^id: /gm) ?? []).length;
+    const again = await call(`/api/v1/tasks/${taskId}/events/stream?ticket=${ticket}`);
+    const foreign = await call('/api/v1/stream-tickets', json({ taskId }, 'mallory'));
+    return {
+      status: minted.status,
+      body: [
+        first.status,
+        events,
+        again.status,
+        ((await again.json()) as { code: string }).code,
+        foreign.status,
+      ],
+    };
+  },
   async 'bad poll parameter → 400'(call) {
     const create = await call('/api/v1/tasks', json({ clientRequestId: 'p-poll', taskType: 'greet' }));
     const { taskId } = (await create.json()) as { taskId: string };

@@ -74,10 +74,16 @@ export function startMswTarget(options: TaskBridgeHandlersOptions = {}): Target 
   };
 }
 
-/** Starts the Express reference server; the client injects `ws` as its WebSocket (Node 20 has none). */
+/**
+ * Starts the Express reference server; the client injects `ws` as its WebSocket (Node 20 has none)
+ * and sends its token as a header (the server refuses `access_token` in URLs by default).
+ */
 export async function startExpressTarget(): Promise<Target> {
   const srv = await startTestServer();
-  const factory = clientFactory(srv.url, { platform: { WebSocket: WebSocket as never } });
+  const factory = clientFactory(srv.url, {
+    platform: { WebSocket: WebSocket as never },
+    webSocketAuth: 'header',
+  });
   return {
     name: 'express',
     client: factory.client,

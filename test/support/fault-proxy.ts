@@ -2,7 +2,7 @@
  * A fault-injecting TCP proxy for chaos tests (toxiproxy is not available): it sits on 127.0.0.1:0 in
  * front of a loopback server and, on command or on a seeded random schedule, resets live connections,
  * stalls them without closing, or resets new connections as they are accepted. It works below HTTP, so
- * the same faults hit WebSocket upgrades, SSE responses, long polls and plain requests (SPEC.md §3–§5,
+ * the same faults hit WebSocket upgrades, SSE responses, long polls and plain requests (protocol/SPEC.md §3–§5,
  * §10 recovery).
  */
 import { createServer, type Server, type Socket, connect } from 'node:net';

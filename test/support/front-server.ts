@@ -1,7 +1,7 @@
 /**
  * A scripted front server (node:http on 127.0.0.1:0) in front of a reference server, the way a proxy,
  * gateway or load balancer sits in front of a real backend. Each route can be told to pass requests
- * through, answer a status with the SPEC.md §8 envelope, hold an SSE response open after its headers
+ * through, answer a status with the protocol/SPEC.md §8 envelope, hold an SSE response open after its headers
  * (a buffering proxy), or accept a WebSocket upgrade and then stay silent or answer with garbage. Everything else is
  * delegated in-process: HTTP to the reference server's Express `app`, upgrades to its `upgrade`
  * listener, so the front adds no hop that could fail on its own.
@@ -16,7 +16,7 @@ import { ERROR_CODES, ERROR_STATUS, type ErrorCode } from '@taskbridge/protocol'
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { TestServer } from './reference-server';
 
-/** The routes a behaviour can target (SPEC.md §1). */
+/** The routes a behaviour can target (protocol/SPEC.md §1). */
 export type FrontRoute = 'create' | 'events' | 'stream' | 'websocket' | 'capabilities' | 'other';
 
 /** How one request to a route is answered. */
@@ -24,7 +24,7 @@ export type FrontBehaviour =
   /** Delegate to the reference server. */
   | { kind: 'pass' }
   /**
-   * Answer `status` with the error envelope (code from SPEC.md §8 unless given) and `headers`; an
+   * Answer `status` with the error envelope (code from protocol/SPEC.md §8 unless given) and `headers`; an
    * upgrade gets the same as a plain HTTP response. `when` narrows it to matching requests (others pass).
    */
   | {

@@ -67,7 +67,7 @@ export function createRawClient(baseUrl: string): RawClient {
 }
 
 /**
- * Why a response breaks the error contract (SPEC.md §8), or `undefined` when it holds: no 5xx, and
+ * Why a response breaks the error contract (protocol/SPEC.md §8), or `undefined` when it holds: no 5xx, and
  * every 4xx is a JSON error envelope.
  */
 export function envelopeViolation(res: RawResponse): string | undefined {

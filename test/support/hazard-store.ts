@@ -1,6 +1,7 @@
 /**
  * Event store wrappers for hazard tests: one holds a history read open while the task moves on
  * (hazard H2), one records what every live listener was given and when it left (hazards H3, H4).
+ * They wrap any backend's event store.
  */
 import type { TaskEvent } from '@taskbridge/protocol';
 import type { EventListener, EventPage, EventStore } from '@taskbridge/server-reference';
@@ -30,10 +31,9 @@ export function createHoldingStore(inner: EventStore): HoldingStore {
   let armed: { taskId: string; entered: Deferred; released: Deferred } | undefined;
   let reads = 0;
   return {
-    append: (event) => inner.append(event),
-    subscribe: (taskId, listener) => inner.subscribe(taskId, listener),
-    lastEventId: (taskId) => inner.lastEventId(taskId),
-    retention: () => inner.retention(),
+    append: (event, options) => inner.append(event, options),
+    subscribe: (taskId, listener, options) => inner.subscribe(taskId, listener, options),
+    head: (taskId) => inner.head(taskId),
     async read(taskId, afterEventId, limit): Promise<EventPage> {
       reads += 1;
       // Snapshot first, then wait: the page goes stale while the task keeps appending.
@@ -81,23 +81,26 @@ export function createObservedStore(inner: EventStore): ObservedStore {
   const records: ListenerRecord[] = [];
   const attachedCount = new Map<string, number>();
   return {
-    async append(event) {
+    async append(event, options) {
       const live = records.filter((r) => r.taskId === event.taskId && !r.unsubscribed);
       for (const record of live) record.appendsWhileAttached += 1;
-      const stored = await inner.append(event);
-      attachedCount.set(stored.eventId, live.length);
-      return stored;
+      const result = await inner.append(event, options);
+      if (result.ok) attachedCount.set(result.event.eventId, live.length);
+      return result;
     },
     read: (taskId, afterEventId, limit) => inner.read(taskId, afterEventId, limit),
-    lastEventId: (taskId) => inner.lastEventId(taskId),
-    retention: () => inner.retention(),
-    subscribe(taskId, listener: EventListener) {
+    head: (taskId) => inner.head(taskId),
+    async subscribe(taskId, listener: EventListener, options) {
       const record: ListenerRecord = { taskId, delivered: [], unsubscribed: false, appendsWhileAttached: 0 };
       records.push(record);
-      const unsubscribe = inner.subscribe(taskId, (event) => {
-        record.delivered.push(event);
-        listener(event);
-      });
+      const unsubscribe = await inner.subscribe(
+        taskId,
+        (event) => {
+          record.delivered.push(event);
+          listener(event);
+        },
+        options,
+      );
       return () => {
         record.unsubscribed = true;
         unsubscribe();

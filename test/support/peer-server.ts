@@ -1,5 +1,5 @@
 /**
- * A stand-in for the TaskBridge FastAPI peer (SPEC.md *peer quirks*), built on node:http + ws, for
+ * A stand-in for the TaskBridge FastAPI peer (protocol/SPEC.md *peer quirks*), built on node:http + ws, for
  * tests that our client copes with a backend that behaves as the peer does today:
  * - SSE never ends after the terminal event; keep-alives are `: heartbeat` comments and JSON
  *   `{"type":"HEARTBEAT","eventId":"hb-N",…}` data frames without an `id:` line (§3, §5);

@@ -1,6 +1,6 @@
 /**
  * HTTP calls and assertions shared by the conformance suites: JSON posts, polls, "wait for this
- * event" via long polls (no sleeps), and the SPEC.md §8 error-envelope check.
+ * event" via long polls (no sleeps), and the protocol/SPEC.md §8 error-envelope check.
  */
 import {
   type ErrorEnvelope,
@@ -24,7 +24,7 @@ export interface TaskPaths {
   capabilities: string;
 }
 
-/** Paths under `base` (default `/api/v1`, as SPEC.md §1). */
+/** Paths under `base` (default `/api/v1`, as protocol/SPEC.md §1). */
 export function taskPaths(base = '/api/v1'): TaskPaths {
   const tasks = `${base}/tasks`;
   const one = (taskId: string) => `${tasks}/${encodeURIComponent(taskId)}`;
@@ -69,7 +69,7 @@ export interface PollParams {
   base?: string;
 }
 
-/** One poll (SPEC.md §4); asserts a 200 with a schema-valid body. */
+/** One poll (protocol/SPEC.md §4); asserts a 200 with a schema-valid body. */
 export async function poll(
   ts: TestServer,
   taskId: string,
@@ -133,7 +133,7 @@ export async function collectUntilTerminal(
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 
 /**
- * Asserts `res` is the SPEC.md §8 error envelope with `status` and `code`: `application/json`,
+ * Asserts `res` is the protocol/SPEC.md §8 error envelope with `status` and `code`: `application/json`,
  * exactly `{code, message, details, timestamp}`, an ISO-8601 UTC timestamp, no stack trace.
  */
 export async function expectErrorEnvelope(

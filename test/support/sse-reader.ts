@@ -1,5 +1,5 @@
 /**
- * Reads a Server-Sent Events response frame by frame for conformance tests (SPEC.md §5). Reads the
+ * Reads a Server-Sent Events response frame by frame for conformance tests (protocol/SPEC.md §5). Reads the
  * fetch body directly instead of going through an `EventSource`, so tests see the exact bytes the
  * server framed: `id:` lines, `data:` lines, comments, and where the response ends.
  */
@@ -38,7 +38,7 @@ export interface SseStream {
   close(): void;
 }
 
-/** Splits one block into its fields (SPEC.md §5 framing: `field: value` lines, `:` comments). */
+/** Splits one block into its fields (protocol/SPEC.md §5 framing: `field: value` lines, `:` comments). */
 export function parseSseBlock(raw: string, receivedAt = Date.now()): SseFrame {
   const frame: SseFrame = { raw, id: undefined, data: undefined, comments: [], fields: [], receivedAt };
   const data: string[] = [];

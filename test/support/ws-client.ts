@@ -1,6 +1,6 @@
 /**
  * A WebSocket test client (the `ws` package) that records every text frame and how the socket
- * closed, for conformance tests of SPEC.md §6. Track sessions with {@link WsSessions} and close them
+ * closed, for conformance tests of protocol/SPEC.md §6. Track sessions with {@link WsSessions} and close them
  * in `afterEach` so vitest exits.
  */
 import { WebSocket } from 'ws';
@@ -24,7 +24,7 @@ export interface WsSession {
   closed: Promise<WsCloseInfo>;
   /** The close code and reason once closed, else `undefined`. */
   readonly closeInfo: WsCloseInfo | undefined;
-  /** Sends `{"action":"subscribe","taskId","lastEventId"}` (SPEC.md §6) once open. */
+  /** Sends `{"action":"subscribe","taskId","lastEventId"}` (protocol/SPEC.md §6) once open. */
   subscribe(taskId: string, lastEventId?: string | null): Promise<void>;
   /** Sends a raw text or binary frame once open. */
   send(data: string | Buffer): Promise<void>;

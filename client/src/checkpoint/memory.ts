@@ -69,7 +69,7 @@ function fromStored(stored: Stored): Checkpoint {
  * Rejects only when a value is not structured-cloneable (a `CHECKPOINT_ERROR` wrapping the platform's
  * `DataCloneError`; IndexedDB refuses the same values).
  *
- * @see SPEC.md §10 (checkpoint)
+ * @see protocol/SPEC.md §10 (checkpoint)
  */
 export function createMemoryCheckpointStore(): CheckpointStore {
   const checkpoints = new Map<string, Stored>();

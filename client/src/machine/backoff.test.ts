@@ -3,7 +3,7 @@ import { backoffDelay } from './backoff';
 
 const spec = { baseMs: 500, maxMs: 10_000 };
 
-describe('backoffDelay (SPEC.md §10: full jitter, base 500 ms, cap 10 s)', () => {
+describe('backoffDelay (protocol/SPEC.md §10: full jitter, base 500 ms, cap 10 s)', () => {
   it('is random() times the exponential window', () => {
     expect(backoffDelay(0, spec, () => 0.5)).toBe(250);
     expect(backoffDelay(1, spec, () => 0.5)).toBe(500);

@@ -1,5 +1,5 @@
 /**
- * Deadlines, backoff and fallback policy of one task stream (SPEC.md §10). Every default is the one the
+ * Deadlines, backoff and fallback policy of one task stream (protocol/SPEC.md §10). Every default is the one the
  * SDK commits to; every value can be overridden per client or per stream.
  */
 import type { TransportName } from '@taskbridge/protocol';
@@ -16,7 +16,7 @@ export interface ConnectionConfig {
   /**
    * Open deadline per transport, ms: WS `101` / SSE headers / first checked poll response must arrive
    * within it. Missing it skips the transport at once, and the next one down starts without a backoff.
-   * Defaults: `{ websocket: 2500, sse: 5000, polling: 5000 }`. SPEC.md §10 lists 5000; the WebSocket's
+   * Defaults: `{ websocket: 2500, sse: 5000, polling: 5000 }`. protocol/SPEC.md §10 lists 5000; the WebSocket's
    * is shorter because an upgrade that a proxy never answers is the commonest silent failure, and a
    * false miss is cheap (SSE carries the same stream, and a climb-back probe returns to the WebSocket
    * after `probeDelayMs`), while each second spent here is a second the user sees nothing.
@@ -25,16 +25,16 @@ export interface ConnectionConfig {
   /**
    * First-frame deadline after open, ms (WS ack, or any event / JSON heartbeat on SSE). Catches a proxy
    * that buffers SSE: headers arrive, then silence. Missing it skips the transport at once.
-   * Default 8000 (SPEC.md §10, §5 buffering detection).
+   * Default 8000 (protocol/SPEC.md §10, §5 buffering detection).
    */
   firstFrameTimeoutMs: number;
   /**
    * Liveness deadline per transport, ms: no inbound frame for this long while live means the connection
    * is dead, and the machine reconnects. Default 2.5 × the server's heartbeat interval for that transport
-   * when known, else 60000 (SPEC.md §10).
+   * when known, else 60000 (protocol/SPEC.md §10).
    */
   livenessTimeoutMs: LivenessTimeouts;
-  /** Retry backoff (full jitter), ms. Default `{ baseMs: 500, maxMs: 10000 }` (SPEC.md §10). */
+  /** Retry backoff (full jitter), ms. Default `{ baseMs: 500, maxMs: 10000 }` (protocol/SPEC.md §10). */
   backoff: BackoffOptions;
   /**
    * When a connection that was live (it delivered its first frame) drops, the first retry starts at once
@@ -48,12 +48,12 @@ export interface ConnectionConfig {
   immediateReconnect: boolean;
   /**
    * Retryable errors in a row on one transport before it is skipped for the next one down. The last
-   * transport (the floor, usually polling) is never skipped. Default 2 (SPEC.md §10).
+   * transport (the floor, usually polling) is never skipped. Default 2 (protocol/SPEC.md §10).
    */
   maxConsecutiveFailuresPerTransport: number;
   /**
    * Failed attempts in a row (since a connection was last stable) before the stream fails with the last
-   * error. Default `Infinity` (SPEC.md §10: unlimited retries for retryable errors).
+   * error. Default `Infinity` (protocol/SPEC.md §10: unlimited retries for retryable errors).
    */
   maxRetries: number;
   /**
@@ -87,18 +87,18 @@ export interface ConnectionConfig {
 export interface ConnectionConfigInput {
   /**
    * One open deadline for every transport, ms, or some transports' deadlines (the rest keep theirs).
-   * Default `{ websocket: 2500, sse: 5000, polling: 5000 }` (SPEC.md §10).
+   * Default `{ websocket: 2500, sse: 5000, polling: 5000 }` (protocol/SPEC.md §10).
    */
   openTimeoutMs?: number | Partial<Record<TransportName, number>>;
-  /** First-frame deadline after open, ms. Default 8000 (SPEC.md §10). */
+  /** First-frame deadline after open, ms. Default 8000 (protocol/SPEC.md §10). */
   firstFrameTimeoutMs?: number;
   /**
    * One liveness deadline for every transport, ms; wins over `heartbeatIntervalMs`. Default: 2.5 × the
-   * heartbeat interval when known, else 60000 (SPEC.md §10).
+   * heartbeat interval when known, else 60000 (protocol/SPEC.md §10).
    */
   livenessTimeoutMs?: number;
   /**
-   * Heartbeat intervals the server advertises, ms (capabilities `heartbeatIntervalMs`, SPEC.md §1 E2);
+   * Heartbeat intervals the server advertises, ms (capabilities `heartbeatIntervalMs`, protocol/SPEC.md §1 E2);
    * each known positive one sets that transport's liveness deadline to 2.5 × the interval. Default: none
    * (the client fills it from capabilities).
    */
@@ -107,15 +107,15 @@ export interface ConnectionConfigInput {
   backoff?: Partial<BackoffOptions>;
   /** First retry after a live connection drops starts at once. Default true. */
   immediateReconnect?: boolean;
-  /** Retryable errors in a row before a transport is skipped (never the floor). Default 2 (SPEC.md §10). */
+  /** Retryable errors in a row before a transport is skipped (never the floor). Default 2 (protocol/SPEC.md §10). */
   maxConsecutiveFailuresPerTransport?: number;
-  /** Failed attempts in a row before the stream fails. Default `Infinity` (SPEC.md §10). */
+  /** Failed attempts in a row before the stream fails. Default `Infinity` (protocol/SPEC.md §10). */
   maxRetries?: number;
   /** Fail after this long without a live connection, ms; `Infinity` never. Default 300000 (5 min). */
   giveUpAfterMs?: number;
   /** Time live after which a connection counts as a success, ms. Default 5000. */
   stableConnectionMs?: number;
-  /** First climb-back probe after this long degraded, ms. Default 30000 (SPEC.md §10). */
+  /** First climb-back probe after this long degraded, ms. Default 30000 (protocol/SPEC.md §10). */
   probeDelayMs?: number;
   /** Largest wait between climb-back probes, ms. Default 300000. */
   probeMaxDelayMs?: number;
@@ -127,20 +127,20 @@ export interface ConnectionConfigInput {
   forceTransport?: TransportName | null;
 }
 
-/** Liveness when the heartbeat interval is unknown, ms (SPEC.md §10). */
+/** Liveness when the heartbeat interval is unknown, ms (protocol/SPEC.md §10). */
 export const DEFAULT_LIVENESS_TIMEOUT_MS = 60_000;
 
-/** Liveness deadline as a multiple of the heartbeat interval (SPEC.md §10). */
+/** Liveness deadline as a multiple of the heartbeat interval (protocol/SPEC.md §10). */
 export const LIVENESS_HEARTBEAT_FACTOR = 2.5;
 
-/** Open deadline of SSE and polling, ms (SPEC.md §10). */
+/** Open deadline of SSE and polling, ms (protocol/SPEC.md §10). */
 export const DEFAULT_OPEN_TIMEOUT_MS = 5_000;
 
-/** Open deadline of the WebSocket, ms: shorter than SPEC.md §10's 5000 (see `ConnectionConfig.openTimeoutMs`). */
+/** Open deadline of the WebSocket, ms: shorter than protocol/SPEC.md §10's 5000 (see `ConnectionConfig.openTimeoutMs`). */
 export const DEFAULT_WEBSOCKET_OPEN_TIMEOUT_MS = 2_500;
 
 /**
- * The SPEC.md §10 defaults (WebSocket open deadline aside, see above), frozen. Durations in ms;
+ * The protocol/SPEC.md §10 defaults (WebSocket open deadline aside, see above), frozen. Durations in ms;
  * liveness is the unknown-heartbeat value (60000) for every transport.
  */
 export const DEFAULT_CONNECTION_CONFIG: Readonly<ConnectionConfig> = Object.freeze({
@@ -183,7 +183,7 @@ function openTimeoutFor(transport: TransportName, input: ConnectionConfigInput):
 }
 
 /**
- * Fills a partial config with the SPEC.md §10 defaults.
+ * Fills a partial config with the protocol/SPEC.md §10 defaults.
  *
  * @param input - the caller's overrides; `undefined` fields take their default.
  * @returns a complete {@link ConnectionConfig}; never throws.

@@ -179,7 +179,7 @@ describe('deadlines', () => {
     expect(state()).toMatchObject({ status: 'live', transport: 'sse' });
   });
 
-  it('open deadlines are per transport: SSE keeps the SPEC.md §10 5 s', async () => {
+  it('open deadlines are per transport: SSE keeps the protocol/SPEC.md §10 5 s', async () => {
     const stream = sse(hang);
     const poll = polling(pollLive);
     const { state } = await start({ transports: [stream, poll] });
@@ -513,7 +513,7 @@ describe('fatal errors', () => {
   });
 });
 
-describe('SSE that opens then ends before its first frame (SPEC.md §5 peer quirk)', () => {
+describe('SSE that opens then ends before its first frame (protocol/SPEC.md §5 peer quirk)', () => {
   /** How our SSE transport reports a body that ended after 200 + headers, before the terminal event. */
   const closedEarly = () =>
     new TaskBridgeError({

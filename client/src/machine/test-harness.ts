@@ -61,7 +61,7 @@ export const errors = {
 
 /** A WebSocket that opens and is confirmed, then stays quiet. */
 export const wsLive: MemoryScript = [step.open(10), step.ack(10), step.hang()];
-/** An SSE stream whose first frame is a heartbeat (SPEC.md §5: sent right after the replay). */
+/** An SSE stream whose first frame is a heartbeat (protocol/SPEC.md §5: sent right after the replay). */
 export const sseLive: MemoryScript = [step.open(10), step.heartbeat(10), step.hang()];
 /** A polling transport whose first response arrives (it counts as the first frame). */
 export const pollLive: MemoryScript = [step.open(10), step.hang()];

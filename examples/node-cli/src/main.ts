@@ -13,10 +13,15 @@ import { parseArgs } from 'node:util';
 import {
   createTaskBridgeClient,
   type EventSourceConstructor,
+  TaskBridgeError,
   type WebSocketConstructor,
 } from '@taskbridge/client';
 import type { TransportName } from '@taskbridge/protocol';
-import { createReferenceServer, type ReferenceServer } from '@taskbridge/server-reference';
+import {
+  createDemoAuthResolver,
+  createReferenceServer,
+  type ReferenceServer,
+} from '@taskbridge/server-reference';
 import { EventSource } from 'eventsource';
 import { WebSocket } from 'ws';
 import { createTerminalView } from './terminal-view';
@@ -26,14 +31,37 @@ const USAGE =
   '[--transport websocket|sse|polling]\n';
 const TRANSPORTS: readonly TransportName[] = ['websocket', 'sse', 'polling'];
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    url: { type: 'string' },
-    user: { type: 'string', default: 'cli' },
-    transport: { type: 'string' },
-  },
-});
+/** Prints one line (never a stack trace: these are the user's to fix, not crashes) and exits. */
+function exitWith(code: number, message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
+
+/** `CODE: message` for our errors, the message for others. */
+function reason(error: unknown): string {
+  if (error instanceof TaskBridgeError) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+// Anything not handled below is still one line.
+process.on('uncaughtException', (error) => exitWith(1, `error: ${reason(error)}`));
+process.on('unhandledRejection', (error) => exitWith(1, `error: ${reason(error)}`));
+
+function readArgs() {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        url: { type: 'string' },
+        user: { type: 'string', default: 'cli' },
+        transport: { type: 'string' },
+      },
+    });
+  } catch (error) {
+    return exitWith(2, `${reason(error)}\n${USAGE.trimEnd()}`);
+  }
+}
+const { values, positionals } = readArgs();
 const [command, file] = positionals;
 const transport = TRANSPORTS.find((name) => name === values.transport);
 if (command !== 'summarize' || file === undefined || (values.transport !== undefined && !transport)) {
@@ -43,12 +71,18 @@ if (command !== 'summarize' || file === undefined || (values.transport !== undef
 
 // `npm run` changes to the package root; resolve the file from where the user typed the command.
 const path = resolve(process.env.INIT_CWD ?? process.cwd(), file);
-const data = await readFile(path);
+const data = await readFile(path).catch((error: NodeJS.ErrnoException) => {
+  const why = { ENOENT: 'no such file', EISDIR: 'it is a directory', EACCES: 'permission denied' }[
+    error.code ?? ''
+  ];
+  return exitWith(2, `cannot read ${file}: ${why ?? reason(error)}`);
+});
 
 let local: ReferenceServer | undefined;
 let baseUrl = values.url;
 if (baseUrl === undefined) {
-  local = createReferenceServer();
+  // The in-process server trusts the --user name as is: a demo, never for a server others can reach.
+  local = createReferenceServer({ auth: createDemoAuthResolver() });
   baseUrl = (await local.listen(0)).url;
   process.stderr.write(`(no --url: started an in-process reference server at ${baseUrl})\n`);
 }
@@ -63,10 +97,21 @@ const client = createTaskBridgeClient({
   },
   ...(transport ? { forceTransport: transport } : {}),
 });
-const { stream } = await client.startTask({
-  taskType: 'summarize',
-  files: [{ blob: new Blob([data], { type: 'text/plain' }), filename: basename(path) }],
-});
+const { stream } = await client
+  .startTask({
+    taskType: 'summarize',
+    files: [{ blob: new Blob([data], { type: 'text/plain' }), filename: basename(path) }],
+  })
+  .catch(async (error: unknown) => {
+    await local?.close();
+    const unreachable = error instanceof TaskBridgeError && error.code === 'NETWORK_ERROR';
+    return exitWith(
+      1,
+      unreachable
+        ? `cannot reach the server at ${baseUrl} (${error.message}); is it running? (npm start)`
+        : `could not start the task: ${reason(error)}`,
+    );
+  });
 
 const view = createTerminalView();
 stream.events$.subscribe({
@@ -106,7 +151,7 @@ try {
   }
 } catch (error) {
   view.stop();
-  process.stderr.write(`stream failed: ${error}\n`);
+  process.stderr.write(`stream failed: ${reason(error)}\n`);
 }
 client.close();
 await local?.close();

@@ -1,24 +1,47 @@
 /**
- * The live connection: transport, status and retries now, plus every transport the stream went live on
- * (from the client's diagnostics), so a fallback such as `websocket → polling` stays visible.
+ * The live connection: transport, status and retries now, plus every transport the stream went live on,
+ * so a fallback such as `websocket → polling` stays visible. Both come from the stream's `connection$`,
+ * which replays the current state to a new subscriber and then every change: a transport that went live
+ * before this badge mounted (a reload, a stream another component already followed) is not missed, and
+ * once the stream ends the badge keeps showing the transport that carried it last.
  */
 import type { ConnectionState } from '@taskbridge/client';
+import type { TransportName } from '@taskbridge/protocol';
 import { useTaskBridgeClient } from '@taskbridge/react';
 import { useEffect, useState } from 'react';
 
-function useTransportPath(taskId: string | null): string[] {
+interface TransportHistory {
+  /** Transports the stream went live on, in order, without repeats in a row. */
+  path: TransportName[];
+  /** The transport of the latest state that had one. */
+  last: TransportName | null;
+}
+
+const EMPTY: TransportHistory = { path: [], last: null };
+
+function record(history: TransportHistory, state: ConnectionState): TransportHistory {
+  if (state.transport === null) return history;
+  const path =
+    state.status === 'live' && history.path.at(-1) !== state.transport
+      ? [...history.path, state.transport]
+      : history.path;
+  return path === history.path && history.last === state.transport
+    ? history
+    : { path, last: state.transport };
+}
+
+function useTransportHistory(taskId: string | null): TransportHistory {
   const client = useTaskBridgeClient();
-  const [path, setPath] = useState<string[]>([]);
+  const [history, setHistory] = useState(EMPTY);
   useEffect(() => {
+    setHistory(EMPTY);
     if (taskId === null) return;
-    const subscription = client.diagnostics$.subscribe((d) => {
-      if (!('taskId' in d) || d.taskId !== taskId) return;
-      if (d.type === 'transport-selected') setPath((p) => [...p, d.transport]);
-      else if (d.type === 'fallback' || d.type === 'climb-back') setPath((p) => [...p, d.to]);
-    });
+    const subscription = client
+      .task(taskId)
+      .connection$.subscribe((state) => setHistory((h) => record(h, state)));
     return () => subscription.unsubscribe();
   }, [client, taskId]);
-  return path;
+  return history;
 }
 
 export function ConnectionBadge({
@@ -28,8 +51,10 @@ export function ConnectionBadge({
   taskId: string | null;
   connection: ConnectionState;
 }) {
-  const path = useTransportPath(taskId);
-  const transport = connection.transport ?? path.at(-1) ?? 'none';
+  const { path, last } = useTransportHistory(taskId);
+  // While connecting or live the state names the transport; once the stream ended (or is parked), the
+  // one that carried it last.
+  const transport = connection.transport ?? last ?? 'none';
   return (
     <div
       className={`badge ${connection.status}`}

@@ -1,4 +1,7 @@
-/** Starts `summarize` on pasted text or an uploaded file, or the `approval` task. */
+/**
+ * Starts `summarize` on pasted text or an uploaded file, the same summary through the A2A bridge
+ * (`a2a-summarize`: a task type backed by a remote A2A agent), or the `approval` task.
+ */
 import { type FormEvent, useState } from 'react';
 import type { Run } from './run-store';
 
@@ -19,6 +22,12 @@ export function StartForm({ onStart }: { onStart: (run: Run, files: File[]) => v
       file ? [file] : [],
     );
   };
+  // The server runs `summarize` as a remote A2A agent; this page follows it like any task.
+  const viaA2A = () =>
+    onStart(
+      { resumeKey: resumeKey(), taskType: 'a2a-summarize', input: { text }, fileName: null, taskId: null },
+      [],
+    );
   const approval = () =>
     onStart(
       {
@@ -54,6 +63,15 @@ export function StartForm({ onStart }: { onStart: (run: Run, files: File[]) => v
       <div className="actions">
         <button type="submit" data-testid="start-summarize" disabled={!file && text.trim() === ''}>
           Summarize
+        </button>
+        <button
+          type="button"
+          data-testid="start-a2a-summarize"
+          disabled={file !== null || text.trim() === ''}
+          title="The server calls its own A2A agent; the page follows it with resume and fallback"
+          onClick={viaA2A}
+        >
+          Summarize via A2A
         </button>
         <button type="button" data-testid="start-approval" onClick={approval}>
           Ask for approval

@@ -2,7 +2,7 @@
  * One run: the streamed text, progress and stage, the approval dialog, cancel, and the connection badge.
  */
 import type { TaskSnapshotSuspension } from '@taskbridge/client';
-import { type UseTaskOptions, useTask } from '@taskbridge/react';
+import { type UseTaskOptions, type UseTaskResult, useTask } from '@taskbridge/react';
 import { useEffect } from 'react';
 import { ConnectionBadge } from './ConnectionBadge';
 import { type Run, saveRun } from './run-store';
@@ -23,6 +23,33 @@ function taskOptions(run: Run, files: File[]): UseTaskOptions {
   return { taskType: run.taskType, input: run.input, files, resumeKey: run.resumeKey, enabled: !lostUpload };
 }
 
+/**
+ * What the status chip says: the task's status, or `unreachable` once the page cannot follow the task
+ * any more (`failure`: e.g. `TASK_NOT_FOUND` after a server restart), whatever the last snapshot said.
+ */
+function shownStatus(task: UseTaskResult): string {
+  return task.failure ? 'unreachable' : task.status;
+}
+
+/**
+ * The line under the progress bar. A stage belongs to a running task: once the task ended, the line says
+ * how it ended instead of the last stage it reported ("awaiting_approval", "streaming").
+ */
+function progressLine(task: UseTaskResult): { value: number; label: string } {
+  const progress = task.progress ?? 0;
+  if (task.failure) return { value: progress, label: `${progress}% · stopped (${task.failure.code})` };
+  switch (task.status) {
+    case 'completed':
+      return { value: 100, label: '100% · completed' };
+    case 'failed':
+      return { value: progress, label: `${progress}% · failed` };
+    case 'cancelled':
+      return { value: progress, label: `${progress}% · cancelled` };
+    default:
+      return { value: progress, label: task.stage ? `${progress}% · ${task.stage}` : `${progress}%` };
+  }
+}
+
 export function TaskPanel({ run, files, onReset }: TaskPanelProps) {
   const task = useTask(taskOptions(run, files));
   const { taskId, status } = task;
@@ -31,7 +58,10 @@ export function TaskPanel({ run, files, onReset }: TaskPanelProps) {
     if (taskId !== null && run.taskId !== taskId) saveRun({ ...run, taskId });
   }, [run, taskId]);
 
-  const running = status === 'idle' || status === 'running' || status === 'suspended';
+  // Still going (or starting) and still followed: only then a cursor and a Cancel button.
+  const running =
+    task.failure === null && (status === 'idle' || status === 'running' || status === 'suspended');
+  const line = progressLine(task);
   return (
     <section className="card">
       <div className="meta">
@@ -40,15 +70,17 @@ export function TaskPanel({ run, files, onReset }: TaskPanelProps) {
           {run.fileName ? ` · ${run.fileName}` : ''}
         </span>
         <span data-testid="task-id">{taskId ?? 'starting…'}</span>
-        <span data-testid="task-status" data-status={status} className={`status ${status}`}>
-          {status}
+        <span
+          data-testid="task-status"
+          data-status={shownStatus(task)}
+          className={`status ${shownStatus(task)}`}
+        >
+          {shownStatus(task)}
         </span>
       </div>
       <div className="progress">
-        <progress data-testid="progress" max={100} value={task.progress ?? 0} />
-        <span data-testid="stage">
-          {task.progress ?? 0}% {task.stage ?? ''}
-        </span>
+        <progress data-testid="progress" max={100} value={line.value} />
+        <span data-testid="stage">{line.label}</span>
       </div>
       <p className="output">
         <span
@@ -60,7 +92,7 @@ export function TaskPanel({ run, files, onReset }: TaskPanelProps) {
         </span>
         {running && <span className="cursor" aria-hidden="true" />}
       </p>
-      {task.suspension && (
+      {task.suspension && running && (
         <ApprovalDialog
           suspension={task.suspension}
           onAnswer={(actionType) => void task.submitAction(actionType)}

@@ -4,7 +4,7 @@
  *
  * - `transport=websocket|sse|polling`: `forceTransport` (no fallback).
  * - `openTimeoutMs=<ms>`, `firstFrameTimeoutMs=<ms>`: the client's open and first-frame deadlines
- *   (defaults 5000 and 8000; SPEC.md §10), e.g. `?openTimeoutMs=1500&firstFrameTimeoutMs=2000`.
+ *   (defaults 5000 and 8000; protocol/SPEC.md §10), e.g. `?openTimeoutMs=1500&firstFrameTimeoutMs=2000`.
  * - `user=<name>`: the demo bearer token, i.e. who owns the tasks (default `demo`).
  */
 import { createTaskBridgeClient, type TaskBridgeClient } from '@taskbridge/client';

@@ -9,7 +9,8 @@ import type { JsonObject } from '@taskbridge/protocol';
 /** One task the page shows. */
 export interface Run {
   resumeKey: string;
-  taskType: 'summarize' | 'approval';
+  /** `a2a-summarize`: the same summary, run by the server's own A2A agent and followed through the bridge. */
+  taskType: 'summarize' | 'approval' | 'a2a-summarize';
   input: JsonObject;
   /** Name of the uploaded file; the file itself does not survive a reload, the task id does. */
   fileName: string | null;

@@ -3,9 +3,10 @@
  * `events$` gives each event exactly once, in order (tokens are appended as they arrive); `snapshot$`
  * gives the folded state (progress); `connection$` the transport.
  */
-import { createTaskBridgeClient, type TaskStream } from '@taskbridge/client';
+import { createTaskBridgeClient, TaskBridgeError, type TaskStream } from '@taskbridge/client';
 import type { TaskEvent, UnknownTaskEvent } from '@taskbridge/protocol';
 import { distinctUntilChanged, filter, fromEvent, map, type Subscription } from 'rxjs';
+import { connectionLabel, statusLabel, streamFailureLabel } from './labels';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const text = $<HTMLTextAreaElement>('text');
@@ -34,19 +35,28 @@ function follow(stream: TaskStream): void {
         map(tokenOf),
         filter((token) => token !== null),
       )
-      .subscribe((token) => output.append(token)),
+      .subscribe({
+        next: (token) => output.append(token),
+        // The stream cannot go on (e.g. TASK_NOT_FOUND): say so instead of freezing on the last state.
+        error: (error: unknown) => {
+          stage.textContent = streamFailureLabel(TaskBridgeError.from(error));
+        },
+      }),
     stream.snapshot$
       .pipe(
-        map((s) => ({ progress: s.progress ?? 0, label: `${s.status} · ${s.stage ?? ''}` })),
+        map((s) => ({ progress: s.status === 'completed' ? 100 : (s.progress ?? 0), label: statusLabel(s) })),
         distinctUntilChanged((a, b) => a.progress === b.progress && a.label === b.label),
       )
-      .subscribe(({ progress: value, label }) => {
-        progress.value = value;
-        stage.textContent = label;
+      .subscribe({
+        next: ({ progress: value, label }) => {
+          progress.value = value;
+          stage.textContent = label;
+        },
+        error: () => undefined, // shown by the events$ subscriber
       }),
     stream.connection$.subscribe((c) => {
-      badge.textContent = `${c.transport ?? 'none'} · ${c.status} · retries ${c.attempt}`;
-      cancelButton.disabled = c.status === 'done' || c.status === 'failed';
+      badge.textContent = connectionLabel(c);
+      cancelButton.disabled = c.status === 'done' || c.status === 'failed' || c.status === 'stopped';
     }),
   ];
   cancelButton.onclick = () => void stream.cancel('cancelled in the vanilla demo');

@@ -1,9 +1,9 @@
 /**
- * Types shared by the engine and its task handlers (HAZARDS.md H6: the producer contract).
+ * Types shared by the engine and its task handlers (protocol/SPEC.md §13 (H6): the producer contract).
  */
 import type { JsonObject, MessageLevel, SuspensionKind, TaskStatus } from '@taskbridge/protocol';
 
-/** Who made a request (SPEC.md §9). Tasks are owned by `subject`. */
+/** Who made a request (protocol/SPEC.md §9). Tasks are owned by `subject`. */
 export interface AuthContext {
   /** The owner id; foreign tasks are answered as 404. */
   subject: string;
@@ -13,7 +13,7 @@ export interface AuthContext {
   attributes: Readonly<Record<string, unknown>>;
 }
 
-/** An uploaded file (SPEC.md §2 multipart parts `attachment` / `attachments`). */
+/** An uploaded file (protocol/SPEC.md §2 multipart parts `attachment` / `attachments`). */
 export interface Attachment {
   /** Base name as sent by the client; never contains a path separator. */
   filename: string;
@@ -25,7 +25,7 @@ export interface Attachment {
   data: Uint8Array;
 }
 
-/** A suspension request from a handler (SPEC.md §3 `TASK_SUSPENDED`). */
+/** A suspension request from a handler (protocol/SPEC.md §3 `TASK_SUSPENDED`). */
 export interface SuspendOptions {
   /** Machine-readable reason shown to the client, e.g. `'approval_required'`. */
   reasonCode: string;
@@ -60,7 +60,7 @@ export interface ActionAnswer {
 
 /**
  * What a generator handler may yield; each yield becomes one event (`TASK_PROGRESS` with `progress`
- * 0–100, or `TASK_MESSAGE`; SPEC.md §3).
+ * 0–100, or `TASK_MESSAGE`; protocol/SPEC.md §3).
  */
 export type TaskYield =
   | { type: 'progress'; progress: number; stage?: string; message?: string }
@@ -70,7 +70,7 @@ export type TaskYield =
  * What a handler receives. Emitting appends to the store and never waits on subscribers (hazard H3);
  * after the task became terminal (e.g. cancelled) emitting rejects with an `AbortError`.
  *
- * @see HAZARDS.md H6 (producer contract)
+ * @see protocol/SPEC.md §13 (H6) (producer contract)
  */
 export interface TaskContext {
   taskId: string;

@@ -1,8 +1,9 @@
 /**
- * The Express app: every route of SPEC.md §1 on the engine, with the envelope on every error path.
+ * The Express app: every route of protocol/SPEC.md §1 and §12 on the engine, with the envelope on every error path.
  */
 import { TaskBridgeError } from '@taskbridge/protocol';
 import cors from 'cors';
+import { resolveCaller } from '../auth/caller';
 import express, { type Express } from 'express';
 import type { TaskEngine } from '../engine/task-engine';
 import type { ResolvedServerOptions } from '../options';
@@ -13,6 +14,9 @@ import { pollRoute } from './poll-route';
 import { toExpressPath } from '../wire/route-paths';
 import { sseRoute } from './sse-route';
 import { actionsRoute, cancelRoute, statusRoute } from './task-routes';
+import { accessLogMiddleware } from './access-log';
+import { originGuard } from './origin-guard';
+import { streamTicketRoute } from './stream-ticket-route';
 
 /** State the app shares with the server around it. */
 export interface AppControl {
@@ -31,7 +35,10 @@ export function createTaskBridgeApp(
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  if (options.accessLog) app.use(accessLogMiddleware(options.logger));
+  // CORS first: a preflight (OPTIONS) is answered there and never reaches the guard.
   if (options.cors) app.use(cors(options.cors));
+  app.use(originGuard(options.allowedOrigins));
   const { routes } = options;
   const path = toExpressPath;
   const optionalJson = express.json({ limit: options.maxJsonBodyBytes, type: () => true });
@@ -61,6 +68,19 @@ export function createTaskBridgeApp(
   app.post(path(routes.cancel), jsonBody, cancelRoute(engine, options));
   app.post(path(routes.actions), jsonBody, actionsRoute(engine, options));
   app.get(path(routes.status), statusRoute(engine, options));
+  if (options.tickets) {
+    app.post(path(routes.streamTickets), jsonBody, streamTicketRoute(engine, options.tickets, options));
+  }
+  for (const extension of options.extensions) {
+    extension.mount(app, {
+      engine,
+      // The server's own policy (no access_token query unless accepted), not the bare resolver.
+      auth: async (request) => (await resolveCaller(options, request, 'create')).auth,
+      transports: { ...options.transports },
+      logger: options.logger,
+      shutdown: control.shutdown,
+    });
+  }
   if (options.staticDir) app.use(express.static(options.staticDir));
   app.use((req, _res, next) => {
     next(

@@ -1,5 +1,5 @@
 /**
- * `POST /tasks` (SPEC.md §2) on Express: JSON or multipart (streamed through multer, which enforces
+ * `POST /tasks` (protocol/SPEC.md §2) on Express: JSON or multipart (streamed through multer, which enforces
  * the upload limits while reading), then the shared {@link createTaskOp}.
  */
 import { TaskBridgeError } from '@taskbridge/protocol';
@@ -56,7 +56,7 @@ export function createTaskRoute(engine: TaskEngine, options: ResolvedServerOptio
   };
 
   const handle: RequestHandler = async (req, res) => {
-    const auth = await authenticate(options.auth, req);
+    const auth = await authenticate(options, req, 'create');
     let candidate: unknown = req.body;
     let attachments: Attachment[] = [];
     if (req.is('multipart/form-data')) {

@@ -1,5 +1,5 @@
 /**
- * `GET /tasks/{taskId}/events` (SPEC.md §4) on Express: poll and long-poll through {@link pollOp}.
+ * `GET /tasks/{taskId}/events` (protocol/SPEC.md §4) on Express: poll and long-poll through {@link pollOp}.
  */
 import type { RequestHandler } from 'express';
 import type { TaskEngine } from '../engine/task-engine';
@@ -15,7 +15,7 @@ export function pollRoute(
   shutdown: AbortSignal,
 ): RequestHandler {
   return async (req, res) => {
-    const auth = await authenticate(options.auth, req);
+    const auth = await authenticate(options, req, 'events');
     const gone = new AbortController();
     const onClose = () => gone.abort();
     res.on('close', onClose);

@@ -2,9 +2,11 @@
  * Bridges Express requests to the transport-neutral {@link AuthRequest}.
  */
 import type { IncomingMessage } from 'node:http';
+import type { RouteName } from '@taskbridge/protocol';
 import type { Request } from 'express';
 import type { AuthContext } from '../engine/types';
-import type { AuthRequest, AuthResolver } from '../auth/auth';
+import type { AuthRequest } from '../auth/auth';
+import { type CallerPolicy, resolveCaller } from '../auth/caller';
 
 function flatHeaders(req: IncomingMessage): Record<string, string | undefined> {
   const headers: Record<string, string | undefined> = {};
@@ -26,10 +28,18 @@ export function toAuthRequest(req: IncomingMessage, url: URL, params: Record<str
   };
 }
 
-/** Resolves the caller of an Express request (throws the resolver's TaskBridgeError). */
-export async function authenticate(resolver: AuthResolver, req: Request): Promise<AuthContext> {
+/**
+ * Resolves the caller of an Express request on `route` (a stream ticket on the SSE route, else the
+ * auth hook); throws the resolver's TaskBridgeError.
+ */
+export async function authenticate(
+  policy: CallerPolicy,
+  req: Request,
+  route: RouteName,
+): Promise<AuthContext> {
   const url = new URL(req.originalUrl, 'http://localhost');
-  return resolver(toAuthRequest(req, url, req.params as Record<string, string>));
+  const params = req.params as Record<string, string>;
+  return (await resolveCaller(policy, toAuthRequest(req, url, params), route, params.taskId)).auth;
 }
 
 /** The route's `taskId` param. */

@@ -5,7 +5,7 @@ import type { TaskHandler } from '../engine/types';
  * `approval`: suspends with `USER_ACTION_REQUIRED` (`approve` / `reject`), then completes on approve
  * or fails with `ACTION_REJECTED` on reject. Input: `{ question?: string, expiresInMs?: number }`
  * (`expiresInMs` in ms, default: never expires; on expiry the task fails with `SUSPENSION_EXPIRED`).
- * @see SPEC.md §3 (`TASK_SUSPENDED`), §7 (actions)
+ * @see protocol/SPEC.md §3 (`TASK_SUSPENDED`), §7 (actions)
  */
 export const approval: TaskHandler = async (ctx) => {
   const question = typeof ctx.input.question === 'string' ? ctx.input.question : 'Approve this task?';

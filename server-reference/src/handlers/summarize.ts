@@ -22,18 +22,115 @@ const STOP_WORDS = new Set(
   ),
 );
 
-/** Splits text into sentences (keeps their punctuation). */
+/**
+ * The prose of a text, one string per paragraph or list item, whitespace collapsed. Markdown is read as
+ * Markdown: fenced code, tables, headings, rules, HTML comments and tag-only lines are dropped; images
+ * are removed; links, emphasis and inline code are reduced to their text. Plain text passes through
+ * (paragraphs are split at blank lines).
+ */
+export function proseBlocks(text: string): string[] {
+  const lines = text
+    .replace(/\r\n?/g, '\n')
+    .replace(/<!--[\s\S]*?-->/g, '')
+    .split('\n');
+  const blocks: string[] = [];
+  let current: string[] = [];
+  let fence: string | null = null;
+  const flush = () => {
+    if (current.length > 0) blocks.push(current.join(' '));
+    current = [];
+  };
+  for (const raw of lines) {
+    const line = raw.trim();
+    if (fence !== null) {
+      if (line.startsWith(fence)) fence = null;
+      continue;
+    }
+    const opening = /^(```|~~~)/.exec(line)?.[1];
+    if (opening !== undefined) {
+      flush();
+      fence = opening;
+      continue;
+    }
+    if (
+      line === '' ||
+      /^#{1,6}\s/.test(line) ||
+      line.startsWith('|') ||
+      /^([-*_])\1{2,}$/.test(line) ||
+      /^<\/?[a-z][^>]*>$/i.test(line)
+    ) {
+      flush();
+      continue;
+    }
+    const item = /^(?:[-*+]|\d+[.)])\s+(.*)$/.exec(line);
+    if (item) {
+      flush();
+      current.push(item[1] as string);
+    } else current.push(line);
+  }
+  flush();
+  return blocks.map(plainInline).filter((block) => /\p{L}/u.test(block));
+}
+
+function plainInline(markdown: string): string {
+  return markdown
+    .replace(/!\[[^\]]*\]\([^)]*\)/g, '')
+    .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
+    .replace(/(\*\*|__)(.+?)\1/g, '$2')
+    .replace(/`([^`]*)`/g, '$1')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** Words that end with a dot without ending a sentence. */
+const ABBREVIATION = /(?:^|[\s(])(?:e\.g|i\.e|etc|vs|cf|approx|Mr|Mrs|Ms|Dr|St|No|Fig)\.$/i;
+
+/**
+ * Splits text into sentences (keeping their punctuation). A sentence ends at `.`, `!` or `?` (and any
+ * closing quotes or brackets) followed by whitespace and a capital letter, a digit or an opening quote
+ * — never at the dot of a file name (`README.md`), a version (`v1.2`), a call (`server.close()`) or a
+ * known abbreviation (`e.g.`). Paragraphs and list items always end a sentence (see {@link proseBlocks}).
+ */
 export function splitSentences(text: string): string[] {
-  return (text.replace(/\s+/g, ' ').match(/[^.!?]+(?:[.!?]+["')\]]*|$)/g) ?? [])
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
+  const sentences: string[] = [];
+  for (const block of proseBlocks(text)) {
+    let start = 0;
+    for (const match of block.matchAll(/[.!?]+["')\]]*(?=\s+["'([]?[\p{Lu}\p{N}])/gu)) {
+      const end = (match.index ?? 0) + match[0].length;
+      const candidate = block.slice(start, end);
+      if (ABBREVIATION.test(candidate)) continue;
+      sentences.push(candidate.trim());
+      start = end;
+    }
+    const rest = block.slice(start).trim();
+    if (rest.length > 0) sentences.push(rest);
+  }
+  return sentences;
 }
 
 const wordsOf = (text: string) => text.toLowerCase().match(/[\p{L}\p{N}']+/gu) ?? [];
 
 /**
- * Picks the highest-scoring sentences by word frequency (stop words ignored), in their original
- * order. `maxSentences` default: about a fifth of the text, between 1 and 5.
+ * A sentence worth quoting: 6 to 60 words, mostly words rather than code or symbols, starting like a
+ * sentence and ending with `.`, `!` or `?` (not an introduction to a list or a code sample).
+ */
+function isProse(sentence: string): boolean {
+  const words = wordsOf(sentence).length;
+  const tokens = sentence.split(/\s+/).length;
+  return (
+    words >= 6 &&
+    words <= 60 &&
+    words / tokens >= 0.7 &&
+    /^["'([]?[\p{Lu}\p{N}]/u.test(sentence) &&
+    /[.!?]["')\]]*$/.test(sentence)
+  );
+}
+
+/**
+ * Picks the most representative sentences, in their original order: each prose sentence is scored by
+ * the mean frequency of its content words (stop words ignored) across the text, with a lead bonus (an
+ * opening sentence tends to say what the text is about). Code, tables, headings and fragments are never
+ * picked (see {@link proseBlocks}). `maxSentences` default: about a fifth of the sentences, 1 to 5.
  */
 export function extractiveSummary(
   text: string,
@@ -44,10 +141,12 @@ export function extractiveSummary(
   const frequency = new Map<string, number>();
   for (const word of words) if (!STOP_WORDS.has(word)) frequency.set(word, (frequency.get(word) ?? 0) + 1);
   const limit = maxSentences ?? Math.min(5, Math.max(1, Math.round(sentences.length / 5)));
-  const scored = sentences.map((sentence, index) => {
+  const prose = sentences.map((sentence, index) => ({ sentence, index })).filter((s) => isProse(s.sentence));
+  const candidates = prose.length > 0 ? prose : sentences.map((sentence, index) => ({ sentence, index }));
+  const scored = candidates.map(({ sentence, index }) => {
     const ws = wordsOf(sentence).filter((w) => !STOP_WORDS.has(w));
-    const score = ws.reduce((sum, w) => sum + (frequency.get(w) ?? 0), 0) / Math.max(1, ws.length);
-    return { sentence, index, score };
+    const mean = ws.reduce((sum, w) => sum + (frequency.get(w) ?? 0), 0) / Math.max(1, ws.length);
+    return { sentence, index, score: mean * (1 + 1 / (1 + index)) };
   });
   const chosen = [...scored]
     .sort((a, b) => b.score - a.score || a.index - b.index)

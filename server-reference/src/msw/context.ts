@@ -4,7 +4,7 @@
  */
 import type { RouteName } from '@taskbridge/protocol';
 import type { TaskEngine } from '../engine/task-engine';
-import type { AuthContext } from '../engine/types';
+import { type Caller, resolveCaller } from '../auth/caller';
 import { toExpressPath } from '../wire/route-paths';
 import type { ResolvedServerOptions } from '../options';
 import { type FaultController, unauthorizedFault } from './faults';
@@ -48,10 +48,12 @@ export function routePatterns(
 }
 
 /**
- * Resolves the caller of an HTTP route through the host's auth hook, after the {@link AuthFault}
- * (if one applies to `route`). `headers` is `undefined` for a WebSocket (MSW exposes none).
+ * Resolves the caller of a route (a stream ticket on SSE and WebSocket, else the host's auth hook),
+ * after the {@link AuthFault} (if one applies to `route`). `headers` is `undefined` for a WebSocket
+ * (MSW exposes none).
  *
- * @throws {TaskBridgeError} `AUTHENTICATION_ERROR` (the fault, or the resolver's own errors).
+ * @throws {TaskBridgeError} `AUTHENTICATION_ERROR` (the fault, a refused ticket, or the resolver's own
+ *   errors).
  */
 export async function authenticate(
   ctx: KitContext,
@@ -60,7 +62,8 @@ export async function authenticate(
   url: URL,
   headers: Headers | undefined,
   params: RouteParams,
-): Promise<AuthContext> {
+): Promise<Caller> {
   if (ctx.faults.take('auth', route)) throw unauthorizedFault();
-  return ctx.options.auth(authRequestOf(method, url, headers, params));
+  const taskId = typeof params.taskId === 'string' ? params.taskId : undefined;
+  return resolveCaller(ctx.options, authRequestOf(method, url, headers, params), route, taskId);
 }

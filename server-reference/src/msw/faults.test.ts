@@ -38,7 +38,7 @@ describe('createFaultController', () => {
 });
 
 describe('faultError', () => {
-  it('maps statuses to SPEC.md §8 codes and keeps Retry-After', () => {
+  it('maps statuses to protocol/SPEC.md §8 codes and keeps Retry-After', () => {
     expect(faultError(429, 2000)).toMatchObject({ code: 'RATE_LIMITED', status: 429, retryAfterMs: 2000 });
     expect(faultError(401)).toMatchObject({ code: 'AUTHENTICATION_ERROR', status: 401 });
     expect(faultError(503)).toMatchObject({ code: 'INTERNAL_ERROR', status: 503, retryable: true });

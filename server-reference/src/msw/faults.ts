@@ -13,7 +13,7 @@ export interface FaultCount {
 }
 
 /**
- * WebSocket faults (SPEC.md §6):
+ * WebSocket faults (protocol/SPEC.md §6):
  * - `refuse`: the upgrade fails (error, then close 1006 before open), as a proxy that refuses upgrades;
  * - `silent`: the socket opens and never answers (no ack): the client's first-frame deadline fires;
  * - `close-after`: closes with `code` (default 1006, abnormal) after `events` task events were sent;
@@ -28,7 +28,7 @@ export type WebSocketFault = FaultCount &
   );
 
 /**
- * SSE faults (SPEC.md §5):
+ * SSE faults (protocol/SPEC.md §5):
  * - `refuse`: an error response before the headers, `status` default 503 (`retryAfterMs` → `Retry-After`);
  * - `buffer`: 200 and the headers, then nothing (a buffering proxy: the first-frame deadline fires);
  * - `cut-after`: the body ends after `events` task events, before the terminal event;
@@ -42,11 +42,11 @@ export type SseFault = FaultCount &
     | { kind: 'peer' }
   );
 
-/** Polling faults (SPEC.md §4, §8): an error response, `status` default 503; 429 with `retryAfterMs` → `Retry-After`. */
+/** Polling faults (protocol/SPEC.md §4, §8): an error response, `status` default 503; 429 with `retryAfterMs` → `Retry-After`. */
 export type PollingFault = FaultCount & { kind: 'error'; status?: number; retryAfterMs?: number };
 
 /**
- * Credentials refused (SPEC.md §9): 401 `AUTHENTICATION_ERROR` on HTTP routes (SSE and polling
+ * Credentials refused (protocol/SPEC.md §9): 401 `AUTHENTICATION_ERROR` on HTTP routes (SSE and polling
  * included), close 1008 before the ack on the WebSocket. `routes` default: every route.
  * `{ kind: 'unauthorized', times: 1 }` is "401 once, then OK" (the client refreshes and retries).
  */
@@ -54,7 +54,7 @@ export type AuthFault = FaultCount & { kind: 'unauthorized'; routes?: readonly R
 
 /**
  * Replay faults, applied to the cursor of each WebSocket subscription, SSE connection and poll
- * (SPEC.md §3):
+ * (protocol/SPEC.md §3):
  * - `duplicate`: the replay starts `events` (default 2) events *before* the cursor, so the client
  *   receives events it already has (it must deliver each `eventId` once);
  * - `trimmed`: only the newest `keep` events are retained: a cursor older than that (or none) replays
@@ -137,7 +137,7 @@ const CODE_BY_STATUS: Readonly<Record<number, 'AUTHENTICATION_ERROR' | 'TASK_NOT
   429: 'RATE_LIMITED',
 };
 
-/** The error an injected fault answers with: the SPEC.md §8 code of `status` where there is one. */
+/** The error an injected fault answers with: the protocol/SPEC.md §8 code of `status` where there is one. */
 export function faultError(status: number, retryAfterMs?: number): TaskBridgeError {
   return new TaskBridgeError({
     code: CODE_BY_STATUS[status] ?? 'INTERNAL_ERROR',

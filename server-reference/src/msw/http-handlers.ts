@@ -1,5 +1,5 @@
 /**
- * The kit's plain HTTP routes (SPEC.md §1, §2, §4, §7, E1, E2) as MSW `http` handlers over the shared
+ * The kit's plain HTTP routes (protocol/SPEC.md §1, §2, §4, §7, E1, E2) as MSW `http` handlers over the shared
  * operations of `../wire/operations.ts`, with the fault scenarios of {@link TaskBridgeFaults}.
  */
 import type { RouteName } from '@taskbridge/protocol';
@@ -13,6 +13,7 @@ import {
   readyOp,
   statusOp,
 } from '../wire/operations';
+import { streamTicketOp } from '../wire/stream-ticket-op';
 import { authenticate, type KitContext } from './context';
 import { faultError } from './faults';
 import { cursorUnderFault } from './history-faults';
@@ -47,8 +48,8 @@ export function routeResolver(ctx: KitContext, route: RouteName, run: Resolver) 
 /** The HTTP handlers of every enabled route (the SSE route is in `sse-handler.ts`). */
 export function createHttpHandlers(ctx: KitContext): HttpHandler[] {
   const { engine, options, faults } = ctx;
-  const auth = (route: RouteName, request: Request, params: RouteParams, url: URL) =>
-    authenticate(ctx, route, request.method, url, request.headers, params);
+  const auth = async (route: RouteName, request: Request, params: RouteParams, url: URL) =>
+    (await authenticate(ctx, route, request.method, url, request.headers, params)).auth;
 
   const handlers: HttpHandler[] = [
     http.get(ctx.httpPath('health'), () => jsonResponse(200, { status: 'ok' })),
@@ -90,6 +91,21 @@ export function createHttpHandlers(ctx: KitContext): HttpHandler[] {
     ),
   ];
 
+  const { tickets } = options;
+  if (tickets) {
+    handlers.push(
+      http.post(
+        ctx.httpPath('streamTickets'),
+        routeResolver(ctx, 'streamTickets', async (request, params, url) => {
+          const json = await readOptionalJson(request, options.maxJsonBodyBytes);
+          const user = await auth('streamTickets', request, params, url);
+          const { status, body } = await streamTicketOp(engine, tickets, user, json);
+          return jsonResponse(status, body);
+        }),
+      ),
+    );
+  }
+
   if (options.transports.polling) {
     handlers.push(
       http.get(
@@ -102,18 +118,22 @@ export function createHttpHandlers(ctx: KitContext): HttpHandler[] {
           const taskId = paramOf(params, 'taskId');
           const query = { ...queryValuesOf(url) };
           const history = faults.take('history');
-          if (history) {
-            const after = query.afterEventId;
-            const cursor = await cursorUnderFault(
-              engine,
-              user,
-              taskId,
-              typeof after === 'string' ? after : undefined,
-              history,
-            );
-            query.afterEventId = cursor ?? undefined;
+          if (!history) {
+            const { status, body } = await pollOp(engine, user, taskId, query, request.signal);
+            return jsonResponse(status, body);
           }
+          const after = query.afterEventId;
+          const served = await cursorUnderFault(
+            engine,
+            user,
+            taskId,
+            typeof after === 'string' ? after : undefined,
+            history,
+          );
+          query.afterEventId = served.cursor ?? undefined;
           const { status, body } = await pollOp(engine, user, taskId, query, request.signal);
+          // The fault's trimming says so exactly as retention would (protocol/SPEC.md §11).
+          if (served.trimmed) body.historyTrimmed = served.trimmed;
           return jsonResponse(status, body);
         }),
       ),
@@ -126,7 +146,7 @@ export function createHttpHandlers(ctx: KitContext): HttpHandler[] {
       ctx.httpPath('status'),
       routeResolver(ctx, 'status', async (request, params, url) => {
         const user = await auth('status', request, params, url);
-        const { status, body } = statusOp(engine, user, paramOf(params, 'taskId'));
+        const { status, body } = await statusOp(engine, user, paramOf(params, 'taskId'));
         return jsonResponse(status, body);
       }),
     ),

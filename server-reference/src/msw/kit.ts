@@ -7,6 +7,7 @@ import type { HttpHandler } from 'msw';
 import { createTaskEngine, type TaskEngine } from '../engine/task-engine';
 import type { TaskHandler } from '../engine/types';
 import { demoHandlers } from '../handlers/index';
+import { createDemoAuthResolver } from '../auth/demo';
 import { type ReferenceServerOptions, resolveServerOptions } from '../options';
 import { type KitContext, routePatterns } from './context';
 import { createFaultController, type TaskBridgeFaults } from './faults';
@@ -16,10 +17,13 @@ import { createWebSocketHandlers } from './ws-handler';
 
 /**
  * Options of {@link createTaskBridgeHandlers}: the reference server's, minus what only Express has
- * (`cors`, `staticDir`). `store` and `maxQueuedEventsPerSubscriber` apply when the kit creates its
+ * (`cors`, `staticDir`). `backend` and `maxQueuedEventsPerSubscriber` apply when the kit creates its
  * engine; with `engine` given, `handlers` are registered on it and those two are ignored.
  */
-export interface TaskBridgeHandlersOptions extends Omit<ReferenceServerOptions, 'cors' | 'staticDir'> {
+export interface TaskBridgeHandlersOptions extends Omit<
+  ReferenceServerOptions,
+  'cors' | 'staticDir' | 'allowedOrigins' | 'shutdownTimeoutMs' | 'accessLog' | 'subscriberBudget'
+> {
   /**
    * Origin (and optional path prefix) the handlers answer for, e.g. `http://localhost:8787` — the
    * client's `baseUrl`. Default: any origin (`*`), which Node needs for relative setups; in a browser
@@ -34,7 +38,7 @@ export interface TaskBridgeHandlersOptions extends Omit<ReferenceServerOptions, 
 
 /** The MSW kit: handlers for `setupServer`/`setupWorker`, the engine behind them, and fault control. */
 export interface TaskBridgeMswKit {
-  /** Every route of SPEC.md §1 as MSW handlers: spread them into `setupServer(...kit.handlers)`. */
+  /** Every route of protocol/SPEC.md §1 as MSW handlers: spread them into `setupServer(...kit.handlers)`. */
   readonly handlers: ReadonlyArray<HttpHandler | WebSocketHandler>;
   /** The engine the handlers drive (tasks, events, subscriptions). */
   readonly engine: TaskEngine;
@@ -59,7 +63,7 @@ export interface TaskBridgeMswKit {
 }
 
 /**
- * Creates the MSW kit (SPEC.md §1–§9 on MSW 2): `http` handlers for create, poll, cancel, actions,
+ * Creates the MSW kit (protocol/SPEC.md §1–§9 on MSW 2): `http` handlers for create, poll, cancel, actions,
  * status, capabilities, health and ready; a streaming `text/event-stream` handler for SSE; a `ws.link`
  * handler for the WebSocket. Same engine, operations, sessions and route templates as
  * `createReferenceServer`, so idempotency, replay, terminal, suspension and error semantics match.
@@ -71,13 +75,18 @@ export interface TaskBridgeMswKit {
  * kit.setFaults({ websocket: { kind: 'refuse' }, sse: { kind: 'buffer' } }); // the client ends on polling
  */
 export function createTaskBridgeHandlers(options: TaskBridgeHandlersOptions = {}): TaskBridgeMswKit {
-  const resolved = resolveServerOptions(options);
+  // A mock serves only the page (or test process) it runs in: the demo resolver with an anonymous
+  // subject and the `access_token` query (MSW shows no WebSocket headers) are its defaults.
+  const resolved = resolveServerOptions(options, {
+    auth: createDemoAuthResolver({ anonymousSubject: 'anonymous' }),
+    allowAccessTokenQuery: true,
+  });
   const engine =
     options.engine ??
     createTaskEngine({
       handlers: options.handlers ?? demoHandlers,
       maxQueuedEventsPerSubscriber: resolved.maxQueuedEventsPerSubscriber,
-      ...(options.store ? { store: options.store } : {}),
+      ...(options.backend ? { backend: options.backend } : {}),
     });
   if (options.engine && options.handlers) {
     for (const [type, handler] of Object.entries(options.handlers)) engine.registerHandler(type, handler);
@@ -109,7 +118,7 @@ export function createTaskBridgeHandlers(options: TaskBridgeHandlersOptions = {}
       ready = value;
     },
     close() {
-      engine.shutdown();
+      void engine.shutdown();
       for (const close of Array.from(ctx.closers)) close('shutdown');
     },
   };

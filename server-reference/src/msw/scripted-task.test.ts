@@ -10,7 +10,7 @@ async function play(steps: readonly ScriptStep[]) {
   const engine = createTaskEngine({ handlers: { script: scriptedTask(steps) } });
   const { response } = await engine.createTask(alice, { clientRequestId: 'c1', taskType: 'script' });
   const events: TaskEvent[] = [];
-  for await (const item of engine.subscribe(alice, response.taskId, null)) {
+  for await (const item of await engine.subscribe(alice, response.taskId, null)) {
     if (item.kind !== 'events') continue;
     for (const event of item.events) {
       events.push(event);

@@ -54,7 +54,7 @@ export type ScriptStep = Delayed &
  * Builds a handler that plays `steps` in order. The engine writes `TASK_STARTED` and the one terminal
  * event (hazard H6).
  *
- * @see SPEC.md §3 (events), §7 (suspension answers)
+ * @see protocol/SPEC.md §3 (events), §7 (suspension answers)
  *
  * @example
  * kit.registerHandler('chat', scriptedTask([

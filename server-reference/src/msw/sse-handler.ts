@@ -1,5 +1,5 @@
 /**
- * The SSE route (SPEC.md §5) as an MSW `http` handler that streams `text/event-stream` through a web
+ * The SSE route (protocol/SPEC.md §5) as an MSW `http` handler that streams `text/event-stream` through a web
  * `ReadableStream`, driven by the shared {@link runSseSession}.
  *
  * Why not MSW's `sse()`: it can neither answer with an error status before the headers (our 404/400
@@ -14,7 +14,7 @@ import { sseCursorOf } from '../wire/operations';
 import { runSseSession, SSE_HEADERS, type SseChunk, type SseSink, sseFrame } from '../wire/sse-session';
 import { authenticate, type KitContext } from './context';
 import { faultError, type SseFault } from './faults';
-import { cursorUnderFault } from './history-faults';
+import { cursorUnderFault, subscribeUnderFault } from './history-faults';
 import { routeResolver } from './http-handlers';
 import { paramOf, queryValuesOf } from './web-request';
 
@@ -66,7 +66,7 @@ function sinkUnder(
   let left = fault?.kind === 'cut-after' ? fault.events : Number.POSITIVE_INFINITY;
   return {
     write(chunk: SseChunk) {
-      if (chunk.kind === 'heartbeat' || chunk.events.length < left) {
+      if (chunk.kind !== 'events' || chunk.events.length < left) {
         if (chunk.kind === 'events') left -= chunk.events.length;
         return out.write(chunk.text);
       }
@@ -91,20 +91,30 @@ export function createSseHandlers(ctx: KitContext): HttpHandler[] {
       routeResolver(ctx, 'stream', async (request, params, url) => {
         const fault = faults.take('sse');
         if (fault?.kind === 'refuse') throw faultError(fault.status ?? 503, fault.retryAfterMs);
-        const user = await authenticate(ctx, 'stream', request.method, url, request.headers, params);
+        const { auth: user } = await authenticate(
+          ctx,
+          'stream',
+          request.method,
+          url,
+          request.headers,
+          params,
+        );
         const taskId = paramOf(params, 'taskId');
         const requested = sseCursorOf(request.headers.get('last-event-id'), queryValuesOf(url));
         const history = faults.take('history');
-        const cursor = history ? await cursorUnderFault(engine, user, taskId, requested, history) : requested;
         if (fault?.kind === 'buffer') {
           // Headers, then nothing until the client gives up: what a buffering proxy looks like.
-          engine.getTask(user, taskId);
+          await cursorUnderFault(engine, user, taskId, requested, history);
           const silent = streamBody(ctx.closers, () => undefined);
           request.signal.addEventListener('abort', () => silent.end(), { once: true });
           return new Response(silent.body, { status: 200, headers: SSE_HEADERS });
         }
         // Throws 404/400 here, while the envelope can still be sent.
-        const subscription = engine.subscribe(user, taskId, cursor);
+        const subscription = await subscribeUnderFault(engine, user, taskId, requested, history);
+        if (request.signal.aborted) {
+          subscription.close();
+          return new Response(null, { status: 499 });
+        }
         const out = streamBody(ctx.closers, () => subscription.close());
         request.signal.addEventListener(
           'abort',

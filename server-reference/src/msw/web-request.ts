@@ -96,7 +96,7 @@ export async function readOptionalJson(request: Request, maxBytes: number): Prom
 }
 
 /**
- * The create body (SPEC.md §2): JSON, or multipart text fields plus `attachment`/`attachments` files.
+ * The create body (protocol/SPEC.md §2): JSON, or multipart text fields plus `attachment`/`attachments` files.
  *
  * @throws {TaskBridgeError} `UNSUPPORTED_MEDIA_TYPE` (415) for other content types; the errors of
  *   {@link checkUploads} and {@link fromMultipart}; `INVALID_REQUEST` for an unreadable body.
@@ -146,7 +146,7 @@ export function jsonResponse(status: number, body: unknown): Response {
   return HttpResponse.json(body as never, { status });
 }
 
-/** The SPEC.md §8 envelope response for anything thrown (unknown errors are logged as `INTERNAL_ERROR`). */
+/** The protocol/SPEC.md §8 envelope response for anything thrown (unknown errors are logged as `INTERNAL_ERROR`). */
 export function errorResponse(error: unknown, logger: Logger): Response {
   const { status, headers, body } = errorResponseOf(toTaskBridgeError(error, logger));
   return HttpResponse.json(body, { status, headers });

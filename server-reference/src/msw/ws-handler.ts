@@ -1,17 +1,17 @@
 /**
- * The WebSocket route (SPEC.md §6) as an MSW `ws.link` handler running the shared
+ * The WebSocket route (protocol/SPEC.md §6) as an MSW `ws.link` handler running the shared
  * {@link startWsSession}, with the WebSocket faults of {@link TaskBridgeFaults}.
  *
  * MSW intercepts only the *global* `WebSocket` (patched at `listen()`/`start()`): the client must use
  * it (no `platform.WebSocket` from `ws`), so credentials travel as the `access_token` query parameter.
  */
-import { CloseCode, parseJson, TaskBridgeError } from '@taskbridge/protocol';
+import { CloseCode, TaskBridgeError } from '@taskbridge/protocol';
 import { delay, ws, type WebSocketHandler } from 'msw';
 import type { AuthOutcome, WsPeer } from '../wire/ws-session';
 import { startWsSession } from '../wire/ws-session';
 import { authenticate, type KitContext } from './context';
 import type { HistoryFault, WebSocketFault } from './faults';
-import { cursorUnderFault } from './history-faults';
+import { subscribeUnderFault } from './history-faults';
 import type { RouteParams } from './web-request';
 
 // The server side of an MSW connection, as far as the session needs it.
@@ -52,28 +52,6 @@ function peerUnder(client: MswClient, fault: WebSocketFault | undefined): WsPeer
   };
 }
 
-// Rewrites the subscribe frame's `lastEventId` under a history fault; anything unexpected is passed
-// through untouched so the session gives its usual answer (e.g. 1008 for a bad frame).
-async function subscribeFrameUnder(
-  ctx: KitContext,
-  auth: Promise<AuthOutcome>,
-  text: string,
-  fault: HistoryFault,
-): Promise<string> {
-  const json = parseJson(text);
-  const outcome = await auth;
-  if (!json.ok || !outcome.ok || typeof json.value !== 'object' || json.value === null) return text;
-  const frame = json.value as Record<string, unknown>;
-  const { taskId, lastEventId } = frame;
-  if (typeof taskId !== 'string' || (typeof lastEventId !== 'string' && lastEventId !== null)) return text;
-  try {
-    const cursor = await cursorUnderFault(ctx.engine, outcome.value, taskId, lastEventId, fault);
-    return JSON.stringify({ ...frame, lastEventId: cursor });
-  } catch {
-    return text;
-  }
-}
-
 /** The WebSocket handler, or none when the WebSocket transport is disabled. */
 export function createWebSocketHandlers(ctx: KitContext): WebSocketHandler[] {
   const { engine, options, faults } = ctx;
@@ -98,10 +76,18 @@ export function createWebSocketHandlers(ctx: KitContext): WebSocketHandler[] {
       const auth: Promise<AuthOutcome> = Promise.resolve()
         .then(() => authenticate(ctx, 'websocket', 'GET', client.url, undefined, params as RouteParams))
         .then(
-          (value) => ({ ok: true as const, value }),
+          (caller) => ({ ok: true as const, value: caller.auth, taskId: caller.ticketTaskId }),
           (error: unknown) => ({ ok: false as const, error: TaskBridgeError.from(error) }),
         );
-      const session = startWsSession(peerUnder(client, fault), engine, options, auth);
+      // Taken with the subscribe frame, applied when the session opens its subscription.
+      let history: HistoryFault | undefined;
+      const session = startWsSession(
+        peerUnder(client, fault),
+        engine,
+        options,
+        auth,
+        (user, taskId, cursor) => subscribeUnderFault(engine, user, taskId, cursor, history),
+      );
       const shutdown = (mode: 'shutdown' | 'drop') =>
         mode === 'drop'
           ? client.close(ABNORMAL, 'injected fault: connection dropped')
@@ -122,10 +108,10 @@ export function createWebSocketHandlers(ctx: KitContext): WebSocketHandler[] {
           return;
         }
         const latency = faults.take('latency', 'websocket');
-        const history = faults.take('history');
+        history = faults.take('history');
         void (async () => {
           if (latency) await delay(latency.ms);
-          session.receive(history ? await subscribeFrameUnder(ctx, auth, data, history) : data);
+          session.receive(data);
         })();
       });
     }),

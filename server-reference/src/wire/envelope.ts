@@ -1,12 +1,12 @@
 /**
- * The error envelope on every HTTP error path (SPEC.md §8): JSON, never a stack trace, never a
+ * The error envelope on every HTTP error path (protocol/SPEC.md §8): JSON, never a stack trace, never a
  * plain-text 500.
  */
 import { type ErrorEnvelope, TaskBridgeError } from '@taskbridge/protocol';
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from '../logger';
 
-/** An error response, transport-neutral: status, extra headers and the SPEC.md §8 envelope. */
+/** An error response, transport-neutral: status, extra headers and the protocol/SPEC.md §8 envelope. */
 export interface ErrorResponse {
   status: number;
   /** `Retry-After` (whole seconds, rounded up) when the error carries `retryAfterMs`. */
@@ -14,14 +14,14 @@ export interface ErrorResponse {
   body: ErrorEnvelope;
 }
 
-/** The SPEC.md §8 response for `error`: its status (500 when it has none), envelope and `Retry-After`. */
+/** The protocol/SPEC.md §8 response for `error`: its status (500 when it has none), envelope and `Retry-After`. */
 export function errorResponseOf(error: TaskBridgeError): ErrorResponse {
   const headers: Record<string, string> = {};
   if (error.retryAfterMs !== undefined) headers['Retry-After'] = String(Math.ceil(error.retryAfterMs / 1000));
   return { status: error.status ?? 500, headers, body: error.toEnvelope() };
 }
 
-/** Sends `error` as the SPEC.md §8 envelope with its status (and `Retry-After` for 429). */
+/** Sends `error` as the protocol/SPEC.md §8 envelope with its status (and `Retry-After` for 429). */
 export function sendError(res: Response, error: TaskBridgeError): void {
   if (res.headersSent) {
     res.end();

@@ -1,7 +1,7 @@
 import type { PollEventsResponse, TaskEvent } from '@taskbridge/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { deepFreeze } from '../engine/frozen-copy';
+import { deepFreeze } from '../engine/state/memory/frozen-copy';
 import { eventJson, pollResponseJson } from './event-json';
 
 const messageEvent = (eventId: string, message: string): TaskEvent => ({
@@ -43,13 +43,20 @@ describe('pollResponseJson', () => {
         fc.constantFrom(...statuses),
         fc.boolean(),
         fc.option(fc.constantFrom('7-1', 'a"b\u2028')),
-        (messages, taskStatus, hasMore, cursor) => {
+        fc.option(
+          fc.record({
+            requestedAfterEventId: fc.option(fc.string()),
+            firstRetainedEventId: fc.option(fc.string()),
+          }),
+        ),
+        (messages, taskStatus, hasMore, cursor, historyTrimmed) => {
           const body: PollEventsResponse = {
             taskId: 'task-"1"',
             events: messages.map((m, i) => deepFreeze(messageEvent(`1-${i}`, m))),
             nextAfterEventId: cursor,
             hasMore,
             ...(taskStatus === undefined ? {} : { taskStatus }),
+            ...(historyTrimmed === null ? {} : { historyTrimmed }),
           };
           expect(pollResponseJson(body)).toBe(JSON.stringify(body));
         },

@@ -1,5 +1,5 @@
 /**
- * Each stored event serialised once: the WebSocket frame (SPEC.md §6), the SSE `data:` line (§5) and
+ * Each stored event serialised once: the WebSocket frame (protocol/SPEC.md §6), the SSE `data:` line (§5) and
  * the poll response (§4) all reuse the same JSON text, however many subscribers and transports read it.
  */
 import type { PollEventsResponse, TaskEvent } from '@taskbridge/protocol';
@@ -8,6 +8,14 @@ import type { PollEventsResponse, TaskEvent } from '@taskbridge/protocol';
 export const EVENT_JSON_CACHE_ENTRIES = 2_048;
 /** Most characters of text kept (about 8 MB), so large events cannot pin much memory. */
 export const EVENT_JSON_CACHE_CHARS = 4 * 1024 * 1024;
+/**
+ * Longest text cached. A larger event is serialised at each use: a cached text outlives a few
+ * young-generation collections, is promoted and ends as old-generation garbage when evicted, and with
+ * readers spread over a long history (catching up, resuming) the cache is rarely hit — 20,000 × 8 KiB
+ * events read by 30 readers at different positions grew the heap to 1 GiB (hazard H3, the
+ * slow-consumer benchmark). Small events (tokens, progress), where a fan-out gains most, are cached.
+ */
+export const EVENT_JSON_CACHE_MAX_TEXT_CHARS = 2 * 1024;
 
 // Recently serialised events, oldest first. A bounded Map rather than a WeakMap: a fan-out serialises
 // the same few events many times in a row, while a WeakMap holding every stored event's text doubled
@@ -16,7 +24,8 @@ const texts = new Map<TaskEvent, string>();
 let chars = 0;
 
 /**
- * `JSON.stringify(event)`, cached for recently serialised events. Only frozen events (the
+ * `JSON.stringify(event)`, cached for recently serialised events up to
+ * {@link EVENT_JSON_CACHE_MAX_TEXT_CHARS}. Only frozen events (the
  * {@link EventStore} contract; the memory store's are deep-frozen) are cached: a mutable one could
  * change after caching.
  */
@@ -24,7 +33,7 @@ export function eventJson(event: TaskEvent): string {
   const cached = texts.get(event);
   if (cached !== undefined) return cached;
   const text = JSON.stringify(event);
-  if (!Object.isFrozen(event) || text.length > EVENT_JSON_CACHE_CHARS) return text;
+  if (!Object.isFrozen(event) || text.length > EVENT_JSON_CACHE_MAX_TEXT_CHARS) return text;
   texts.set(event, text);
   chars += text.length;
   while (texts.size > EVENT_JSON_CACHE_ENTRIES || chars > EVENT_JSON_CACHE_CHARS) {
@@ -36,15 +45,17 @@ export function eventJson(event: TaskEvent): string {
 }
 
 /**
- * The JSON body of a poll response (SPEC.md §4), byte for byte what `JSON.stringify(body)` gives for
+ * The JSON body of a poll response (protocol/SPEC.md §4), byte for byte what `JSON.stringify(body)` gives for
  * the fields a response has, with the events' cached text spliced in instead of serialised again.
  */
 export function pollResponseJson(body: PollEventsResponse): string {
   let events = '';
   for (const event of body.events) events += events === '' ? eventJson(event) : `,${eventJson(event)}`;
   const status = body.taskStatus === undefined ? '' : `,"taskStatus":${JSON.stringify(body.taskStatus)}`;
+  const trimmed =
+    body.historyTrimmed === undefined ? '' : `,"historyTrimmed":${JSON.stringify(body.historyTrimmed)}`;
   return (
     `{"taskId":${JSON.stringify(body.taskId)},"events":[${events}],` +
-    `"nextAfterEventId":${JSON.stringify(body.nextAfterEventId)},"hasMore":${String(body.hasMore)}${status}}`
+    `"nextAfterEventId":${JSON.stringify(body.nextAfterEventId)},"hasMore":${String(body.hasMore)}${status}${trimmed}}`
   );
 }

@@ -1,5 +1,5 @@
 /**
- * The HTTP routes of SPEC.md §2, §4, §5 (cursor), §7 and E1/E2 as transport-neutral operations:
+ * The HTTP routes of protocol/SPEC.md §2, §4, §5 (cursor), §7 and E1/E2 as transport-neutral operations:
  * validated input in, engine call, `{ status, body }` out. The Express routes and the MSW handlers both
  * call these, so request validation, status codes and error codes cannot drift between them.
  * Multipart bodies are read by `uploads.ts`. Every function throws a `TaskBridgeError` for the error
@@ -10,6 +10,7 @@ import {
   type CapabilitiesResponse,
   type ClientActionResponse,
   type CreateTaskRequest,
+  HISTORY_TRIMMED_EXTENSION,
   LAST_EVENT_ID_QUERY_PARAM,
   type PollEventsResponse,
   PollLimits,
@@ -35,7 +36,7 @@ export interface OpResult<T> {
 /** A query string as adapters see it: one value, repeated values, or absent. */
 export type QueryValues = Readonly<Record<string, string | readonly string[] | undefined>>;
 
-/** Parameters of a poll (SPEC.md §4), validated. */
+/** Parameters of a poll (protocol/SPEC.md §4), validated. */
 export interface PollQuery {
   afterEventId: string | null;
   /** Long-poll wait, ms, 0–60000; default 0 (short poll, as the peer). */
@@ -59,7 +60,7 @@ function intParam(query: QueryValues, name: string, min: number, max: number, fa
 }
 
 /**
- * Validates the poll query (SPEC.md §4; camelCase only).
+ * Validates the poll query (protocol/SPEC.md §4; camelCase only).
  *
  * @throws {TaskBridgeError} `INVALID_REQUEST` (400) for a repeated `afterEventId` or an out-of-range
  *   `waitTimeoutMs` (0–60000) / `maxEvents` (1–500).
@@ -69,14 +70,14 @@ export function parsePollQuery(query: QueryValues): PollQuery {
   if (after !== undefined && typeof after !== 'string') throw invalid('afterEventId must be given once');
   return {
     afterEventId: after ?? null,
-    // SPEC.md §4: the peer's default is a short poll (0), whatever the OpenAPI file says.
+    // protocol/SPEC.md §4: the peer's default is a short poll (0), whatever the OpenAPI file says.
     waitTimeoutMs: intParam(query, 'waitTimeoutMs', 0, PollLimits.MAX_WAIT_TIMEOUT_MS, 0),
     maxEvents: intParam(query, 'maxEvents', 1, PollLimits.MAX_EVENTS, PollLimits.DEFAULT_MAX_EVENTS),
   };
 }
 
 /**
- * `GET …/events` (SPEC.md §4): poll or long-poll; `signal` ends the wait (client gone, shutdown).
+ * `GET …/events` (protocol/SPEC.md §4): poll or long-poll; `signal` ends the wait (client gone, shutdown).
  *
  * @throws {TaskBridgeError} `INVALID_REQUEST` (bad query or cursor), `TASK_NOT_FOUND` (404).
  */
@@ -93,7 +94,7 @@ export async function pollOp(
 }
 
 /**
- * The SSE cursor (SPEC.md §5): the `Last-Event-ID` header, else (our extension) `?lastEventId=`; the
+ * The SSE cursor (protocol/SPEC.md §5): the `Last-Event-ID` header, else (our extension) `?lastEventId=`; the
  * header wins. `undefined` means "from the oldest retained event".
  */
 export function sseCursorOf(header: string | null | undefined, query: QueryValues): string | undefined {
@@ -102,7 +103,7 @@ export function sseCursorOf(header: string | null | undefined, query: QueryValue
 }
 
 /**
- * `POST /tasks` (SPEC.md §2) once the body is parsed: 201 for a new task, 200 (`deduplicated: true`)
+ * `POST /tasks` (protocol/SPEC.md §2) once the body is parsed: 201 for a new task, 200 (`deduplicated: true`)
  * for an identical repeat.
  *
  * @throws {TaskBridgeError} `INVALID_REQUEST` (invalid body or unknown `taskType`), `IDEMPOTENCY_CONFLICT` (409).
@@ -120,7 +121,7 @@ export async function createTaskOp(
 }
 
 /**
- * `POST …/cancel` (SPEC.md §7): optional `{reason}` → 202. An absent or empty body is `{}`.
+ * `POST …/cancel` (protocol/SPEC.md §7): optional `{reason}` → 202. An absent or empty body is `{}`.
  *
  * @throws {TaskBridgeError} `INVALID_REQUEST` (bad body), `TASK_NOT_FOUND` (404).
  */
@@ -136,7 +137,7 @@ export async function cancelOp(
 }
 
 /**
- * `POST …/actions` (SPEC.md §7) → 202 `ACCEPTED` / `REJECTED_*`, 200 `DEDUPLICATED`. Ownership is checked
+ * `POST …/actions` (protocol/SPEC.md §7) → 202 `ACCEPTED` / `REJECTED_*`, 200 `DEDUPLICATED`. Ownership is checked
  * before the body, so a foreign task is a 404 whatever the body.
  *
  * @throws {TaskBridgeError} `TASK_NOT_FOUND` (404), `INVALID_REQUEST` (400), `IDEMPOTENCY_CONFLICT` (409).
@@ -147,28 +148,31 @@ export async function actionOp(
   taskId: string,
   body: unknown,
 ): Promise<OpResult<ClientActionResponse>> {
-  engine.getTask(auth, taskId);
+  await engine.getTask(auth, taskId);
   const parsed = parseClientActionRequest(body);
   if (!parsed.ok) throw invalid(parsed.error.message, issuesOf(parsed.error.issues));
   const { httpStatus, response } = await engine.submitAction(auth, taskId, parsed.value);
   return { status: httpStatus, body: response };
 }
 
-/** E1 `GET /tasks/{taskId}` (SPEC.md §1). @throws {TaskBridgeError} `TASK_NOT_FOUND` (404). */
-export function statusOp(
+/** E1 `GET /tasks/{taskId}` (protocol/SPEC.md §1). @throws {TaskBridgeError} `TASK_NOT_FOUND` (404). */
+export async function statusOp(
   engine: TaskEngine,
   auth: AuthContext,
   taskId: string,
-): OpResult<TaskStatusResponse> {
-  return { status: 200, body: engine.getStatus(auth, taskId) };
+): Promise<OpResult<TaskStatusResponse>> {
+  return { status: 200, body: await engine.getStatus(auth, taskId) };
 }
 
-/** `GET /ready` (SPEC.md §1): 200 `ready`, or 503 `not_ready`. */
+/** `GET /ready` (protocol/SPEC.md §1): 200 `ready`, or 503 `not_ready`. */
 export function readyOp(ready: boolean): OpResult<{ status: 'ready' | 'not_ready'; details: object }> {
   return { status: ready ? 200 : 503, body: { status: ready ? 'ready' : 'not_ready', details: {} } };
 }
 
-/** E2 capabilities (SPEC.md §1), derived from the actual configuration (hazard H7). */
+/**
+ * E2 capabilities (protocol/SPEC.md §1), derived from the actual configuration (hazard H7): the backend's
+ * retention and the extensions spoken, `history-trimmed` included (protocol/SPEC.md §11).
+ */
 export function capabilitiesOf(engine: TaskEngine, options: ResolvedServerOptions): CapabilitiesResponse {
   const transports = (['websocket', 'sse', 'polling'] as const).filter(
     (name): name is TransportName => options.transports[name],
@@ -178,7 +182,9 @@ export function capabilitiesOf(engine: TaskEngine, options: ResolvedServerOption
     protocolVersion: PROTOCOL_VERSION,
     transports,
     heartbeatIntervalMs: { ...options.heartbeatIntervalMs },
-    retention: { maxEventsPerTask: engine.store.retention().maxEventsPerTask },
+    retention: { ...engine.backend.retention },
+    extensions: [HISTORY_TRIMMED_EXTENSION],
+    ...(options.tickets ? { streamTickets: true } : {}),
     limits: {
       maxEventsPerPoll: PollLimits.MAX_EVENTS,
       maxWaitTimeoutMs: PollLimits.MAX_WAIT_TIMEOUT_MS,
@@ -192,6 +198,7 @@ export function capabilitiesOf(engine: TaskEngine, options: ResolvedServerOption
       ...(options.transports.polling ? { events: routes.events } : {}),
       ...(options.transports.sse ? { stream: routes.stream } : {}),
       ...(options.transports.websocket ? { websocket: routes.websocket } : {}),
+      ...(options.tickets ? { streamTickets: routes.streamTickets } : {}),
     },
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Turns `{param}` route templates (SPEC.md §1) into Express paths and matchers.
+ * Turns `{param}` route templates (protocol/SPEC.md §1) into Express paths and matchers.
  */
 import { routeParams } from '@taskbridge/protocol';
 

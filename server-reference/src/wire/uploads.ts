@@ -1,5 +1,5 @@
 /**
- * Multipart uploads of `POST /tasks` (SPEC.md §2), transport-neutral: text fields and files in, a
+ * Multipart uploads of `POST /tasks` (protocol/SPEC.md §2), transport-neutral: text fields and files in, a
  * create candidate and validated attachments out. Express streams uploads through multer (which
  * enforces the size and count limits while reading); MSW hands over `request.formData()`.
  */
@@ -28,7 +28,7 @@ export function uploadTypeAllowed(mime: string, allowed: readonly string[]): boo
 }
 
 /**
- * Checks an attachment's type against the upload options (SPEC.md §2).
+ * Checks an attachment's type against the upload options (protocol/SPEC.md §2).
  *
  * @throws {TaskBridgeError} `UPLOAD_VALIDATION_ERROR` (400) for a type not in `allowedTypes`.
  */
@@ -62,7 +62,7 @@ function checkFilename(name: string): string {
 }
 
 /**
- * Checks count, field names, size and type of uploads (SPEC.md §2) for adapters that receive the
+ * Checks count, field names, size and type of uploads (protocol/SPEC.md §2) for adapters that receive the
  * whole multipart body at once (MSW). Express streams uploads through multer, which enforces the same
  * limits while reading.
  *
@@ -105,7 +105,7 @@ function parseJsonField(fields: Readonly<Record<string, unknown>>, name: string)
 }
 
 /**
- * Reads multipart text fields and files into a create candidate plus attachments (SPEC.md §2: the
+ * Reads multipart text fields and files into a create candidate plus attachments (protocol/SPEC.md §2: the
  * JSON fields' text parts, `input`/`metadata` as JSON strings). A repeated text field is an array.
  *
  * @throws {TaskBridgeError} `INVALID_REQUEST` for `input`/`metadata` that is not JSON;

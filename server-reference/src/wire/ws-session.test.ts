@@ -2,12 +2,16 @@ import type { TaskEvent } from '@taskbridge/protocol';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTaskEngine, type TaskEngine } from '../engine/task-engine';
 import type { AuthContext, TaskHandler } from '../engine/types';
+import { createDemoAuthResolver } from '../auth/demo';
 import { resolveServerOptions } from '../options';
 import { type AuthOutcome, startWsSession, type WsFrame, type WsPeer, type WsSession } from './ws-session';
 
 const alice: AuthContext = { subject: 'alice', scopes: [], attributes: {} };
 const authOk: Promise<AuthOutcome> = Promise.resolve({ ok: true, value: alice });
-const options = resolveServerOptions({ heartbeatIntervalMs: { websocket: 60_000, sse: 60_000 } });
+const options = resolveServerOptions({
+  auth: createDemoAuthResolver(),
+  heartbeatIntervalMs: { websocket: 60_000, sse: 60_000 },
+});
 
 /** A peer that logs what the session does, in order; `slow` makes the send of those eventIds wait. */
 function recordingPeer(slow = new Set<string>()) {
@@ -26,6 +30,12 @@ function recordingPeer(slow = new Set<string>()) {
     cork: () => log.push('cork'),
     uncork: () => log.push('uncork'),
     close(code) {
+      log.push(`close ${code}`);
+      open = false;
+      closedWith = code;
+    },
+    abort(code) {
+      log.push(`abort ${code}`);
       open = false;
       closedWith = code;
     },
@@ -40,7 +50,7 @@ afterEach(() => session?.closed());
 async function finishedTask(engine: TaskEngine, messages: number): Promise<TaskEvent[]> {
   const { response } = await engine.createTask(alice, { clientRequestId: 'c1', taskType: 'ticker' });
   return vi.waitFor(async () => {
-    const page = await engine.store.read(response.taskId, null, 100);
+    const page = await engine.backend.events.read(response.taskId, null, 100);
     expect(page.events).toHaveLength(messages + 2);
     return page.events;
   });
@@ -67,6 +77,7 @@ describe('WebSocket session: batches leave corked', () => {
       'send TASK_MESSAGE',
       'send TASK_COMPLETED',
       'uncork',
+      'close 1000',
     ]);
   });
 
@@ -78,7 +89,7 @@ describe('WebSocket session: batches leave corked', () => {
     const cursor = events.at(-2)?.eventId;
     session.receive(JSON.stringify({ action: 'subscribe', taskId: events[0]?.taskId, lastEventId: cursor }));
     await vi.waitFor(() => expect(closed()).toBe(1000));
-    expect(log).toEqual(['send TASK_COMPLETED']);
+    expect(log).toEqual(['send TASK_COMPLETED', 'close 1000']);
   });
 
   it('uncorks before waiting on backpressure, so the frame waited for can leave', async () => {
@@ -91,6 +102,38 @@ describe('WebSocket session: batches leave corked', () => {
     expect(log).toEqual(['cork', 'send TASK_STARTED', 'send TASK_MESSAGE', 'uncork']);
     release[0]?.();
     await vi.waitFor(() => expect(closed()).toBe(1000));
-    expect(log.slice(4)).toEqual(['send TASK_MESSAGE', 'send TASK_MESSAGE', 'send TASK_COMPLETED']);
+    expect(log.slice(4)).toEqual([
+      'send TASK_MESSAGE',
+      'send TASK_MESSAGE',
+      'send TASK_COMPLETED',
+      'close 1000',
+    ]);
+  });
+});
+
+describe('WebSocket session: the drain budget (H3)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('aborts with 1013 a reader that does not drain within drainTimeoutMs, while the send is pending', async () => {
+    const engine = createTaskEngine({ handlers: { ticker } });
+    const events = await finishedTask(engine, 3);
+    const budgeted = resolveServerOptions({
+      auth: createDemoAuthResolver(),
+      heartbeatIntervalMs: { websocket: 60_000 },
+      subscriberBudget: { drainTimeoutMs: 5_000 },
+    });
+    // The reader never drains the second frame.
+    const { peer, log, closed } = recordingPeer(new Set([events[1]?.eventId ?? '']));
+    vi.useFakeTimers();
+    session = startWsSession(peer, engine, budgeted, authOk);
+    session.receive(JSON.stringify({ action: 'subscribe', taskId: events[0]?.taskId, lastEventId: null }));
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(closed()).toBeUndefined();
+    expect(log.at(-1)).toBe('uncork');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(closed()).toBe(1013);
+    expect(log.at(-1)).toBe('abort 1013');
   });
 });

@@ -1,5 +1,5 @@
 /**
- * One WebSocket connection of SPEC.md §6, transport-neutral: one subscribe frame, the ack, replay,
+ * One WebSocket connection of protocol/SPEC.md §6, transport-neutral: one subscribe frame, the ack, replay,
  * live events and heartbeats; close 1000 right after the terminal event; 1008 for bad frames, unknown
  * or foreign tasks and auth failures; 1003 for binary frames; 1013 when the subscriber fell too far
  * behind (hazard H3). The `ws` adapter and the MSW handler both drive it through a {@link WsPeer}.
@@ -16,10 +16,16 @@ import type { Subscription } from '../engine/subscription';
 import type { TaskEngine } from '../engine/task-engine';
 import type { AuthContext } from '../engine/types';
 import type { ResolvedServerOptions } from '../options';
+import { createDrainBudget, YIELD_EVERY_CHARS, yieldToEventLoop } from './drain-budget';
 import { eventJson } from './event-json';
 
-/** The auth hook's result for an upgrade, resolved before the subscribe frame arrives. */
-export type AuthOutcome = { ok: true; value: AuthContext } | { ok: false; error: TaskBridgeError };
+/**
+ * The auth hook's result for an upgrade, resolved before the subscribe frame arrives. `taskId` is set
+ * when a stream ticket authenticated the upgrade: the only task it may subscribe to
+ * (protocol/SPEC.md §12).
+ */
+export type AuthOutcome =
+  { ok: true; value: AuthContext; taskId?: string } | { ok: false; error: TaskBridgeError };
 
 /** What a frame the session sends is, so adapters (and fault injection) need not parse it back. */
 export type WsFrame = { kind: 'ack' } | { kind: 'heartbeat' } | { kind: 'event'; event: TaskEvent };
@@ -35,10 +41,28 @@ export interface WsPeer {
   cork?(): void;
   /** Optional: releases what {@link WsPeer.cork} held; the last matching call flushes. */
   uncork?(): void;
-  /** Closes the socket with a close code (SPEC.md §6) and reason. */
+  /** Closes the socket with a close code (protocol/SPEC.md §6) and reason. */
   close(code: number, reason: string): void;
+  /**
+   * Optional: closes with `code` and `reason` and drops the connection now, unsent frames included
+   * (a reader that did not drain within its budget, hazard H3). Default: {@link WsPeer.close}.
+   */
+  abort?(code: number, reason: string): void;
   /** True while frames can be sent. */
   isOpen(): boolean;
+}
+
+/**
+ * Opens the subscription a session streams; `engine.subscribe` unless a host shapes it (the MSW kit
+ * applies its replay faults here).
+ */
+export type SubscribeFn = (auth: AuthContext, taskId: string, cursor: string | null) => Promise<Subscription>;
+
+/** Thrown inside the pump when the reader did not drain within its budget. */
+class ReaderStalled extends Error {
+  constructor(readonly waitedMs: number) {
+    super('reader did not drain in time');
+  }
 }
 
 /** Inbound side of a session: the adapter forwards the socket's messages and its close. */
@@ -58,6 +82,7 @@ export function startWsSession(
   engine: TaskEngine,
   options: ResolvedServerOptions,
   auth: Promise<AuthOutcome>,
+  subscribeTo: SubscribeFn = (user, taskId, cursor) => engine.subscribe(user, taskId, cursor),
 ): WsSession {
   let subscribed = false;
   let subscription: Subscription | undefined;
@@ -74,13 +99,22 @@ export function startWsSession(
     const outcome = await auth;
     if (!outcome.ok) return peer.close(CloseCode.POLICY_VIOLATION, 'authentication failed');
     const { taskId, lastEventId } = frame.value;
+    if (outcome.taskId !== undefined && outcome.taskId !== taskId) {
+      return peer.close(CloseCode.POLICY_VIOLATION, 'stream ticket not valid for this task');
+    }
     let opened: Subscription;
     try {
-      opened = engine.subscribe(outcome.value, taskId, lastEventId);
+      opened = await subscribeTo(outcome.value, taskId, lastEventId);
     } catch (error) {
-      const reason =
-        TaskBridgeError.from(error).code === 'TASK_NOT_FOUND' ? 'task not found' : 'invalid cursor';
-      return peer.close(CloseCode.POLICY_VIOLATION, reason);
+      const { code } = TaskBridgeError.from(error);
+      if (code === 'TASK_NOT_FOUND' || code === 'INVALID_REQUEST') {
+        return peer.close(
+          CloseCode.POLICY_VIOLATION,
+          code === 'TASK_NOT_FOUND' ? 'task not found' : 'invalid cursor',
+        );
+      }
+      // The backend failed (not the client): try again later, as for an overflow.
+      return peer.close(CloseCode.TRY_AGAIN_LATER, 'stream unavailable');
     }
     if (ended || !peer.isOpen()) return opened.close();
     subscription = opened;
@@ -89,31 +123,50 @@ export function startWsSession(
       taskId,
       replayStartedAfterEventId: lastEventId,
       live: true,
+      // protocol/SPEC.md §11: present only when retention deleted events after the cursor.
+      ...(opened.historyTrimmed ? { historyTrimmed: opened.historyTrimmed } : {}),
     });
     void peer.send(ack, { kind: 'ack' });
-    void pump(outcome.value, taskId, opened);
+    void pump(taskId, opened);
   };
 
   // A batch goes out corked (one write); a lone event needs no cork. Uncorked for good at the first
-  // backpressure wait: the frame waited for cannot leave a corked socket, and a slow reader gains
-  // nothing from batching.
+  // backpressure wait (the frame waited for cannot leave a corked socket, and a slow reader gains
+  // nothing from batching) and at the first yield to the event loop (a long batch to a fast reader
+  // must not hold the loop: hazard H3).
+  const { drainTimeoutMs } = options.subscriberBudget;
+  const budget = createDrainBudget(drainTimeoutMs);
+  let sinceYield = 0;
   const sendBatch = async (events: readonly TaskEvent[]): Promise<void> => {
     let corked = events.length > 1 && peer.cork !== undefined;
     if (corked) peer.cork?.();
     try {
       for (const event of events) {
-        const pending = peer.send(eventJson(event), { kind: 'event', event });
-        if (!pending) continue;
+        const text = eventJson(event);
+        const pending = peer.send(text, { kind: 'event', event });
+        if (pending) {
+          if (corked) peer.uncork?.();
+          corked = false;
+          const waitStarted = Date.now();
+          if (!(await budget.wait(pending))) {
+            throw new ReaderStalled(Date.now() - waitStarted);
+          }
+        }
+        // Counted whether or not the send waited: a drain the kernel grants at once comes back in
+        // the same turn of the loop.
+        sinceYield += text.length;
+        if (sinceYield < YIELD_EVERY_CHARS) continue;
+        sinceYield = 0;
         if (corked) peer.uncork?.();
         corked = false;
-        await pending;
+        await yieldToEventLoop();
       }
     } finally {
       if (corked) peer.uncork?.();
     }
   };
 
-  const pump = async (user: AuthContext, taskId: string, source: Subscription): Promise<void> => {
+  const pump = async (taskId: string, source: Subscription): Promise<void> => {
     const heartbeat = JSON.stringify({ type: 'HEARTBEAT', taskId, live: true });
     const interval = options.heartbeatIntervalMs.websocket;
     let lastSend = Date.now();
@@ -124,6 +177,7 @@ export function startWsSession(
       }
     }, interval);
     let terminal = false;
+    let stalled = false;
     let code: number = CloseCode.GOING_AWAY;
     try {
       for await (const item of source) {
@@ -136,21 +190,37 @@ export function startWsSession(
         await sendBatch(item.events);
         terminal = isTerminalEvent(item.events[item.events.length - 1] as TaskEvent);
       }
-      // Ended with nothing newer than a cursor at the terminal event (SPEC.md §6, E): still a normal end.
-      terminal ||= engine.getStatus(user, taskId).terminalEvent !== null;
+      // Ended with nothing newer than a cursor at the terminal event (protocol/SPEC.md §6, E): still a normal end.
+      terminal ||= source.endedAtTerminal;
       if (terminal) code = CloseCode.NORMAL;
     } catch (error) {
       code = CloseCode.TRY_AGAIN_LATER;
-      options.logger({
-        level: 'warn',
-        msg: 'websocket subscriber overflow',
-        taskId,
-        error: TaskBridgeError.from(error).message,
-      });
+      stalled = error instanceof ReaderStalled;
+      options.logger(
+        error instanceof ReaderStalled
+          ? {
+              level: 'warn',
+              msg: 'subscriber did not drain within its budget: disconnected',
+              transport: 'websocket',
+              taskId,
+              drainTimeoutMs,
+              waitedMs: error.waitedMs,
+            }
+          : {
+              level: 'warn',
+              msg: 'websocket subscriber overflow',
+              taskId,
+              error: TaskBridgeError.from(error).message,
+            },
+      );
     } finally {
       clearInterval(timer);
+      budget.dispose();
       source.close();
-      if (peer.isOpen()) peer.close(code, terminal ? 'task finished' : 'stream ended');
+      const reason = 'subscriber too slow: did not drain in time';
+      if (stalled && peer.abort) peer.abort(code, reason);
+      else if (stalled) peer.close(code, reason);
+      else if (peer.isOpen()) peer.close(code, terminal ? 'task finished' : 'stream ended');
     }
   };
 

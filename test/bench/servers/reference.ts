@@ -18,6 +18,7 @@ import {
   type TaskHandler,
   type TaskYield,
 } from '@taskbridge/server-reference';
+import { testServerOptions } from '../../support/reference-server';
 import { payloadBytesFor, stampedMessage } from '../events';
 import { paced, wallClockMs } from '../pacer';
 import { measuredMemory, serveCommands } from '../processes';
@@ -61,7 +62,7 @@ let current: ReferenceServer | undefined;
 
 async function fresh(): Promise<{ url: string }> {
   await current?.close();
-  current = createReferenceServer({ handlers });
+  current = createReferenceServer(testServerOptions({ handlers }));
   const { url } = await current.listen(0, '127.0.0.1');
   return { url };
 }

@@ -1,5 +1,5 @@
 /**
- * Drives the system Chromium (Debian `chromium`, installed by .ci/run) headless through playwright-core,
+ * Drives the system Chromium (Debian `chromium`, installed by `npm test` when missing) headless through playwright-core,
  * each page in a fresh temporary profile so IndexedDB checkpoints and remembered transport health never
  * leak between tests. Never downloads a browser.
  */
@@ -28,7 +28,7 @@ export function requireChromium(): void {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(
       `Chromium not found at ${CHROMIUM_PATH}: the browser tests need it. Install it with ` +
-        '`apt-get install -y chromium` (.ci/run does), or set CHROMIUM_PATH.',
+        '`apt-get install -y chromium` (npm test does), or set CHROMIUM_PATH.',
     );
   }
 }

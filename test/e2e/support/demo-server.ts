@@ -11,10 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { TaskEvent } from '@taskbridge/protocol';
 import {
+  createDemoAuthResolver,
   createSummarizeHandler,
   demoHandlers,
   type ReferenceServer,
   createReferenceServer,
+  silentLogger,
 } from '@taskbridge/server-reference';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -63,7 +65,12 @@ export interface DemoServer {
  * (default 40, as in `npm start`).
  */
 export async function startDemoServer(staticDir: string, tokenDelayMs = 40): Promise<DemoServer> {
+  // As `npm start` runs it: the demo resolver by name, and the `access_token` query for the page's
+  // browser WebSocket.
   const server = createReferenceServer({
+    auth: createDemoAuthResolver(),
+    allowAccessTokenQuery: true,
+    logger: silentLogger,
     staticDir,
     handlers: { ...demoHandlers, summarize: createSummarizeHandler({ tokenDelayMs }) },
   });
@@ -75,7 +82,7 @@ export async function startDemoServer(staticDir: string, tokenDelayMs = 40): Pro
     url,
     port,
     async events(taskId) {
-      const { events } = await server.engine.store.read(taskId, null, 100_000);
+      const { events } = await server.engine.backend.events.read(taskId, null, 100_000);
       return events;
     },
     onlyTaskId() {

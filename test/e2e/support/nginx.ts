@@ -25,7 +25,7 @@ export function requireNginx(): string {
   if (NGINX_PATH === undefined || !existsSync(NGINX_PATH)) {
     throw new Error(
       'nginx not found (looked in /usr/sbin and /usr/bin): the proxy tests need it. Install it with ' +
-        '`apt-get install -y nginx` (.ci/run does), or set NGINX_PATH.',
+        '`apt-get install -y nginx` (npm test does), or set NGINX_PATH.',
     );
   }
   return NGINX_PATH;
