@@ -3,8 +3,9 @@
  * `WebSocket`, a native `EventSource`), the client puts a single-use ticket in the URL instead of the
  * access token whenever the server advertises `streamTickets`, and mints a fresh one for every
  * connection. The server side here is a small fake in front of the reference server (the ticket route,
- * the capability, and redemption on the WebSocket upgrade and the SSE request); the token never reaches
- * a URL.
+ * the capability, and redemption on the WebSocket upgrade and the SSE request), which counts mints and
+ * redemptions; one test runs against the reference server's own tickets, one against a server without
+ * them. The token never reaches a URL where a ticket can go.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -177,8 +178,23 @@ describe('stream tickets (protocol/SPEC.md §12)', () => {
     expect(f.urls.filter((url) => TOKEN.test(url))).toEqual([]);
   });
 
-  it('without the capability (a TaskBridge v1 peer), the token goes in the URL as before', async () => {
+  it("against the reference server's own tickets, a query-auth WebSocket redeems a ticket and completes", async () => {
     srv = await startTestServer();
+    const urls: string[] = [];
+    srv.server.server.prependListener('upgrade', (req: IncomingMessage) => urls.push(req.url ?? ''));
+    const { client } = createNodeClient(srv.url, { webSocketAuth: 'query', forceTransport: 'websocket' });
+    closers.push(() => client.close());
+    const { stream } = await client.startTask({ taskType: 'ticker', input: { count: 3, intervalMs: 5 } });
+    const final = await stream.settled();
+    expect(final.status).toBe('completed');
+    expect(final.eventCount).toBeGreaterThanOrEqual(4);
+    expect(urls).toHaveLength(1);
+    expect(urls[0]).toMatch(/[?&]ticket=/);
+    expect(urls.filter((url) => TOKEN.test(url))).toEqual([]);
+  });
+
+  it('without the capability (a TaskBridge v1 peer), the token goes in the URL as before', async () => {
+    srv = await startTestServer({ streamTickets: false, allowAccessTokenQuery: true });
     const urls: string[] = [];
     srv.server.server.prependListener('upgrade', (req: IncomingMessage) => urls.push(req.url ?? ''));
     const { client } = createNodeClient(srv.url, { webSocketAuth: 'query', forceTransport: 'websocket' });
