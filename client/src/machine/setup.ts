@@ -50,8 +50,8 @@ import { taskStreamGuards } from './guards';
 import { earlyEndsAfter, fallBackPlan, retrySamePlan } from './retry-plan';
 import { transportRun } from './transport-run';
 
-/** Input of the `confirmTaskReachable` actor. */
-interface ConfirmInput {
+/** Input of the `confirmTaskReachable` actor (exported so the machine's declared type can name it). */
+export interface ConfirmInput {
   confirm: ConfirmTaskReachable;
   taskId: string;
   cursor: string | null;
