@@ -4,7 +4,8 @@
  */
 import type { CapabilitiesResponse, TaskStatusResponse, TransportName } from '@taskbridge/protocol';
 import { type Observable, Subject } from 'rxjs';
-import { type AnyActorRef, createActor, fromCallback, type InspectionEvent, type Observer } from 'xstate';
+import { type AnyActorRef, createActor, fromCallback } from 'xstate';
+import type { StreamInspector } from './inspection';
 import {
   type CheckpointStore,
   checkpointKey,
@@ -115,7 +116,7 @@ export interface TaskBridgeClientOptions extends ConnectionOptions {
    * XState inspection of every stream's machine (its whole life: observers, restore, transports,
    * fallback, climb-back, retries, the end), e.g. `createBrowserInspector().inspect`. Default: none.
    */
-  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  inspect?: StreamInspector;
 }
 
 /** A task found in the checkpoint store that has not reached its terminal event. */

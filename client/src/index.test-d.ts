@@ -13,7 +13,10 @@ import {
   initialTaskSnapshot,
   reduceTaskSnapshot,
   type StartedTask,
+  type StreamInspectionEvent,
+  type StreamInspector,
   TaskBridgeError,
+  type TaskBridgeClientOptions,
   type TaskBridgeErrorCode,
   type TaskEvent,
   type TaskSnapshot,
@@ -24,6 +27,7 @@ import {
 } from '@taskbridge/client';
 import type { Observable } from 'rxjs';
 import { describe, expectTypeOf, it } from 'vitest';
+import type { InspectionEvent, Observer } from 'xstate';
 
 const client = createTaskBridgeClient({
   baseUrl: 'https://api.example',
@@ -115,5 +119,18 @@ describe('errors and diagnostics', () => {
       .toEqualTypeOf<TransportName>();
     expectTypeOf<Extract<Diagnostic, { type: 'retry' }>>().toHaveProperty('delayMs').toEqualTypeOf<number>();
     expectTypeOf<Diagnostic>().not.toBeAny();
+  });
+});
+
+describe('inspection', () => {
+  it("takes XState's own inspectors as they are, without XState in the client's types", () => {
+    const observer: Observer<InspectionEvent> = { next: () => undefined };
+    const callback = (event: InspectionEvent) => void event.rootId;
+    expectTypeOf(observer).toMatchTypeOf<StreamInspector>();
+    expectTypeOf(callback).toMatchTypeOf<StreamInspector>();
+    expectTypeOf<TaskBridgeClientOptions['inspect']>().toEqualTypeOf<StreamInspector | undefined>();
+    expectTypeOf<StreamInspectionEvent['type']>().toEqualTypeOf<string>();
+    // A callback for something else is refused.
+    expectTypeOf<(value: number) => void>().not.toMatchTypeOf<StreamInspector>();
   });
 });

@@ -9,6 +9,7 @@ export type { SubmitActionOptions } from './task-commands';
 export type { EnvironmentSource } from './environment';
 export type { EnvironmentEvent } from './machine/events';
 export type { Clock } from './clock';
+export type { StreamInspectionEvent, StreamInspector } from './inspection';
 export type { HistoryTrimmedInfo, HistoryTrimmedPolicy } from './history-trimmed';
 
 // Task state
