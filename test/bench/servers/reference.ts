@@ -11,6 +11,7 @@
  */
 import { EventEmitter, once } from 'node:events';
 import {
+  createMemoryBackend,
   createReferenceServer,
   demoHandlers,
   type ReferenceServer,
@@ -59,10 +60,15 @@ const handlers: Record<string, TaskHandler> = {
 };
 
 let current: ReferenceServer | undefined;
+let backend: ReturnType<typeof createMemoryBackend> | undefined;
 
 async function fresh(): Promise<{ url: string }> {
   await current?.close();
-  current = createReferenceServer(testServerOptions({ handlers }));
+  await backend?.close();
+  // Every event of a throughput run retained (the default keeps 100,000 per task and trims older ones:
+  // a 100,000-event run would hand a late subscriber a trimmed history and never complete its count).
+  backend = createMemoryBackend({ maxEventsPerTask: null });
+  current = createReferenceServer(testServerOptions({ handlers, backend }));
   const { url } = await current.listen(0, '127.0.0.1');
   return { url };
 }
