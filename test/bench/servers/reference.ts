@@ -68,7 +68,16 @@ async function fresh(): Promise<{ url: string }> {
   // Every event of a throughput run retained (the default keeps 100,000 per task and trims older ones:
   // a 100,000-event run would hand a late subscriber a trimmed history and never complete its count).
   backend = createMemoryBackend({ maxEventsPerTask: null });
-  current = createReferenceServer(testServerOptions({ handlers, backend }));
+  current = createReferenceServer(
+    testServerOptions({
+      handlers,
+      backend,
+      // Slow-reader budgets (hazard H3) sized for a 100,000-event burst: the raw baselines have none,
+      // and the bare clients of the info rows do not reconnect when the default budget cuts them.
+      maxQueuedEventsPerSubscriber: 1_000_000,
+      subscriberBudget: { maxBufferedBytes: 512 * 1024 * 1024, drainTimeoutMs: 60_000 },
+    }),
+  );
   const { url } = await current.listen(0, '127.0.0.1');
   return { url };
 }
