@@ -41,6 +41,20 @@ export default tseslint.config(
     },
   },
   {
+    // The client core and its React binding: options objects past three parameters, and switches over
+    // unions (event types, transport messages, machine states) that the compiler proves exhaustive.
+    files: ['client/src/**/*.{ts,tsx}', 'react/src/**/*.{ts,tsx}'],
+    ignores: ['**/*.test.{ts,tsx}', '**/*.test-d.{ts,tsx}'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      'max-params': ['error', 3],
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { allowDefaultCaseForExhaustiveSwitch: true, considerDefaultExhaustiveForUnions: true },
+      ],
+    },
+  },
+  {
     files: ['react/**'],
     rules: {
       'no-restricted-imports': [

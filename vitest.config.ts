@@ -40,6 +40,12 @@ export default defineConfig({
             'examples/**/*.test.{ts,tsx}',
           ],
           exclude: [...EXCLUDE, ...BACKEND_SUITES],
+          // Type tests of the public API (`*.test-d.ts`), checked by tsc in the same run.
+          typecheck: {
+            enabled: true,
+            include: ['{client,react}/src/**/*.test-d.{ts,tsx}'],
+            tsconfig: './tsconfig.json',
+          },
         },
       },
       // The conformance, hazard and fuzz suites, once per backend (test/support/backends.ts).

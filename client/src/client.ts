@@ -1,30 +1,26 @@
 /**
- * `createTaskBridgeClient`: wires HTTP, transports, checkpoints, the machine and the environment
+ * `createTaskBridgeClient`: wires HTTP, transports, checkpoints, the clock and the environment
  * (connectivity, page lifecycle) into one client with one shared stream per task.
  */
-import {
-  type CapabilitiesResponse,
-  type JsonObject,
-  type TaskBridgeError as TaskBridgeErrorType,
-  TaskBridgeError,
-  type TaskCreatedResponse,
-  type TaskStatusResponse,
-  type TransportName,
-} from '@taskbridge/protocol';
+import type { CapabilitiesResponse, TaskStatusResponse, TransportName } from '@taskbridge/protocol';
 import { type Observable, Subject } from 'rxjs';
+import { type AnyActorRef, createActor, fromCallback } from 'xstate';
+import type { StreamInspector } from './inspection';
 import {
   type CheckpointStore,
   checkpointKey,
   checkpointKeyPrefix,
   pendingStartKey,
 } from './checkpoint/checkpoint-store';
+import { createCheckpointWriter } from './checkpoint/checkpoint-writer';
 import { createDefaultCheckpointStore } from './checkpoint/fallback';
 import type { Diagnostic, DiagnosticListener } from './diagnostics';
-import { stableEqual } from './stable-equal';
-import { createHttpApi, type FileAttachment, type HttpApi } from './http';
-import { errorFromFetchFailure, errorFromResponse } from './http-errors';
+import { browserEnvironment, type EnvironmentSource } from './environment';
+import type { HistoryTrimmedPolicy } from './history-trimmed';
+import { errorFromFetchFailure, errorFromResponse } from './errors';
+import { createHttpApi } from './http';
 import { type ConnectionConfigInput, resolveConnectionConfig } from './machine/config';
-import type { ConfirmTaskReachable } from './machine/machine';
+import { type StreamEnvironment, taskStreamMachine } from './machine/machine';
 import {
   createLocalStorageTransportHealthStore,
   createMemoryTransportHealthStore,
@@ -32,14 +28,16 @@ import {
 } from './machine/transport-health';
 import { type ConnectionOptions, createTransportContext } from './platform';
 import type { RequestRetryOptions } from './retry';
-import { withRetries } from './retry';
-import { type EnvironmentEvent, type TaskStream, TaskStreamController } from './task-stream';
+import type { StreamContext } from './stream-context';
+import { createTaskCommands } from './task-commands';
 import type { TaskSnapshot } from './task-snapshot';
+import { createTaskStarter, type StartedTask, type StartTaskParams } from './task-starter';
+import { TaskStreamStore } from './task-stream';
+import type { TaskStream } from './task-stream-api';
 import { createPollingTransport, type PollingTransportOptions } from './transports/polling';
 import { createSseTransport } from './transports/sse';
 import type { Transport } from './transports/transport';
 import { createWebSocketTransport } from './transports/websocket';
-import { initialTaskSnapshot } from './task-snapshot';
 
 /** Options of {@link createTaskBridgeClient}. */
 export interface TaskBridgeClientOptions extends ConnectionOptions {
@@ -74,12 +72,12 @@ export interface TaskBridgeClientOptions extends ConnectionOptions {
   /** Separates checkpoints of several apps on one origin. Default `'taskbridge'`. */
   namespace?: string;
   /**
-   * Remembered per-origin transport health (protocol/SPEC.md §10). Default: `localStorage` where present, else
-   * memory; marks live `connection.healthTtlMs` (default 600,000 ms).
+   * Remembered per-origin transport health (protocol/SPEC.md §10). Default: `localStorage` where
+   * present, else memory; marks live `connection.healthTtlMs` (default 600,000 ms).
    */
   transportHealth?: TransportHealthStore;
   /**
-   * Ask the server for its capabilities (protocol/SPEC.md §1 E2, protocol/SPEC.md §13 (H7)) once per client, to skip
+   * Ask the server for its capabilities (protocol/SPEC.md §1 E2, hazard H7) once per client, to skip
    * transports it does not offer and to take its heartbeat intervals (ms) for the liveness deadlines. A
    * 404 (peer) or a failed lookup means "unknown": every transport is tried. Default true.
    */
@@ -95,8 +93,9 @@ export interface TaskBridgeClientOptions extends ConnectionOptions {
    */
   checkpointMinIntervalMs?: number;
   /**
-   * Retries of create, cancel and actions (each with its idempotency key, protocol/SPEC.md §2, §7). Default 4
-   * attempts in all, backoff `{ baseMs: 300, maxMs: 5000 }` ms with full jitter, `Retry-After` as a floor.
+   * Retries of create, cancel and actions (each with its idempotency key, protocol/SPEC.md §2, §7).
+   * Default 4 attempts in all, backoff `{ baseMs: 300, maxMs: 5000 }` ms with full jitter, `Retry-After`
+   * as a floor.
    */
   requestRetry?: RequestRetryOptions;
   /** Called for each diagnostic (also available as `diagnostics$`); must not throw. Default: none. */
@@ -106,57 +105,18 @@ export interface TaskBridgeClientOptions extends ConnectionOptions {
    * Pass `null` to ignore the environment.
    */
   environment?: EnvironmentSource | null;
-}
-
-/** Where connectivity and page-lifecycle events come from (`window`, `document` by default). */
-export interface EnvironmentSource {
-  /** Connectivity now (`navigator.onLine` by default); read when a stream starts. */
-  isOnline(): boolean;
-  /** Page visibility now (`document.visibilityState === 'hidden'`); read when a stream starts. */
-  isHidden(): boolean;
   /**
-   * Subscribes to changes (`online`/`offline`, `visibilitychange`, `pageshow` from the bfcache, and
-   * `pagehide`, on which checkpoints are flushed); returns the unsubscribe function.
+   * What a stream does when the server says events after its cursor are no longer retained
+   * (protocol/SPEC.md §11): `'continue'` from the retained tail, `'fail'` with `HISTORY_TRIMMED`, or a
+   * callback that decides (see {@link HistoryTrimmedPolicy}). Always reported: a `history-trimmed`
+   * diagnostic and the snapshot's `historyTrimmed`. Default `'continue'`.
    */
-  listen(handler: (event: EnvironmentEvent | { type: 'PAGE_HIDE' }) => void): () => void;
-}
-
-/** Arguments of {@link TaskBridgeClient.startTask} (protocol/SPEC.md §2). */
-export interface StartTaskParams {
-  /** The server-side handler to run, e.g. `'summarize'`. */
-  taskType: string;
-  /** Task input, compared for idempotency. Default `{}` (always sent: the peer requires it). */
-  input?: JsonObject;
-  /** Free-form metadata; not compared for idempotency. Default: none. */
-  metadata?: JsonObject;
+  onHistoryTrimmed?: HistoryTrimmedPolicy;
   /**
-   * Files/Blobs, sent as multipart `attachments` parts (not persisted for reloads). Default: none (JSON
-   * body).
+   * XState inspection of every stream's machine (its whole life: observers, restore, transports,
+   * fallback, climb-back, retries, the end), e.g. `createBrowserInspector().inspect`. Default: none.
    */
-  files?: ReadonlyArray<Blob | FileAttachment>;
-  /** Idempotency key. Default: reused from `resumeKey`'s record, else a new UUID. */
-  clientRequestId?: string;
-  /**
-   * A stable name for "this start" (e.g. a form id). The `clientRequestId` is kept under it, so a
-   * retry or a page reload re-sends the same id and re-attaches to the same task instead of starting
-   * a second one. A different `taskType` or `input` under the same key starts a new task. Forget it with
-   * `forgetStart(resumeKey)` to start afresh. Default: none (the id is forgotten once the server answers).
-   */
-  resumeKey?: string;
-  /** Aborts the request and any further retries; the call then rejects with `ABORTED`. */
-  signal?: AbortSignal;
-}
-
-/** Result of {@link TaskBridgeClient.startTask}. */
-export interface StartedTask {
-  /** The server's id of the task. */
-  taskId: string;
-  /** The idempotency key that was sent. */
-  clientRequestId: string;
-  /** The server's answer (201 new, or 200 deduplicated). */
-  response: TaskCreatedResponse;
-  /** The task's shared stream (not yet attached: subscribe to start receiving). */
-  stream: TaskStream;
+  inspect?: StreamInspector;
 }
 
 /** A task found in the checkpoint store that has not reached its terminal event. */
@@ -173,9 +133,11 @@ export interface ActiveTask {
 /** The client. */
 export interface TaskBridgeClient {
   /**
-   * Starts a task (protocol/SPEC.md §2), idempotently: the `clientRequestId` is persisted before the request
-   * and re-sent on retries and reloads. Retryable failures are retried per `requestRetry`; checkpoint
-   * store failures are reported as diagnostics, never thrown.
+   * Starts a task (protocol/SPEC.md §2), idempotently: the `clientRequestId` is persisted before the
+   * request and re-sent on retries and reloads, and concurrent calls for the same request (same
+   * `resumeKey` or `clientRequestId`, `taskType`, `input`, `metadata`, no `signal`) share one request.
+   * Retryable failures are retried per `requestRetry`; checkpoint store failures are reported as
+   * diagnostics, never thrown.
    *
    * @throws {TaskBridgeError} `INVALID_REQUEST` / `UPLOAD_VALIDATION_ERROR` / `REQUEST_VALIDATION_ERROR`,
    *   `AUTHENTICATION_ERROR` (after one `refreshAccessToken`), `TASK_OWNERSHIP_ERROR`,
@@ -185,7 +147,7 @@ export interface TaskBridgeClient {
    */
   startTask(params: StartTaskParams): Promise<StartedTask>;
   /**
-   * The shared stream of a task: the same object while anyone observes it. Does not connect: the stream
+   * The shared stream of a task: the same object while anyone observes it. No side effects: the stream
    * attaches on its first subscription (protocol/SPEC.md §10 resume from the checkpoint).
    */
   task(taskId: string): TaskStream;
@@ -220,46 +182,13 @@ export interface TaskBridgeClient {
   /** Everything the client reports about itself (see {@link Diagnostic}). */
   readonly diagnostics$: Observable<Diagnostic>;
   /**
-   * Stops every stream (checkpoints are flushed; pending `settled()` calls reject with `ABORTED`),
-   * detaches from the environment and completes `diagnostics$`.
+   * Stops every stream (checkpoints are flushed; their `events$` error and pending `settled()` calls
+   * reject with `ABORTED`), detaches from the environment and completes `diagnostics$`.
    */
   close(): void;
 }
 
 const DEFAULT_ORDER: readonly TransportName[] = ['websocket', 'sse', 'polling'];
-
-function browserEnvironment(): EnvironmentSource | null {
-  const g = globalThis as { window?: Window; document?: Document; navigator?: Navigator };
-  if (!g.window || !g.document) return null;
-  const win = g.window;
-  const doc = g.document;
-  return {
-    isOnline: () => g.navigator?.onLine !== false,
-    isHidden: () => doc.visibilityState === 'hidden',
-    listen(handler) {
-      const online = () => handler({ type: 'ONLINE' });
-      const offline = () => handler({ type: 'OFFLINE' });
-      const visibility = () =>
-        handler({ type: doc.visibilityState === 'hidden' ? 'VISIBILITY_HIDDEN' : 'VISIBILITY_VISIBLE' });
-      const pageshow = (event: PageTransitionEvent) => {
-        if (event.persisted) handler({ type: 'PAGE_RESTORED' });
-      };
-      const pagehide = () => handler({ type: 'PAGE_HIDE' });
-      win.addEventListener('online', online);
-      win.addEventListener('offline', offline);
-      win.addEventListener('pageshow', pageshow);
-      win.addEventListener('pagehide', pagehide);
-      doc.addEventListener('visibilitychange', visibility);
-      return () => {
-        win.removeEventListener('online', online);
-        win.removeEventListener('offline', offline);
-        win.removeEventListener('pageshow', pageshow);
-        win.removeEventListener('pagehide', pagehide);
-        doc.removeEventListener('visibilitychange', visibility);
-      };
-    },
-  };
-}
 
 /**
  * Creates a TaskBridge client. Nothing is fetched until a task is started or a stream attached.
@@ -273,10 +202,24 @@ function browserEnvironment(): EnvironmentSource | null {
  * stream.events$.subscribe((event) => console.log(event.type));
  */
 export function createTaskBridgeClient(options: TaskBridgeClientOptions): TaskBridgeClient {
-  const context = createTransportContext(options);
-  const http: HttpApi = createHttpApi(context);
+  let capabilities: Promise<CapabilitiesResponse | undefined> | undefined;
+  // A peer without E2 (404) or a failed lookup means "unknown": every transport, no tickets.
+  const serverCapabilities = () =>
+    options.useCapabilities === false
+      ? Promise.resolve(undefined)
+      : (capabilities ??= http.getCapabilities().catch(() => undefined));
+  const context = createTransportContext(options, {
+    // Browser WebSocket and native EventSource URLs carry a single-use ticket, not the token, when the
+    // server offers them (protocol/SPEC.md §12).
+    getStreamTicket: async (taskId) =>
+      (await serverCapabilities())?.streamTickets === true
+        ? (await http.mintStreamTicket(taskId)).ticket
+        : undefined,
+  });
+  const { clock } = context;
+  const http = createHttpApi(context);
   const namespace = options.namespace ?? 'taskbridge';
-  const baseUrl = options.baseUrl;
+  const { baseUrl } = options;
   const diagnostics = new Subject<Diagnostic>();
   const diagnostic: DiagnosticListener = (d) => {
     options.onDiagnostic?.(d);
@@ -284,20 +227,19 @@ export function createTaskBridgeClient(options: TaskBridgeClientOptions): TaskBr
   };
   const store =
     options.checkpointStore ??
-    createDefaultCheckpointStore({
-      onError: (error: TaskBridgeErrorType) => diagnostic({ type: 'checkpoint-error', error }),
-    });
+    createDefaultCheckpointStore({ onError: (error) => diagnostic({ type: 'checkpoint-error', error }) });
   const health =
     options.transportHealth ??
     ((globalThis as { localStorage?: unknown }).localStorage !== undefined
-      ? createLocalStorageTransportHealthStore()
-      : createMemoryTransportHealthStore());
+      ? createLocalStorageTransportHealthStore({ now: clock.now })
+      : createMemoryTransportHealthStore({ now: clock.now }));
   const origin = new URL(baseUrl, (globalThis as { location?: { href?: string } }).location?.href).origin;
   const environment = options.environment === undefined ? browserEnvironment() : options.environment;
-  const requestRetry = options.requestRetry ?? {};
-  const streams = new Map<string, TaskStreamController>();
+  const retry = { retry: options.requestRetry ?? {}, clock, random: Math.random };
+  const keyOf = (taskId: string) => checkpointKey({ namespace, baseUrl, taskId });
   let stopListening: (() => void) | undefined;
-  let capabilities: Promise<CapabilitiesResponse | undefined> | undefined;
+  let closed = false;
+  let system: AnyActorRef | undefined;
 
   const allTransports: Record<TransportName, Transport> = {
     websocket: createWebSocketTransport(context),
@@ -305,170 +247,148 @@ export function createTaskBridgeClient(options: TaskBridgeClientOptions): TaskBr
     polling: createPollingTransport(context, options.polling),
   };
 
-  const resolveTransports = async () => {
-    if (options.useCapabilities !== false) {
-      // A peer without E2 (404) or a failed lookup means "unknown": try everything.
-      capabilities ??= http.getCapabilities().catch(() => undefined);
-    }
-    const caps = await capabilities;
-    const offered = new Set(caps?.transports ?? DEFAULT_ORDER);
-    const transports = (options.transports ?? DEFAULT_ORDER)
-      .filter((name) => offered.has(name))
-      .map((name) => allTransports[name])
-      .filter((t) => t.isSupported());
-    const config = resolveConnectionConfig({
-      ...(caps?.heartbeatIntervalMs ? { heartbeatIntervalMs: caps.heartbeatIntervalMs } : {}),
-      ...options.connection,
-      ...(options.forceTransport ? { forceTransport: options.forceTransport } : {}),
-    });
-    return { transports, config };
+  const machineEnv: StreamEnvironment = {
+    loadCheckpoint: (taskId) => store.load(keyOf(taskId)),
+    async resolveTransports() {
+      const caps = await serverCapabilities();
+      const offered = new Set(caps?.transports ?? DEFAULT_ORDER);
+      const transports = (options.transports ?? DEFAULT_ORDER)
+        .filter((name) => offered.has(name))
+        .map((name) => allTransports[name])
+        .filter((t) => t.isSupported());
+      const config = resolveConnectionConfig({
+        ...(caps?.heartbeatIntervalMs ? { heartbeatIntervalMs: caps.heartbeatIntervalMs } : {}),
+        ...options.connection,
+        ...(options.forceTransport ? { forceTransport: options.forceTransport } : {}),
+      });
+      return { transports, config };
+    },
+    health,
+    origin,
+    now: clock.now,
+    random: Math.random,
+    refreshCredentials: options.refreshAccessToken ?? null,
+    // protocol/SPEC.md §5/§6: a WebSocket 1008 before the ack, or an SSE response that opens and dies
+    // before its first frame, may mean auth, an unknown task or a bad cursor; one short poll tells which.
+    async confirmTaskReachable({ taskId, cursor }) {
+      const fetchFn = context.getFetch();
+      if (!fetchFn) return null;
+      const after = cursor === null ? '' : `&afterEventId=${encodeURIComponent(cursor)}`;
+      const url = `${context.resolveUrl('events', { taskId })}?waitTimeoutMs=0&maxEvents=1${after}`;
+      let response: Response;
+      try {
+        response = await fetchFn(url, { headers: (await context.getCredentials()).headers });
+      } catch (error) {
+        throw errorFromFetchFailure(error);
+      }
+      if (response.ok) {
+        void response.body?.cancel().catch(() => undefined);
+        return null;
+      }
+      const error = await errorFromResponse(response, clock.now());
+      return error.retryable ? null : error;
+    },
+    diagnostic,
+    detachGraceMs: options.detachGraceMs ?? 500,
+    isOnline: () => environment?.isOnline() ?? true,
+    isHidden: () => environment?.isHidden() ?? false,
   };
 
-  // protocol/SPEC.md §5/§6: a WebSocket 1008 before the ack, or an SSE response that opens and dies before its
-  // first frame, may mean auth, an unknown task or a bad cursor; one short poll tells which.
-  const confirmTaskReachable: ConfirmTaskReachable = async ({ taskId, cursor }) => {
-    const fetchFn = context.getFetch();
-    if (!fetchFn) return null;
-    const after = cursor === null ? '' : `&afterEventId=${encodeURIComponent(cursor)}`;
-    const url = `${context.resolveUrl('events', { taskId })}?waitTimeoutMs=0&maxEvents=1${after}`;
-    let response: Response;
-    try {
-      response = await fetchFn(url, { headers: (await context.getCredentials()).headers });
-    } catch (error) {
-      throw errorFromFetchFailure(error);
-    }
-    if (response.ok) {
-      void response.body?.cancel().catch(() => undefined);
-      return null;
-    }
-    const error = await errorFromResponse(response);
-    return error.retryable ? null : error;
-  };
+  // Running streams are held; streams nobody has attached yet only weakly, so `task(id)` has no side
+  // effects: an unobserved stream (e.g. from a render React threw away) is simply collected.
+  const running = new Map<string, TaskStreamStore>();
+  const idle = new Map<string, WeakRef<TaskStreamStore>>();
+  const collected = new FinalizationRegistry<string>((taskId) => {
+    if (idle.get(taskId)?.deref() === undefined) idle.delete(taskId);
+  });
 
-  const onEnvironment = (event: EnvironmentEvent | { type: 'PAGE_HIDE' }) => {
-    for (const stream of streams.values()) {
+  const onEnvironment = (event: Parameters<Parameters<EnvironmentSource['listen']>[0]>[0]) => {
+    for (const stream of running.values()) {
       if (event.type === 'PAGE_HIDE') void stream.flush();
       else stream.notify(event);
     }
   };
 
-  const keyOf = (taskId: string) => checkpointKey({ namespace, baseUrl, taskId });
-  const pendingKeyOf = (resumeKey: string) => pendingStartKey({ namespace, baseUrl, resumeKey });
-  const reportCheckpoint = (error: unknown) =>
-    diagnostic({ type: 'checkpoint-error', error: TaskBridgeError.from(error) });
+  const streamContext: StreamContext = {
+    checkpointWriter: (taskId) =>
+      createCheckpointWriter({
+        store,
+        key: keyOf(taskId),
+        minIntervalMs: options.checkpointMinIntervalMs ?? 100,
+        clock,
+        onError: (error) => diagnostic({ type: 'checkpoint-error', taskId, error }),
+      }),
+    diagnostic,
+    onHistoryTrimmed: options.onHistoryTrimmed ?? 'continue',
+    commands: createTaskCommands(http, retry),
+    machine: taskStreamMachine,
+    machineEnv,
+    // An actor that does nothing but hold the XState system (clock, scheduler, inspection) the streams
+    // join; they report to it when they end, and it ignores that.
+    system: () =>
+      (system ??= createActor(
+        fromCallback(() => undefined),
+        options.inspect ? { clock, inspect: options.inspect } : { clock },
+      ).start()),
+    onAttached(stream) {
+      idle.delete(stream.taskId);
+      if (!running.has(stream.taskId)) running.set(stream.taskId, stream);
+      if (environment && !stopListening) stopListening = environment.listen(onEnvironment);
+    },
+    onStopped(stream) {
+      if (running.get(stream.taskId) === stream) running.delete(stream.taskId);
+    },
+  };
 
   const task = (taskId: string): TaskStream => {
-    let stream = streams.get(taskId);
-    if (!stream) {
-      stream = new TaskStreamController({
-        taskId,
-        checkpointKey: keyOf(taskId),
-        store,
-        http,
-        resolveTransports,
-        health,
-        origin,
-        refreshCredentials: options.refreshAccessToken,
-        confirmTaskReachable,
-        detachGraceMs: options.detachGraceMs ?? 500,
-        checkpointMinIntervalMs: options.checkpointMinIntervalMs ?? 100,
-        requestRetry,
-        diagnostic,
-        isOnline: () => environment?.isOnline() ?? true,
-        isHidden: () => environment?.isHidden() ?? false,
-        onDisposed: (disposed) => {
-          if (streams.get(taskId) === disposed) streams.delete(taskId);
-        },
-        onAttached: (attached) => {
-          if (!streams.has(taskId)) streams.set(taskId, attached);
-        },
-      });
-      streams.set(taskId, stream);
-      if (environment && !stopListening) stopListening = environment.listen(onEnvironment);
+    let stream = running.get(taskId) ?? idle.get(taskId)?.deref();
+    if (stream === undefined) {
+      stream = new TaskStreamStore(taskId, streamContext);
+      idle.set(taskId, new WeakRef(stream));
+      collected.register(stream, taskId);
+      // A closed client hands out streams that are already over (their observers are told at once).
+      if (closed) stream.stop();
     }
     return stream;
   };
 
+  const starter = createTaskStarter({
+    http,
+    store,
+    retry,
+    keys: {
+      checkpoint: keyOf,
+      pendingStart: (resumeKey) => pendingStartKey({ namespace, baseUrl, resumeKey }),
+    },
+    diagnostic,
+    task,
+  });
+
   return {
     diagnostics$: diagnostics.asObservable(),
     task,
-
-    async startTask(params) {
-      const input = params.input ?? {};
-      let clientRequestId = params.clientRequestId;
-      const resumeKey = params.resumeKey;
-      if (clientRequestId === undefined && resumeKey !== undefined) {
-        const pending = await store.loadPendingStart(pendingKeyOf(resumeKey)).catch(() => undefined);
-        // A changed request under the same key is a new task, not a conflict.
-        if (pending && pending.taskType === params.taskType && stableEqual(pending.input, input)) {
-          clientRequestId = pending.clientRequestId;
-        }
-      }
-      clientRequestId ??= globalThis.crypto.randomUUID();
-      const pendingKey = pendingKeyOf(resumeKey ?? clientRequestId);
-      await store
-        .savePendingStart(pendingKey, {
-          clientRequestId,
-          taskType: params.taskType,
-          input,
-          ...(resumeKey === undefined ? {} : { resumeKey }),
-          createdAt: Date.now(),
-        })
-        .catch(reportCheckpoint);
-      const id = clientRequestId;
-      const response = await withRetries(
-        () =>
-          http.createTask(
-            {
-              clientRequestId: id,
-              taskType: params.taskType,
-              input,
-              ...(params.metadata ? { metadata: params.metadata } : {}),
-              ...(params.files ? { files: params.files } : {}),
-            },
-            params.signal ? { signal: params.signal } : {},
-          ),
-        requestRetry,
-        params.signal,
-      );
-      // Acknowledged: without a resume key nobody can ask for this id again.
-      if (resumeKey === undefined) await store.deletePendingStart(pendingKey).catch(reportCheckpoint);
-      const key = keyOf(response.taskId);
-      const existing = await store.load(key).catch(() => undefined);
-      if (!existing) {
-        await store
-          .save(key, {
-            taskId: response.taskId,
-            lastEventId: null,
-            snapshot: initialTaskSnapshot(response.taskId),
-            terminalEvent: null,
-            updatedAt: Date.now(),
-          })
-          .catch(reportCheckpoint);
-      }
-      return { taskId: response.taskId, clientRequestId: id, response, stream: task(response.taskId) };
-    },
-
+    startTask: starter.start,
     async activeTasks() {
       const records = await store.list(checkpointKeyPrefix({ namespace, baseUrl }));
       return records
         .filter((r) => r.checkpoint.terminalEvent === null)
-        .map(({ checkpoint }) => ({
-          taskId: checkpoint.taskId,
-          lastEventId: checkpoint.lastEventId,
-          snapshot: checkpoint.snapshot,
-          updatedAt: checkpoint.updatedAt,
+        .map(({ checkpoint: { taskId, lastEventId, snapshot, updatedAt } }) => ({
+          taskId,
+          lastEventId,
+          snapshot,
+          updatedAt,
         }));
     },
-
-    forgetStart: (resumeKey) => store.deletePendingStart(pendingKeyOf(resumeKey)),
+    forgetStart: starter.forget,
     forgetTask: (taskId) => store.delete(keyOf(taskId)),
     getTaskStatus: (taskId) => http.getTaskStatus(taskId),
-
     close() {
+      closed = true;
       stopListening?.();
       stopListening = undefined;
-      for (const stream of Array.from(streams.values())) stream.dispose();
+      for (const stream of Array.from(running.values())) stream.stop();
+      for (const ref of idle.values()) ref.deref()?.stop();
+      system?.stop();
       diagnostics.complete();
     },
   };

@@ -1,9 +1,10 @@
 /**
- * The public connection state of a task stream: a small, XState-free value (STYLE.md habit 4). This is
+ * The public connection state of a task stream: a small, XState-free value. This is
  * the only file that reads machine snapshots.
  */
-import { TaskBridgeError, type TransportName } from '@taskbridge/protocol';
+import type { TaskBridgeError, TransportName } from '@taskbridge/protocol';
 import type { SnapshotFrom } from 'xstate';
+import { toTaskBridgeError } from './errors';
 import type { taskStreamMachine } from './machine/machine';
 
 /**
@@ -51,46 +52,54 @@ export const IDLE_CONNECTION_STATE: Readonly<ConnectionState> = Object.freeze({
 
 type MachineSnapshot = SnapshotFrom<typeof taskStreamMachine>;
 
+// The machine's lifecycle states, as the public status: everything before `live` that is on its way
+// there reads as `connecting`.
+const LINK_STATUS = {
+  choosing: 'connecting',
+  running: 'connecting',
+  recovering: 'connecting',
+  refreshingCredentials: 'connecting',
+  confirmingPolicyClose: 'connecting',
+  confirmingEarlyClose: 'connecting',
+  backoff: 'backoff',
+  offline: 'offline',
+  paused: 'paused',
+} as const satisfies Record<string, ConnectionStatus>;
+
 function statusOf(snapshot: MachineSnapshot): ConnectionStatus {
-  if (snapshot.matches('running')) return snapshot.matches({ running: 'live' }) ? 'live' : 'connecting';
-  if (
-    snapshot.matches('refreshingCredentials') ||
-    snapshot.matches('confirmingReachability') ||
-    snapshot.matches('evaluating')
-  ) {
-    return 'connecting';
+  const value = snapshot.value;
+  if (value === 'stopped') return 'stopped';
+  const lifecycle = value.attached.lifecycle;
+  if (typeof lifecycle === 'string') {
+    return lifecycle === 'done' || lifecycle === 'failed' ? lifecycle : 'connecting';
   }
-  if (snapshot.matches('backoff')) return 'backoff';
-  if (snapshot.matches('offline')) return 'offline';
-  if (snapshot.matches('paused')) return 'paused';
-  if (snapshot.matches('done')) return 'done';
-  if (snapshot.matches('failed')) return 'failed';
-  if (snapshot.matches('stopped')) return 'stopped';
-  return 'idle';
+  const link = lifecycle.link;
+  if (typeof link === 'string') return LINK_STATUS[link];
+  if ('running' in link && typeof link.running === 'object') return 'live';
+  return LINK_STATUS[Object.keys(link)[0] as keyof typeof LINK_STATUS] ?? 'connecting';
 }
 
 /**
  * Maps a {@link taskStreamMachine} snapshot to a {@link ConnectionState}. An actor that crashed
- * (snapshot status `error`) maps to `failed` with the crash normalised by `TaskBridgeError.from`.
+ * (snapshot status `error`) maps to `failed` with the crash normalised (`INTERNAL_ERROR`).
  *
  * @param snapshot - `actor.getSnapshot()` of a task stream machine actor.
  */
 export function toConnectionState(snapshot: MachineSnapshot): ConnectionState {
   const { context } = snapshot;
   if (snapshot.status === 'error') {
-    return { ...IDLE_CONNECTION_STATE, status: 'failed', error: TaskBridgeError.from(snapshot.error) };
+    return { ...IDLE_CONNECTION_STATE, status: 'failed', error: toTaskBridgeError(snapshot.error) };
   }
   const status = statusOf(snapshot);
   const hasTransport = status === 'connecting' || status === 'live' || status === 'backoff';
   const transport = hasTransport ? (context.transports[context.index]?.name ?? null) : null;
+  const { probe, probeIndex } = context.runs;
   const probeName =
-    context.probeRunId !== null && context.probeIndex !== null
-      ? (context.transports[context.probeIndex]?.name ?? null)
-      : null;
+    probe !== null && probeIndex !== null ? (context.transports[probeIndex]?.name ?? null) : null;
   return {
     status,
     transport,
-    attempt: context.attempt,
+    attempt: context.failures.attempt,
     degraded: transport !== null && context.index > 0,
     probing: status === 'live' ? probeName : null,
     nextRetryAt: status === 'backoff' ? context.nextRetryAt : null,

@@ -2,7 +2,7 @@
  * What the client reports about itself, as data: transport choices, fallbacks, climb-backs, dropped
  * duplicates, malformed or off-schema frames, credential refreshes and checkpoint failures.
  */
-import type { SchemaIssue, TaskBridgeError, TransportName } from '@taskbridge/protocol';
+import type { TaskBridgeError, TransportName } from '@taskbridge/protocol';
 import type { DuplicateReason } from './sequencer';
 
 /** One diagnostic record. `taskId` is absent for client-wide records. */
@@ -31,18 +31,38 @@ export type Diagnostic =
       reason: DuplicateReason;
       transport: TransportName;
     }
+  /** An event for another task arrived on this task's stream: dropped, never delivered or folded. */
+  | {
+      type: 'foreign-event';
+      taskId: string;
+      eventId: string;
+      eventTaskId: string;
+      transport: TransportName;
+    }
+  /**
+   * The server no longer has every event after the cursor (retention): the stream goes on from
+   * `firstRetainedEventId`, or fails, per `onHistoryTrimmed` (protocol/SPEC.md §11).
+   */
+  | {
+      type: 'history-trimmed';
+      taskId: string;
+      transport: TransportName;
+      requestedAfterEventId: string | null;
+      firstRetainedEventId: string | null;
+    }
+  /** An app callback (e.g. `onHistoryTrimmed`) threw; the client went on as if it had not been given. */
+  | { type: 'policy-error'; taskId: string; policy: 'onHistoryTrimmed'; cause: unknown }
   /** A frame that could not be parsed; the stream went on. */
   | { type: 'malformed-frame'; taskId: string; transport: TransportName; error: TaskBridgeError }
   /** An event of a known type whose payload breaks the schema (peer quirk); delivered anyway. */
-  | {
-      type: 'off-schema-event';
-      taskId: string;
-      eventId: string;
-      eventType: string;
-      issues: readonly SchemaIssue[];
-    }
+  | { type: 'off-schema-event'; taskId: string; eventId: string; eventType: string }
   /** An event type this version does not know; delivered as unknown. */
   | { type: 'unknown-event-type'; taskId: string; eventId: string; eventType: string }
+  /**
+   * A start under `resumeKey` that the server had answered with `previousTaskId` got another task this
+   * time (the server lost the first, e.g. restarted without persistence): the work runs again.
+   */
+  | { type: 'task-restarted'; resumeKey: string; previousTaskId: string; taskId: string }
   /** Credentials were refreshed after a 401 or a WebSocket 1008 before the ack. */
   | { type: 'auth-refresh'; taskId?: string }
   /** The checkpoint store failed; the client fell back to memory or skipped a write. */

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { TaskBridgeError } from '@taskbridge/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHttpApi } from './http';
-import { errorFromResponse, parseRetryAfter } from './http-errors';
+import { errorFromResponse, parseRetryAfter } from './errors';
 import { type ConnectionOptions, createTransportContext } from './platform';
 import { createRouteResolver } from './routes';
 

@@ -1,7 +1,7 @@
 /**
  * The request/response half of TaskBridge: create (JSON or multipart), cancel, actions, task status (E1)
  * and capabilities (E2). Every response is checked in this order: status, content type, body schema
- * (protocol/SPEC.md §13 (H5)); every failure is a {@link TaskBridgeError}.
+ * (hazard H5); every failure is a {@link TaskBridgeError}.
  */
 import {
   type CancelTaskResponse,
@@ -15,11 +15,13 @@ import {
   parseTaskCreatedResponse,
   parseTaskEvent,
   parseTaskStatusResponse,
+  ProtocolValidationError,
+  type StreamTicketResponse,
   TaskBridgeError,
   type TaskCreatedResponse,
   type TaskStatusResponse,
 } from '@taskbridge/protocol';
-import { errorFromFetchFailure } from './http-errors';
+import { asAuthentication, errorFromFetchFailure, transportUnavailable } from './errors';
 import type { TransportContext } from './platform';
 import { discardBody, type Parser, readJsonResponse } from './read-json-response';
 
@@ -85,6 +87,8 @@ export interface HttpApi {
   getTaskStatus(taskId: string, options?: RequestOptions): Promise<TaskStatusResponse>;
   /** `GET capabilities` (E2); resolves `undefined` on 404 (peers do not serve it). */
   getCapabilities(options?: RequestOptions): Promise<CapabilitiesResponse | undefined>;
+  /** `POST streamTickets` (protocol/SPEC.md §12): a single-use ticket for one task's stream. 404 for a foreign task. */
+  mintStreamTicket(taskId: string, options?: RequestOptions): Promise<StreamTicketResponse>;
 }
 
 interface SendOptions<T> {
@@ -150,6 +154,15 @@ export function createHttpApi(context: TransportContext): HttpApi {
         signal: options.signal,
       });
     },
+    mintStreamTicket(taskId, options = {}) {
+      return send({
+        method: 'POST',
+        url: context.resolveUrl('streamTickets'),
+        parse: parseStreamTicket,
+        json: { taskId },
+        signal: options.signal,
+      });
+    },
     async getCapabilities(options = {}) {
       try {
         return await send({
@@ -176,9 +189,7 @@ function appendFile(form: FormData, file: Blob | FileAttachment): void {
 async function sendRequest<T>(context: TransportContext, options: SendOptions<T>): Promise<T> {
   const { signal } = options;
   const fetchImpl = context.getFetch();
-  if (!fetchImpl) {
-    throw new TaskBridgeError({ code: 'TRANSPORT_UNAVAILABLE', message: 'no fetch on this platform' });
-  }
+  if (!fetchImpl) throw transportUnavailable('no fetch on this platform');
   // A JSON string and a FormData can both be sent twice, which the 401 retry needs.
   const body = options.form ?? (options.json === undefined ? undefined : JSON.stringify(options.json));
   for (let refreshed = false; ; refreshed = true) {
@@ -199,23 +210,10 @@ async function sendRequest<T>(context: TransportContext, options: SendOptions<T>
     }
     if (response.status === 401 && !refreshed && context.refreshAccessToken) {
       discardBody(response);
-      await refreshCredentials(context.refreshAccessToken);
+      await asAuthentication('refreshAccessToken', context.refreshAccessToken);
       continue;
     }
-    return readJsonResponse(response, options.parse, signal);
-  }
-}
-
-async function refreshCredentials(refresh: () => Promise<void>): Promise<void> {
-  try {
-    await refresh();
-  } catch (cause) {
-    throw new TaskBridgeError({
-      code: 'AUTHENTICATION_ERROR',
-      message: 'refreshAccessToken failed',
-      retryable: false,
-      cause,
-    });
+    return readJsonResponse(response, options.parse, { clock: context.clock, signal });
   }
 }
 
@@ -228,3 +226,17 @@ function parseTaskStatus(value: unknown): ParseResult<TaskStatusResponse> {
 }
 
 const parseCapabilities = parseCapabilitiesResponse;
+
+// The ticket body has no schema in the protocol package: checked field by field, as strictly.
+function parseStreamTicket(value: unknown): ParseResult<StreamTicketResponse> {
+  const body = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  const bad = (['ticket', 'taskId', 'expiresAt'] as const).find(
+    (key) => typeof body[key] !== 'string' || body[key] === '',
+  );
+  if (bad === undefined) return { ok: true, value: body as unknown as StreamTicketResponse };
+  const issue = { path: `/${bad}`, message: 'must be a non-empty string' };
+  return {
+    ok: false,
+    error: new ProtocolValidationError('SCHEMA_VIOLATION', 'StreamTicketResponse', [issue]),
+  };
+}

@@ -1,16 +1,16 @@
 // @taskbridge/client: the framework-agnostic TaskBridge client. Explicit exports, grouped by section.
 
 // Client
-export type {
-  ActiveTask,
-  EnvironmentSource,
-  StartedTask,
-  StartTaskParams,
-  TaskBridgeClient,
-  TaskBridgeClientOptions,
-} from './client';
+export type { ActiveTask, TaskBridgeClient, TaskBridgeClientOptions } from './client';
 export { createTaskBridgeClient } from './client';
-export type { EnvironmentEvent, SubmitActionOptions, TaskStream } from './task-stream';
+export type { StartedTask, StartTaskParams } from './task-starter';
+export type { TaskStream, TaskStreamState } from './task-stream-api';
+export type { SubmitActionOptions } from './task-commands';
+export type { EnvironmentSource } from './environment';
+export type { EnvironmentEvent } from './machine/events';
+export type { Clock } from './clock';
+export type { StreamInspectionEvent, StreamInspector } from './inspection';
+export type { HistoryTrimmedInfo, HistoryTrimmedPolicy } from './history-trimmed';
 
 // Task state
 export type {
@@ -31,6 +31,7 @@ export type {
   TaskEventType,
   TaskStatus,
   TerminalTaskEvent,
+  HistoryTrimmed,
   TransportName,
   UnknownTaskEvent,
 } from '@taskbridge/protocol';
@@ -51,12 +52,15 @@ export type {
   ClientPlatform,
   ConnectionOptions,
   EventSourceConstructor,
+  EventSourceLike,
   FetchFunction,
-  RouteFunction,
   WebSocketAuthMode,
   TransportContext,
+  TransportContextHooks,
   WebSocketConstructor,
+  WebSocketLike,
 } from './platform';
+export type { RouteFunction, RouteOptions } from './routes';
 export { createTransportContext } from './platform';
 export type { FileAttachment } from './http';
 
@@ -85,12 +89,10 @@ export {
 // `exactOptionalPropertyTypes` with `skipLibCheck: false` (the packaging test checks both).
 export type {
   PollingTransportOptions,
-  SseTransportOptions,
   Transport,
   TransportMessage,
   TransportRequest,
   TransportSink,
-  WebSocketTransportOptions,
 } from './transports/index';
 export { createPollingTransport, createSseTransport, createWebSocketTransport } from './transports/index';
 export type { MemoryScript, MemoryStep, MemoryTransportOptions } from './transports/memory';

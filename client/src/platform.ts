@@ -3,12 +3,12 @@
  * by the HTTP API and every transport: base URL, routes, credentials and extra headers.
  *
  * Platform constructors are injectable and otherwise read from `globalThis` at the moment of use, never
- * captured at import time, so tests can stub globals and polyfills loaded later still apply
- * (STYLE.md habit 5).
+ * captured at import time, so tests can stub globals and polyfills loaded later still apply.
  */
-import type { RouteName, RouteTemplates } from '@taskbridge/protocol';
-import { TaskBridgeError } from '@taskbridge/protocol';
-import { createRouteResolver, type RouteResolver } from './routes';
+import { ACCESS_TOKEN_QUERY_PARAM, STREAM_TICKET_QUERY_PARAM } from '@taskbridge/protocol';
+import { type Clock, systemClock } from './clock';
+import { asAuthentication } from './errors';
+import { createRouteResolver, type RouteOptions, type RouteResolver } from './routes';
 
 /** The part of a `WebSocket` instance the client uses (browser `WebSocket` and Node `ws` both fit). */
 export interface WebSocketLike {
@@ -72,24 +72,8 @@ export interface ClientPlatform {
  */
 export type WebSocketAuthMode = 'query' | 'header' | 'none';
 
-/** A route function: returns an absolute URL, or a path resolved against `baseUrl`. */
-export type RouteFunction = (name: RouteName, params: Readonly<Record<string, string>>) => string;
-
 /** Options shared by the HTTP API and every transport. */
-export interface ConnectionOptions {
-  /**
-   * The server's base URL, e.g. `https://api.example.com` or `https://example.com/taskbridge`. Route
-   * paths are appended to it (a path prefix is kept). A relative value is resolved against
-   * `globalThis.location` when there is one (without one, `createTaskBridgeClient` throws a `TypeError`).
-   */
-  baseUrl: string;
-  /**
-   * Route templates overriding {@link DEFAULT_ROUTES} (protocol/SPEC.md §1), or a function building each URL.
-   * Default: the TaskBridge v1 routes.
-   */
-  routes?: Partial<RouteTemplates> | RouteFunction;
-  /** Extra path parameters for the templates, e.g. `{ projectId: 'p1' }`. Default: none. */
-  routeParams?: Record<string, string>;
+export interface ConnectionOptions extends RouteOptions {
   /**
    * Returns the current access token, sent as `Authorization: Bearer <token>` (or as the `access_token`
    * query parameter on a browser WebSocket). Called on every request and every (re)connect, so a
@@ -116,6 +100,12 @@ export interface ConnectionOptions {
   webSocketAuth?: WebSocketAuthMode;
   /** Platform constructors; default: globals, read lazily at each use (see {@link ClientPlatform}). */
   platform?: ClientPlatform;
+  /**
+   * Time and timers for everything the client schedules or stamps: deadlines, backoff, the detach
+   * grace, checkpoint batching, request retries, `nextRetryAt`, `updatedAt`. Default: the platform's
+   * (`Date.now`, `setTimeout`), read at each use so fake timers apply.
+   */
+  clock?: Clock;
 }
 
 /**
@@ -140,6 +130,22 @@ export interface TransportContext {
   refreshAccessToken: (() => Promise<void>) | undefined;
   /** The WebSocket auth mode to use with the given constructor. */
   webSocketAuthFor(webSocket: WebSocketConstructor): WebSocketAuthMode;
+  /** The client's clock (see {@link ConnectionOptions.clock}). */
+  clock: Clock;
+  /**
+   * A single-use stream ticket for `taskId`, to put in a URL instead of the access token
+   * (protocol/SPEC.md §12), or `undefined` when the server does not offer tickets (the token goes in
+   * the URL then).
+   *
+   * @throws {TaskBridgeError} what minting failed with (e.g. `TASK_NOT_FOUND`, `AUTHENTICATION_ERROR`).
+   */
+  getStreamTicket(taskId: string): Promise<string | undefined>;
+}
+
+/** What the client adds to a {@link TransportContext}. */
+export interface TransportContextHooks {
+  /** See {@link TransportContext.getStreamTicket}. Default: no tickets. */
+  getStreamTicket?: (taskId: string) => Promise<string | undefined>;
 }
 
 /** Credentials read for one request or connection. */
@@ -149,8 +155,14 @@ export interface Credentials {
   headers: Record<string, string>;
 }
 
-/** Builds the {@link TransportContext} from {@link ConnectionOptions}. */
-export function createTransportContext(options: ConnectionOptions): TransportContext {
+/**
+ * Builds the {@link TransportContext} from {@link ConnectionOptions}; `hooks` are what a client adds
+ * (stream tickets once it knows the server's capabilities).
+ */
+export function createTransportContext(
+  options: ConnectionOptions,
+  hooks: TransportContextHooks = {},
+): TransportContext {
   const platform = options.platform ?? {};
   return {
     resolveUrl: createRouteResolver(options),
@@ -162,21 +174,31 @@ export function createTransportContext(options: ConnectionOptions): TransportCon
     webSocketAuthFor: (webSocket) =>
       options.webSocketAuth ??
       (isNodeRuntime() && webSocket !== readGlobal('WebSocket') ? 'header' : 'query'),
+    clock: options.clock ?? systemClock,
+    getStreamTicket: hooks.getStreamTicket ?? noTicket,
   };
 }
 
+const noTicket = async (): Promise<undefined> => undefined;
+
+/**
+ * `url` carrying credentials where a browser API cannot send headers (a `WebSocket`, a native
+ * `EventSource`): the single-use `ticket` when there is one (protocol/SPEC.md §12), else the
+ * `access_token` (protocol/SPEC.md §9). `token` absent: nothing is added.
+ */
+export function withUrlCredentials(
+  url: string,
+  { token, ticket }: { token?: string | undefined; ticket?: string | undefined },
+): string {
+  if (!token) return url;
+  const parsed = new URL(url);
+  if (ticket === undefined) parsed.searchParams.set(ACCESS_TOKEN_QUERY_PARAM, token);
+  else parsed.searchParams.set(STREAM_TICKET_QUERY_PARAM, ticket);
+  return parsed.toString();
+}
+
 async function readCredentials(options: ConnectionOptions): Promise<Credentials> {
-  let token: string | undefined;
-  try {
-    token = await options.getAccessToken?.();
-  } catch (cause) {
-    throw new TaskBridgeError({
-      code: 'AUTHENTICATION_ERROR',
-      message: 'getAccessToken failed',
-      retryable: false,
-      cause,
-    });
-  }
+  const token = await asAuthentication('getAccessToken', () => options.getAccessToken?.());
   const extra = typeof options.headers === 'function' ? options.headers() : (options.headers ?? {});
   const headers: Record<string, string> = { ...extra };
   if (token) headers.Authorization = `Bearer ${token}`;

@@ -1,32 +1,43 @@
 /**
- * Reading a JSON response the way every HTTP call and the polling transport must (protocol/SPEC.md §13 (H5)):
+ * Reading a JSON response the way every HTTP call and the polling transport must (hazard H5):
  * status first, then content type, then JSON, then the schema.
  */
 import { type ParseResult, parseJson, TaskBridgeError } from '@taskbridge/protocol';
+import type { Clock } from './clock';
 import {
   errorFromFetchFailure,
   errorFromResponse,
   isJsonContentType,
+  protocolError,
   unexpectedResponse,
-} from './http-errors';
+} from './errors';
 
 /** A protocol parser, e.g. `parsePollEventsResponse`. */
 export type Parser<T> = (value: unknown) => ParseResult<T>;
+
+/** Options of {@link readJsonResponse}. */
+export interface ReadOptions {
+  /** For `Retry-After` dates. */
+  clock: Clock;
+  /** The request's signal: a body read failing after it aborted is `ABORTED`, not a network error. */
+  signal?: AbortSignal | undefined;
+}
 
 /**
  * Reads a response in the H5 order: status, content type, JSON, schema.
  *
  * @throws {TaskBridgeError} the status's typed error (`errorFromResponse`); `UNEXPECTED_RESPONSE` for
- *   another content type or unreadable JSON (retryable); `PROTOCOL_ERROR` for a schema violation.
+ *   another content type or unreadable JSON (retryable, `details.notProtocol`); `PROTOCOL_ERROR` for a
+ *   schema violation.
  */
 export async function readJsonResponse<T>(
   response: Response,
   parse: Parser<T>,
-  signal?: AbortSignal,
+  { clock, signal }: ReadOptions,
 ): Promise<T> {
-  if (!response.ok) throw await errorFromResponse(response);
+  if (!response.ok) throw await errorFromResponse(response, clock.now());
   if (!isJsonContentType(response.headers.get('content-type'))) {
-    await discardBody(response);
+    discardBody(response);
     throw unexpectedResponse(response, 'application/json');
   }
   let text: string;
@@ -42,19 +53,14 @@ export async function readJsonResponse<T>(
       message: `unreadable JSON body (HTTP ${response.status})`,
       status: response.status,
       retryable: true,
+      details: { notProtocol: true },
       cause: json.error,
     });
   }
   const parsed = parse(json.value);
   if (!parsed.ok) {
-    throw new TaskBridgeError({
-      code: 'PROTOCOL_ERROR',
-      message: parsed.error.message,
-      status: response.status,
-      retryable: false,
-      details: { issues: parsed.error.issues },
-      cause: parsed.error,
-    });
+    const { message, issues } = parsed.error;
+    throw protocolError(message, { status: response.status, details: { issues }, cause: parsed.error });
   }
   return parsed.value;
 }

@@ -15,7 +15,6 @@ describe('createSequencer', () => {
     const { sequencer, delivered } = run([msg('1'), msg('2-0'), msg('2-1'), msg('10')]);
     expect(delivered).toEqual(['1', '2-0', '2-1', '10']);
     expect(sequencer.cursor()).toBe('10');
-    expect(sequencer.stats()).toEqual({ delivered: 4, duplicates: 0 });
   });
 
   it('drops ids at or before the cursor by numeric comparison, never as strings', () => {
@@ -26,7 +25,7 @@ describe('createSequencer', () => {
     // As strings "10-0" < "9-0"; numerically it is newer and must be delivered.
     expect(delivered).toEqual(['9-0', '10-0', '11-0']);
     expect(reasons).toEqual(['older', 'older']);
-    expect(sequencer.stats().duplicates).toBe(2);
+    expect(sequencer.cursor()).toBe('11-0');
   });
 
   it('starts from the checkpoint cursor: replay up to and including it is dropped', () => {
@@ -147,9 +146,10 @@ describe('createSequencer properties', () => {
         fc.array(fc.tuple(fraction, fraction), { maxLength: 20 }),
         (ids, starts, strays) => {
           const stream = replayStream(ids, starts, strays).map(msg);
-          const { delivered, sequencer } = run(stream);
+          let duplicates = 0;
+          const { delivered } = run(stream, { onDuplicate: () => (duplicates += 1) });
           expect(delivered).toEqual(ids);
-          expect(sequencer.stats().duplicates).toBe(stream.length - ids.length);
+          expect(duplicates).toBe(stream.length - ids.length);
         },
       ),
     );

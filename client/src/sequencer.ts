@@ -1,5 +1,5 @@
 /**
- * The sequencer of one task stream (design/recovery.md, the data path): decides, per event and in O(1),
+ * The sequencer of one task stream (the data path of the recovery design): decides, per event and in O(1),
  * whether an event reaches the app, so that each `eventId` is delivered once and in order across
  * reconnects, transport switches, climb-back overlaps and reloads (protocol/SPEC.md §3 replay, §10).
  *
@@ -13,8 +13,8 @@
  */
 import { compareEventIds, isTerminalEventType } from '@taskbridge/protocol';
 
-/** What {@link Sequencer.accept} decided. */
-export type SequencerDecision = 'deliver' | 'duplicate';
+/** What {@link Sequencer.accept} decided: deliver the event, or drop it as a duplicate, and why. */
+export type SequencerDecision = 'deliver' | DuplicateReason;
 
 /**
  * Why an event was dropped:
@@ -43,12 +43,6 @@ export interface SequencerOptions {
   onDuplicate?: (event: SequencedEvent, reason: DuplicateReason) => void;
 }
 
-/** Counters for diagnostics. */
-export interface SequencerStats {
-  delivered: number;
-  duplicates: number;
-}
-
 /** The per-stream sequencer. */
 export interface Sequencer {
   /**
@@ -60,7 +54,6 @@ export interface Sequencer {
   cursor(): string | null;
   /** True once a terminal event was delivered (or `initiallyDone`). */
   isDone(): boolean;
-  stats(): SequencerStats;
 }
 
 // Any comparable id: `compareEventIds(id, ANY_COMPARABLE)` is `'incomparable'` exactly when `id` is.
@@ -89,8 +82,6 @@ class TaskSequencer implements Sequencer {
   /** The newest comparable id delivered (or the comparable initial cursor). */
   #newest: string | null = null;
   #done: boolean;
-  #delivered = 0;
-  #duplicates = 0;
   // The window of incomparable ids: a Set for O(1) lookup plus a ring buffer that says which to evict.
   // Both are created with the first incomparable id.
   #recent: Set<string> | undefined;
@@ -118,7 +109,6 @@ class TaskSequencer implements Sequencer {
     }
     this.#record(id, order !== 'incomparable');
     this.#last = id;
-    this.#delivered += 1;
     if (isTerminalEventType(event.type)) this.#done = true;
     return 'deliver';
   }
@@ -129,10 +119,6 @@ class TaskSequencer implements Sequencer {
 
   isDone(): boolean {
     return this.#done;
-  }
-
-  stats(): SequencerStats {
-    return { delivered: this.#delivered, duplicates: this.#duplicates };
   }
 
   /** Remembers a delivered id: the newest comparable one, or in the window when incomparable. */
@@ -154,8 +140,7 @@ class TaskSequencer implements Sequencer {
   }
 
   #drop(event: SequencedEvent, reason: DuplicateReason): SequencerDecision {
-    this.#duplicates += 1;
     this.#onDuplicate?.(event, reason);
-    return 'duplicate';
+    return reason;
   }
 }

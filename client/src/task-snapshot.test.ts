@@ -1,12 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseTaskEvent, type TaskEvent, type UnknownTaskEvent } from '@taskbridge/protocol';
 import { describe, expect, it } from 'vitest';
-import {
-  detachTaskSnapshot,
-  initialTaskSnapshot,
-  reduceTaskSnapshot,
-  type TaskSnapshot,
-} from './task-snapshot';
+import { initialTaskSnapshot, reduceTaskSnapshot, type TaskSnapshot } from './task-snapshot';
 
 const FIXTURES = new URL('../../protocol/fixtures/taskbridge-v1/', import.meta.url);
 
@@ -50,6 +45,7 @@ describe('reduceTaskSnapshot over the upstream fixtures', () => {
       terminalEvent: null,
       lastEventId: null,
       eventCount: 0,
+      historyTrimmed: null,
     });
   });
 
@@ -192,44 +188,55 @@ describe('reduceTaskSnapshot and peer quirks', () => {
   });
 });
 
-describe('reduceTaskSnapshot cost model', () => {
+describe('reduceTaskSnapshot: immutable values, O(1) per token', () => {
   const token = (i: number) => event('TASK_MESSAGE', `${i}`, { message: `t${i} ` });
+  const ids = (s: TaskSnapshot) => s.messages.map((m) => m.eventId);
 
-  it('appends tokens without copying: successive snapshots share one messages array', () => {
+  it('leaves every earlier snapshot exactly as it was', () => {
     const s1 = fold([token(1)]);
     const s2 = reduceTaskSnapshot(s1, token(2));
     const s3 = reduceTaskSnapshot(s2, token(3));
-    expect(s3.messages).toBe(s2.messages);
+    expect(ids(s1)).toEqual(['1']);
+    expect(ids(s2)).toEqual(['1', '2']);
+    expect(ids(s3)).toEqual(['1', '2', '3']);
     expect(s3.text).toBe('t1 t2 t3 ');
-    expect(s3.messages.map((m) => m.eventId)).toEqual(['1', '2', '3']);
+    expect(s2.eventCount).toBe(2);
   });
 
-  it('branches with a copy when an older snapshot is reduced again, leaving the newer branch intact', () => {
+  it('hands out frozen messages, the same array on every read', () => {
+    const s = fold([token(1), token(2)]);
+    expect(Object.isFrozen(s.messages)).toBe(true);
+    expect(s.messages).toBe(s.messages);
+    expect(() => (s.messages as unknown[]).push({})).toThrow(TypeError);
+  });
+
+  it('branches when an older snapshot is reduced again, leaving the newer branch intact', () => {
     const s1 = fold([token(1)]);
     const s2 = reduceTaskSnapshot(s1, token(2));
     const branch = reduceTaskSnapshot(s1, token(9));
-    expect(branch.messages.map((m) => m.eventId)).toEqual(['1', '9']);
-    expect(s2.messages.map((m) => m.eventId)).toEqual(['1', '2']);
+    const s3 = reduceTaskSnapshot(s2, token(3));
+    expect(ids(branch)).toEqual(['1', '9']);
+    expect(ids(s2)).toEqual(['1', '2']);
+    expect(ids(s3)).toEqual(['1', '2', '3']);
     expect(branch.text).toBe('t1 t9 ');
   });
 
-  it('detachTaskSnapshot gives an older snapshot exactly its own messages', () => {
-    const s1 = fold([token(1)]);
-    const s2 = reduceTaskSnapshot(s1, token(2));
+  it('spreads, clones and serialises as plain data with exactly its own messages', () => {
+    const s2 = fold([token(1), token(2)]);
     reduceTaskSnapshot(s2, token(3));
-    const detached = detachTaskSnapshot(s2);
-    expect(detached.messages.map((m) => m.eventId)).toEqual(['1', '2']);
-    expect(detached.messages).not.toBe(s2.messages);
-    expect(detached).toEqual({ ...s2, messages: detached.messages });
+    const plain = { ...s2 };
+    expect(Object.keys(plain)).toEqual(Object.keys(initialTaskSnapshot('t')));
+    expect(plain.messages.map((m) => m.eventId)).toEqual(['1', '2']);
+    expect(structuredClone(s2)).toEqual(plain);
+    expect(JSON.parse(JSON.stringify(s2))).toEqual(plain);
   });
 
-  it('copies a restored snapshot once instead of pushing onto its array', () => {
+  it('starts a log from a restored snapshot without touching its array', () => {
     const restored: TaskSnapshot = JSON.parse(JSON.stringify(fold([token(1)])));
-    const frozenMessages = restored.messages;
+    const original = restored.messages;
     const next = reduceTaskSnapshot(restored, token(2));
-    expect(frozenMessages).toHaveLength(1);
-    expect(next.messages).toHaveLength(2);
-    expect(detachTaskSnapshot(restored)).toBe(restored);
+    expect(original).toHaveLength(1);
+    expect(ids(next)).toEqual(['1', '2']);
   });
 
   it('folds 100k tokens quickly (linear, not quadratic)', () => {

@@ -1,24 +1,18 @@
 /**
- * The folded state of one task (protocol/SPEC.md §3): a pure reducer over task events, cheap enough for the data
- * path (design/recovery.md: target 100k events/s) and JSON-serialisable because it is checkpointed
- * (protocol/SPEC.md §10).
+ * The folded state of one task (protocol/SPEC.md §3): a pure reducer over task events, cheap enough
+ * for the data path and JSON-serialisable because it is checkpointed (protocol/SPEC.md §10).
  *
- * Cost model — why `messages` is shared between snapshots:
- * every `TASK_MESSAGE` (one streamed AI token) appends one entry. Copying the array per token would make
- * a stream of n tokens cost O(n²). Instead successive snapshots of one stream share one append-only
- * array: the reducer pushes onto it when the snapshot it is given is the newest one that array has seen,
- * and copies it (once) otherwise, e.g. when an older snapshot is reduced again or a snapshot came from a
- * checkpoint. The consequence callers must know: an *older* snapshot's `messages` may show entries
- * appended after it. Read `messages` from the latest snapshot (what `getSnapshot()` returns), detect
- * changes with `eventCount`, not with the identity of `messages`, and call {@link detachTaskSnapshot}
- * before keeping a snapshot beyond the next event (the checkpoint stores do so, or keep the shared array
- * with the snapshot's own count: {@link sharedMessageCount}). `text` is a plain string built by
- * concatenation (engines use ropes, so this is amortised O(1)) and is always exact.
+ * Snapshots are immutable values and cost O(1) per event however long the stream: every `TASK_MESSAGE`
+ * (one streamed AI token) appends to an append-only log that successive snapshots share, and each
+ * snapshot remembers how many entries of it are its own. Its `messages` is an own, enumerable getter
+ * that hands out exactly those entries as a frozen array, built on first read and kept — so an older
+ * snapshot never shows newer messages, and a stream of n tokens never costs O(n²). `text` is a string
+ * built by concatenation (engines use ropes: amortised O(1)).
  */
 import type {
+  HistoryTrimmed,
   MessageLevel,
   TaskEvent,
-  TaskEventType,
   TaskSuspendedPayload,
   UnknownTaskEvent,
 } from '@taskbridge/protocol';
@@ -29,11 +23,11 @@ export type TaskSnapshotStatus = 'idle' | 'running' | 'suspended' | 'completed' 
 /** One `TASK_MESSAGE`, as folded into {@link TaskSnapshot.messages}. */
 export interface TaskSnapshotMessage {
   /** The `TASK_MESSAGE` event's id. */
-  eventId: string;
+  readonly eventId: string;
   /** The message text (a streamed AI token, or a whole line). */
-  message: string;
+  readonly message: string;
   /** The event's level; `'info'` when the event had none. A peer may send levels this version lacks. */
-  level: MessageLevel | (string & {});
+  readonly level: MessageLevel | (string & {});
 }
 
 /** The open suspension: the `TASK_SUSPENDED` payload plus the id of the event that carried it. */
@@ -50,9 +44,9 @@ export interface TaskSnapshotError {
 }
 
 /**
- * The folded state of one task. Data only (own enumerable fields, JSON-serialisable and
- * structured-cloneable), treated as immutable — except that `messages` is shared append-only between
- * successive snapshots (see the module comment).
+ * The folded state of one task: an immutable value (reducing it returns a new snapshot and leaves it
+ * as it was). Own enumerable fields only, so it spreads, serialises to JSON and structured-clones as
+ * plain data.
  */
 export interface TaskSnapshot {
   readonly taskId: string;
@@ -62,7 +56,7 @@ export interface TaskSnapshot {
   readonly progress: number | null;
   /** Last `TASK_PROGRESS.stage` that was given; `null` before the first one. */
   readonly stage: string | null;
-  /** Every `TASK_MESSAGE`, in order. Shared between snapshots of one stream: read it from the latest. */
+  /** Every `TASK_MESSAGE` folded into this snapshot, in order (a frozen array). */
   readonly messages: readonly TaskSnapshotMessage[];
   /** Concatenation of every `TASK_MESSAGE.message`: the streamed AI answer. */
   readonly text: string;
@@ -78,7 +72,15 @@ export interface TaskSnapshot {
   readonly lastEventId: string | null;
   /** Number of events folded in, unknown types included. */
   readonly eventCount: number;
+  /**
+   * Set when the server said that events after the stream's cursor are no longer retained: the
+   * snapshot goes on from `firstRetainedEventId` and misses what came before it (protocol/SPEC.md
+   * §11). `null` otherwise.
+   */
+  readonly historyTrimmed: HistoryTrimmed | null;
 }
+
+const NO_MESSAGES: readonly TaskSnapshotMessage[] = Object.freeze([]);
 
 /** The snapshot of a task before any event: `status: 'idle'`, everything else empty. */
 export function initialTaskSnapshot(taskId: string): TaskSnapshot {
@@ -87,7 +89,7 @@ export function initialTaskSnapshot(taskId: string): TaskSnapshot {
     status: 'idle',
     progress: null,
     stage: null,
-    messages: [],
+    messages: NO_MESSAGES,
     text: '',
     suspension: null,
     result: null,
@@ -95,87 +97,103 @@ export function initialTaskSnapshot(taskId: string): TaskSnapshot {
     terminalEvent: null,
     lastEventId: null,
     eventCount: 0,
+    historyTrimmed: null,
   };
 }
 
-/**
- * Returns a snapshot equal to `snapshot` that owns its `messages` array (exactly this snapshot's
- * entries), so it stays correct while the stream goes on. O(messages) when the array is shared, O(1)
- * otherwise. Use it before storing or handing a snapshot to code that keeps it.
- */
-export function detachTaskSnapshot(snapshot: TaskSnapshot): TaskSnapshot {
-  const count = sharedMessageCount(snapshot);
-  if (count === undefined) return snapshot;
-  return { ...snapshot, messages: snapshot.messages.slice(0, count) };
-}
+/** An append-only log of messages shared by successive snapshots of one stream. */
+type MessageLog = TaskSnapshotMessage[];
 
 /**
- * How many entries of `snapshot.messages` are its own when the reducer made it and its array is shared
- * with later snapshots; `undefined` when the snapshot owns its whole array (initial, restored, detached
- * or built by hand). Entries below that count never change, so storage may keep the shared array and the
- * count instead of a copy (`checkpoint/memory.ts`). Internal.
+ * The log behind a reducer-made snapshot and how many of its entries are the snapshot's own;
+ * `undefined` for snapshots made otherwise (initial, restored, built by hand). Entries below `count`
+ * never change, so storage may keep the log and the count instead of a copy. Internal.
  */
-export function sharedMessageCount(snapshot: TaskSnapshot): number | undefined {
-  return ReducedSnapshot.messageCountOf(snapshot);
+export function messageLogOf(
+  snapshot: TaskSnapshot,
+): { log: readonly TaskSnapshotMessage[]; count: number } | undefined {
+  return ReducedSnapshot.logOf(snapshot);
 }
+
+const MESSAGES: PropertyDescriptor = {
+  enumerable: true,
+  configurable: false,
+  get(this: ReducedSnapshot) {
+    return this.ownMessages();
+  },
+};
 
 type Draft = { -readonly [K in keyof TaskSnapshot]: TaskSnapshot[K] };
 
 /**
- * A snapshot made by the reducer. Its fields are exactly {@link TaskSnapshot}'s, in the same order (so
- * `structuredClone`, JSON and deep equality see plain data); the class exists for one private field:
- * how many entries of the shared `messages` array are its own. A side table (a WeakMap per snapshot)
- * cost more than the rest of the reducer together, and one class gives every snapshot one hidden class.
- * Fields are writable only while {@link reduceTaskSnapshot} builds the instance.
+ * A snapshot made by the reducer. Its enumerable fields are exactly {@link TaskSnapshot}'s, in the same
+ * order (so spreading, `structuredClone`, JSON and deep equality see plain data); `messages` is an own
+ * getter over the shared log (see the module comment). Fields are written only while
+ * {@link reduceTaskSnapshot} builds the instance.
  */
-class ReducedSnapshot implements Draft {
-  taskId: string;
-  status: TaskSnapshotStatus;
-  progress: number | null;
-  stage: string | null;
-  messages: readonly TaskSnapshotMessage[];
-  text: string;
-  suspension: TaskSnapshotSuspension | null;
-  result: unknown;
-  error: TaskSnapshotError | null;
-  terminalEvent: TaskEvent | null;
-  lastEventId: string | null;
-  eventCount: number;
-  // -1: `messages` is not ours to push onto (the previous snapshot owned its whole array).
-  #messageCount: number;
+class ReducedSnapshot implements Omit<Draft, 'messages'> {
+  // Declared only: the constructor defines them, in this order (a class field would come first).
+  declare taskId: string;
+  declare status: TaskSnapshotStatus;
+  declare progress: number | null;
+  declare stage: string | null;
+  declare readonly messages: readonly TaskSnapshotMessage[];
+  declare text: string;
+  declare suspension: TaskSnapshotSuspension | null;
+  declare result: unknown;
+  declare error: TaskSnapshotError | null;
+  declare terminalEvent: TaskEvent | null;
+  declare lastEventId: string | null;
+  declare eventCount: number;
+  declare historyTrimmed: HistoryTrimmed | null;
+  #log: MessageLog;
+  #count: number;
+  #messages: readonly TaskSnapshotMessage[] | undefined;
 
-  /** The next snapshot after `previous`, before the event's own changes. */
-  constructor(previous: TaskSnapshot, eventId: string) {
+  /** A copy of `previous` (the reducer then applies one event to it). */
+  constructor(previous: TaskSnapshot) {
     this.taskId = previous.taskId;
     this.status = previous.status;
     this.progress = previous.progress;
     this.stage = previous.stage;
-    this.messages = previous.messages;
+    Object.defineProperty(this, 'messages', MESSAGES);
     this.text = previous.text;
     this.suspension = previous.suspension;
     this.result = previous.result;
     this.error = previous.error;
     this.terminalEvent = previous.terminalEvent;
-    this.lastEventId = eventId;
-    this.eventCount = previous.eventCount + 1;
-    this.#messageCount = ReducedSnapshot.messageCountOf(previous) ?? -1;
+    this.lastEventId = previous.lastEventId;
+    this.eventCount = previous.eventCount;
+    this.historyTrimmed = previous.historyTrimmed ?? null;
+    if (#log in previous) {
+      this.#log = previous.#log;
+      this.#count = previous.#count;
+    } else {
+      // A snapshot we did not make owns a plain array: start a log from it (one copy per stream).
+      this.#log = Array.isArray(previous.messages) ? previous.messages.slice() : [];
+      this.#count = this.#log.length;
+    }
   }
 
-  static messageCountOf(snapshot: TaskSnapshot): number | undefined {
+  static logOf(snapshot: TaskSnapshot): { log: MessageLog; count: number } | undefined {
     // Storage may hand back anything (another version's data): never throw on a non-object.
-    if (typeof snapshot !== 'object' || snapshot === null || !(#messageCount in snapshot)) return undefined;
-    const count = (snapshot as ReducedSnapshot).#messageCount;
-    return count < 0 ? undefined : count;
+    if (typeof snapshot !== 'object' || snapshot === null || !(#log in snapshot)) return undefined;
+    const reduced = snapshot as ReducedSnapshot;
+    return { log: reduced.#log, count: reduced.#count };
   }
 
-  /** Appends one message: in place when no later snapshot extended the array, else on a copy (once). */
+  ownMessages(): readonly TaskSnapshotMessage[] {
+    if (this.#messages === undefined) {
+      this.#messages = this.#count === 0 ? NO_MESSAGES : Object.freeze(this.#log.slice(0, this.#count));
+    }
+    return this.#messages;
+  }
+
+  /** Appends one message: onto the shared log when no later snapshot extended it, else onto a copy. */
   appendMessage(entry: TaskSnapshotMessage): void {
-    const shared = this.messages as TaskSnapshotMessage[];
-    const count = this.#messageCount;
-    const messages = count === shared.length ? shared : shared.slice(0, count < 0 ? shared.length : count);
-    messages.push(entry);
-    this.messages = messages;
-    this.#messageCount = messages.length;
+    if (this.#log.length !== this.#count) this.#log = this.#log.slice(0, this.#count);
+    this.#log.push(entry);
+    this.#count += 1;
     this.text += entry.message;
   }
 }
@@ -192,7 +210,8 @@ function stringOr<T>(value: unknown, fallback: T): string | T {
 }
 
 /** Applies a non-terminal event; payloads are read defensively because off-schema ones get here. */
-function foldLive(next: ReducedSnapshot, type: TaskEventType, payload: Payload, eventId: string): void {
+function foldLive(next: ReducedSnapshot, event: TaskEvent, payload: Payload): void {
+  const { type, eventId } = event;
   // Any sign of life moves an idle task to running (its TASK_STARTED may have been trimmed from history).
   if (next.status === 'idle') next.status = 'running';
   switch (type) {
@@ -251,17 +270,17 @@ function foldTerminal(next: ReducedSnapshot, event: TaskEvent, payload: Payload)
 }
 
 /**
- * Folds one event into a snapshot and returns the next snapshot (the input is not modified, apart from
- * the shared `messages` array described in the module comment).
+ * Folds one event into a snapshot and returns the next snapshot; `snapshot` is left as it was. O(1)
+ * per event, whatever the length of the stream.
  *
- * Rules (protocol/SPEC.md §3): `TASK_STARTED` → running; `TASK_PROGRESS` sets `progress` (clamped 0–100) and
- * `stage` when given; `TASK_MESSAGE` appends to `messages` and `text`; `TASK_SUSPENDED` sets `suspension`
- * and status `suspended`; `TASK_ACTION_ACCEPTED` for the open `suspendId` clears it → running;
- * `TASK_COMPLETED` / `TASK_FAILED` / `TASK_CANCELLED` set the terminal state and clear the suspension,
- * even when their payload is off-schema (peer quirk). Any non-terminal known event moves an `idle` task
- * to `running`. Unknown event types only advance `lastEventId` and `eventCount`. After a terminal event
- * the same snapshot is returned unchanged. Never throws. Deduplication is the sequencer's job: the
- * reducer folds whatever it is given.
+ * Rules (protocol/SPEC.md §3): `TASK_STARTED` → running; `TASK_PROGRESS` sets `progress` (clamped
+ * 0–100) and `stage` when given; `TASK_MESSAGE` appends to `messages` and `text`; `TASK_SUSPENDED` sets
+ * `suspension` and status `suspended`; `TASK_ACTION_ACCEPTED` for the open `suspendId` clears it →
+ * running; `TASK_COMPLETED` / `TASK_FAILED` / `TASK_CANCELLED` set the terminal state and clear the
+ * suspension, even when their payload is off-schema (peer quirk). Any non-terminal known event moves
+ * an `idle` task to `running`. Unknown event types only advance `lastEventId` and `eventCount`. After a
+ * terminal event the same snapshot is returned unchanged. Never throws. Deduplication is the
+ * sequencer's job: the reducer folds whatever it is given.
  *
  * @param snapshot the current snapshot, e.g. {@link initialTaskSnapshot} or one restored from a checkpoint
  * @param event a known, off-schema or unknown-type event of this task
@@ -271,7 +290,9 @@ export function reduceTaskSnapshot(
   event: TaskEvent | UnknownTaskEvent,
 ): TaskSnapshot {
   if (snapshot.terminalEvent !== null) return snapshot;
-  const next = new ReducedSnapshot(snapshot, event.eventId);
+  const next = new ReducedSnapshot(snapshot);
+  next.lastEventId = event.eventId;
+  next.eventCount += 1;
   const payload = payloadOf(event);
   const known = event as TaskEvent;
   switch (known.type) {
@@ -285,10 +306,17 @@ export function reduceTaskSnapshot(
     case 'TASK_MESSAGE':
     case 'TASK_SUSPENDED':
     case 'TASK_ACTION_ACCEPTED':
-      foldLive(next, known.type, payload, event.eventId);
+      foldLive(next, known, payload);
       break;
     default:
     // Unknown types only advance `lastEventId` and `eventCount`.
   }
-  return next;
+  return next as unknown as TaskSnapshot;
+}
+
+/** `snapshot` with `historyTrimmed` set (protocol/SPEC.md §11); everything else unchanged. */
+export function withHistoryTrimmed(snapshot: TaskSnapshot, info: HistoryTrimmed): TaskSnapshot {
+  const next = new ReducedSnapshot(snapshot);
+  next.historyTrimmed = info;
+  return next as unknown as TaskSnapshot;
 }

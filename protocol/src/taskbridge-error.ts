@@ -17,6 +17,10 @@ import { ERROR_STATUS, type ErrorCode, type ErrorEnvelope } from './errors';
  * - `PROTOCOL_ERROR`: a frame broke the contract in a way that cannot be passed through.
  * - `CHECKPOINT_ERROR`: the checkpoint store failed (the client falls back to memory).
  * - `SERVER_ERROR`: a 5xx without a recognisable envelope (retryable).
+ * - `USAGE_ERROR`: the caller misused the API (e.g. an action with no open suspension); nothing was
+ *   sent, so there is no HTTP status. Never retryable.
+ * - `HISTORY_TRIMMED`: the events after the client's cursor are gone from the server's retention and
+ *   the app asked to fail rather than continue from the retained tail (protocol/SPEC.md §11).
  */
 export type ClientErrorCode =
   | 'NETWORK_ERROR'
@@ -27,7 +31,9 @@ export type ClientErrorCode =
   | 'ABORTED'
   | 'PROTOCOL_ERROR'
   | 'CHECKPOINT_ERROR'
-  | 'SERVER_ERROR';
+  | 'SERVER_ERROR'
+  | 'USAGE_ERROR'
+  | 'HISTORY_TRIMMED';
 
 /**
  * Codes carried by `TASK_FAILED` payloads written by the reference server's engine:

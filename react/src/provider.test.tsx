@@ -35,7 +35,8 @@ describe('TaskBridgeProvider', () => {
     }
     expect(thrown).toBeInstanceOf(TaskBridgeError);
     expect(thrown).toMatchObject({
-      code: 'INVALID_REQUEST',
+      code: 'USAGE_ERROR',
+      status: undefined,
       message: expect.stringMatching(/TaskBridgeProvider/),
     });
   });

@@ -32,13 +32,13 @@ export function TaskBridgeProvider({ client, children }: TaskBridgeProviderProps
 /**
  * The client from the nearest {@link TaskBridgeProvider}.
  *
- * @throws {TaskBridgeError} `INVALID_REQUEST` when no provider is above the calling component.
+ * @throws {TaskBridgeError} `USAGE_ERROR` when no provider is above the calling component.
  */
 export function useTaskBridgeClient(): TaskBridgeClient {
   const client = useContext(ClientContext);
   if (client === null) {
     throw new TaskBridgeError({
-      code: 'INVALID_REQUEST',
+      code: 'USAGE_ERROR',
       message: 'useTaskBridgeClient: no TaskBridgeProvider above this component; wrap the tree in one',
       retryable: false,
     });

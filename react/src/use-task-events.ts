@@ -17,7 +17,7 @@ import { useTaskBridgeClient } from './provider';
  * @param taskId `null`/`undefined`: nothing to listen to.
  * @param onEvent runs outside render; a stream that fails for good ends the calls (its error is in
  *   `useTask().failure`).
- * @throws {TaskBridgeError} `INVALID_REQUEST` without a `TaskBridgeProvider`.
+ * @throws {TaskBridgeError} `USAGE_ERROR` without a `TaskBridgeProvider`.
  * @see protocol/SPEC.md §3 (replay, deduplication), §10 (exactly once, in order)
  */
 export function useTaskEvents(

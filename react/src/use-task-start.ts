@@ -1,10 +1,10 @@
 /**
- * Internal: the idempotent start behind `useTask({ taskType })` (protocol/SPEC.md §2). One start per client and
- * request is in flight at a time, so StrictMode's double effects and sibling components share it; the
- * client keeps the `clientRequestId` under the resume key, so a reload re-sends it and the server
- * answers with the same task instead of creating a second one.
+ * Internal: the idempotent start behind `useTask({ taskType })` (protocol/SPEC.md §2). The client
+ * shares one start per request in flight (StrictMode's double effects, sibling components) and keeps
+ * the `clientRequestId` under the resume key, so a reload re-sends it and the server answers with the
+ * same task instead of creating a second one.
  */
-import type { FileAttachment, StartedTask, TaskBridgeClient } from '@taskbridge/client';
+import type { FileAttachment, TaskBridgeClient } from '@taskbridge/client';
 import { TaskBridgeError } from '@taskbridge/client';
 import type { JsonObject } from '@taskbridge/protocol';
 import { useCallback, useEffect, useState } from 'react';
@@ -34,28 +34,9 @@ export interface TaskStartState {
   restart(): Promise<void>;
 }
 
-// Starts in flight or done, per client and request; a client that is dropped takes its starts along.
-const starts = new WeakMap<TaskBridgeClient, Map<string, Promise<StartedTask>>>();
-
-function startOnce(client: TaskBridgeClient, key: string, params: TaskStartRequest & { resumeKey: string }) {
-  const byKey = starts.get(client) ?? new Map<string, Promise<StartedTask>>();
-  starts.set(client, byKey);
-  const known = byKey.get(key);
-  if (known !== undefined) return known;
-  const { taskType, input, metadata, files, resumeKey } = params;
-  const started = client.startTask({ taskType, input, metadata, files, resumeKey });
-  byKey.set(key, started);
-  // A failed start is not remembered, so the next mount or `restart()` tries again.
-  started.catch(() => {
-    if (byKey.get(key) === started) byKey.delete(key);
-  });
-  return started;
-}
-
 interface Outcome {
   client: TaskBridgeClient;
   key: string;
-  generation: number;
   taskId: string | null;
   failure: TaskBridgeError | null;
 }
@@ -67,41 +48,38 @@ export function useTaskStart(client: TaskBridgeClient, request: TaskStartRequest
       ? null
       : JSON.stringify([request.taskType, request.input ?? {}, request.metadata ?? null]);
   const resumeKey = request?.resumeKey ?? `taskbridge/react:${signature}`;
-  // A changed request under the same resume key is a different start (the client gives it a new id).
-  const key = `${resumeKey}\u0000${signature}`;
   const [generation, setGeneration] = useState(0);
+  // A changed request under the same resume key is a different start (the client gives it a new id).
+  const key = JSON.stringify([resumeKey, signature, generation]);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
 
   useEffect(() => {
     if (request === null) return;
     let current = true;
-    const settle = (taskId: string | null, failure: TaskBridgeError | null) => {
-      if (current) setOutcome({ client, key, generation, taskId, failure });
-    };
-    startOnce(client, key, { ...request, resumeKey }).then(
-      (started) => settle(started.taskId, null),
-      (error: unknown) => settle(null, TaskBridgeError.from(error)),
+    const { taskType, input, metadata, files } = request;
+    client.startTask({ taskType, input, metadata, files, resumeKey }).then(
+      (started) => current && setOutcome({ client, key, taskId: started.taskId, failure: null }),
+      (error: unknown) =>
+        current && setOutcome({ client, key, taskId: null, failure: TaskBridgeError.from(error) }),
     );
     return () => {
       current = false;
     };
     // `request` is read when the start is sent; `key` stands for it (files are not compared).
-  }, [client, key, generation]);
+  }, [client, key]);
 
   const restart = useCallback(async () => {
     if (signature === null) {
       throw new TaskBridgeError({
-        code: 'INVALID_REQUEST',
+        code: 'USAGE_ERROR',
         message: 'restart() needs a taskType',
         retryable: false,
       });
     }
     await client.forgetStart(resumeKey);
-    starts.get(client)?.delete(key);
     setGeneration((g) => g + 1);
-  }, [client, key, resumeKey, signature]);
+  }, [client, resumeKey, signature]);
 
-  const mine =
-    outcome !== null && outcome.client === client && outcome.key === key && outcome.generation === generation;
+  const mine = outcome !== null && outcome.client === client && outcome.key === key;
   return { taskId: mine ? outcome.taskId : null, failure: mine ? outcome.failure : null, restart };
 }

@@ -3,18 +3,17 @@
  */
 import {
   type ConnectionState,
-  IDLE_CONNECTION_STATE,
-  initialTaskSnapshot,
   type SubmitActionOptions,
   type TaskBridgeClient,
   TaskBridgeError,
   type TaskSnapshot,
   type TaskStream,
+  type TaskStreamState,
 } from '@taskbridge/client';
 import type { CancelTaskResponse, ClientActionResponse, JsonObject } from '@taskbridge/protocol';
-import { useCallback, useMemo } from 'react';
+import { useCallback } from 'react';
 import { useTaskBridgeClient } from './provider';
-import { useStreamValue } from './use-stream-value';
+import { useStreamState } from './use-stream-state';
 import { type TaskStartRequest, useTaskStart } from './use-task-start';
 
 interface CommonTaskOptions {
@@ -62,14 +61,14 @@ export interface UseTaskResult extends Omit<TaskSnapshot, 'taskId'> {
   /**
    * Requests cancellation (protocol/SPEC.md §7); the task then ends `cancelled` through the stream. Retried per
    * the client's `requestRetry`.
-   * @throws {TaskBridgeError} `INVALID_REQUEST` before there is a task; errors of `TaskStream.cancel`
+   * @throws {TaskBridgeError} `USAGE_ERROR` before there is a task; errors of `TaskStream.cancel`
    *   (`TASK_NOT_FOUND`, `AUTHENTICATION_ERROR`, or the last retryable error once retries are spent).
    */
   cancel(reason?: string): Promise<CancelTaskResponse>;
   /**
    * Answers the open suspension (protocol/SPEC.md §7), e.g. `submitAction('approve')`. Resolves with the
    * server's status (`ACCEPTED`, `DEDUPLICATED`, `REJECTED_ALREADY_RESOLVED`, `REJECTED_EXPIRED`).
-   * @throws {TaskBridgeError} `INVALID_REQUEST` before there is a task or without an open suspension;
+   * @throws {TaskBridgeError} `USAGE_ERROR` before there is a task or without an open suspension;
    *   `IDEMPOTENCY_CONFLICT`, `TASK_NOT_FOUND` from the server; the last retryable error after retries.
    */
   submitAction(
@@ -80,20 +79,19 @@ export interface UseTaskResult extends Omit<TaskSnapshot, 'taskId'> {
   /**
    * Starts a new task with the same request (forgetting the resume key's record); the old task is not
    * cancelled. The new start's own failure shows in `failure`, not here.
-   * @throws {TaskBridgeError} `INVALID_REQUEST` in the `taskId` form or while `enabled` is `false`;
+   * @throws {TaskBridgeError} `USAGE_ERROR` in the `taskId` form or while `enabled` is `false`;
    *   `CHECKPOINT_ERROR` from a custom checkpoint store.
    */
   restart(): Promise<void>;
 }
 
-const readSnapshot = (stream: TaskStream) => stream.getSnapshot();
-const readConnection = (stream: TaskStream) => stream.getConnectionState();
-const idleConnection = () => IDLE_CONNECTION_STATE;
+const whole = (state: TaskStreamState) => state;
 
 function onTask<T>(client: TaskBridgeClient, taskId: string | null, run: (stream: TaskStream) => Promise<T>) {
   if (taskId !== null) return run(client.task(taskId));
-  const error = new TaskBridgeError({ code: 'INVALID_REQUEST', message: 'no task yet', retryable: false });
-  return Promise.reject(error);
+  return Promise.reject(
+    new TaskBridgeError({ code: 'USAGE_ERROR', message: 'no task yet', retryable: false }),
+  );
 }
 
 /**
@@ -106,7 +104,7 @@ function onTask<T>(client: TaskBridgeClient, taskId: string | null, run: (stream
  * if (task.suspension) return <button onClick={() => task.submitAction('approve')}>Approve</button>;
  * return <p>{task.text}{task.status === 'running' && '…'}</p>;
  *
- * @throws {TaskBridgeError} `INVALID_REQUEST` without a `TaskBridgeProvider`; the `failure` when
+ * @throws {TaskBridgeError} `USAGE_ERROR` without a `TaskBridgeProvider`; the `failure` when
  *   `throwOnError` asks for it.
  * @see protocol/SPEC.md §2 (idempotent start), §3 (snapshot), §10 (connection, resume)
  */
@@ -115,10 +113,8 @@ export function useTask(options: UseTaskOptions): UseTaskResult {
   const starting = 'taskType' in options;
   const start = useTaskStart(client, starting && options.enabled !== false ? options : null);
   const taskId = starting ? start.taskId : (options.taskId ?? null);
-  const idle = useMemo(() => initialTaskSnapshot(taskId ?? ''), [taskId]);
-  const snapshot = useStreamValue(client, taskId, readSnapshot, () => idle);
-  const connection = useStreamValue(client, taskId, readConnection, idleConnection);
-  const failure = start.failure ?? (connection.status === 'failed' ? connection.error : null);
+  const { snapshot, connection, failure: streamFailure } = useStreamState(client, taskId, whole);
+  const failure = start.failure ?? streamFailure;
   const { throwOnError = false } = options;
   if (failure !== null && (typeof throwOnError === 'function' ? throwOnError(failure) : throwOnError)) {
     throw failure;

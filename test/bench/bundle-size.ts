@@ -1,12 +1,15 @@
 /**
  * Bundle size: our client (whole, as typically imported, one transport), the React binding on top,
  * and the SDKs users would pick instead, measured in the same run with the same esbuild settings.
- * Targets: full client ≤ 30 KiB min+gzip; React binding ≤ 2 KiB on top (also checked by `npm test`).
+ * Targets: full client ≤ 36 KiB min+gzip (`npm test` holds it to its budget meanwhile); React binding
+ * ≤ 2 KiB on top (also checked by `npm test`).
  */
 import {
   type BundleEntry,
   type BundleSize,
   CLIENT_BUDGET_BYTES,
+  CLIENT_TARGET_BYTES,
+  dependencyCosts,
   describeContributors,
   ENTRIES,
   measureBundle,
@@ -39,17 +42,30 @@ export async function runBundleSize(_config: BenchConfig): Promise<BenchReport> 
     ]);
   }
   rows.push(['ours: React binding on top of the full client', '', fmtKiB(reactOnTop), '']);
-  if (full)
+  if (full) {
+    const costs = await dependencyCosts(full);
+    const dependencies = costs.reduce((sum, [, bytes]) => sum + bytes, 0);
+    const costRows = [['removed from the full client', 'min + gzip saved']];
+    for (const [name, bytes] of costs) costRows.push([name, fmtKiB(bytes)]);
+    costRows.push(['(the rest: our own code and the protocol runtime)', fmtKiB(full.gzip - dependencies)]);
     notes.push(
+      table(`What the full client owes each dependency (${fmtKiB(full.gzip)} in all)`, costRows),
       `Largest contributors to the full client (minified, before gzip):\n${describeContributors(full, 12)}`,
     );
+  }
   return {
     name: 'bundle-size',
     tables: [table('Bundle size (esbuild 0.28, browser ESM, minified; gzip -9)', rows)],
     targets: [
       {
         benchmark: 'bundle-size',
-        claim: 'full client ≤ 30 KiB min+gzip',
+        claim: `full client ≤ ${CLIENT_TARGET_BYTES / 1024} KiB min+gzip`,
+        measured: full ? fmtKiB(full.gzip) : 'n/a',
+        met: !!full && full.gzip <= CLIENT_TARGET_BYTES,
+      },
+      {
+        benchmark: 'bundle-size',
+        claim: `full client ≤ ${CLIENT_BUDGET_BYTES / 1024} KiB min+gzip (the npm test budget)`,
         measured: full ? fmtKiB(full.gzip) : 'n/a',
         met: !!full && full.gzip <= CLIENT_BUDGET_BYTES,
       },

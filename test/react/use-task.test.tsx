@@ -118,7 +118,7 @@ describe('useTask against the reference server', () => {
     const { latest } = renderTask({ taskId: 'does-not-exist' });
     await waitFor(() => expect(latest().failure?.code).toBe('TASK_NOT_FOUND'), slow);
     expect(latest().connection.status).toBe('failed');
-    await expect(latest().restart()).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+    await expect(latest().restart()).rejects.toMatchObject({ code: 'USAGE_ERROR' });
   });
 
   it('throws to an error boundary with throwOnError', async () => {

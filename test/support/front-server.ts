@@ -2,7 +2,7 @@
  * A scripted front server (node:http on 127.0.0.1:0) in front of a reference server, the way a proxy,
  * gateway or load balancer sits in front of a real backend. Each route can be told to pass requests
  * through, answer a status with the protocol/SPEC.md §8 envelope, hold an SSE response open after its headers
- * (a buffering proxy), or accept a WebSocket upgrade and then stay silent. Everything else is
+ * (a buffering proxy), or accept a WebSocket upgrade and then stay silent or answer with garbage. Everything else is
  * delegated in-process: HTTP to the reference server's Express `app`, upgrades to its `upgrade`
  * listener, so the front adds no hop that could fail on its own.
  *
@@ -41,7 +41,9 @@ export type FrontBehaviour =
   /** SSE: send 200 `text/event-stream` headers, then nothing, ever (a buffering proxy). */
   | { kind: 'hold' }
   /** WebSocket: complete the upgrade (101), then never send a frame. */
-  | { kind: 'silent' };
+  | { kind: 'silent' }
+  /** WebSocket: complete the upgrade (101), then send `frame` instead of the ack, and nothing more. */
+  | { kind: 'garbage'; frame: string };
 
 /** One request the front server saw. */
 export interface FrontHit {
@@ -159,6 +161,7 @@ export async function startFrontServer(target: TestServer): Promise<FrontServer>
         res.on('close', () => held.delete(res));
         return;
       case 'silent':
+      case 'garbage':
       case 'pass':
         rewriteToken(req);
         target.server.app(req, res);
@@ -188,9 +191,11 @@ export async function startFrontServer(target: TestServer): Promise<FrontServer>
         return;
       }
       case 'silent':
+      case 'garbage':
         silentWss.handleUpgrade(req, socket, head, (ws) => {
           silent.add(ws);
           ws.on('close', () => silent.delete(ws));
+          if (behaviour.kind === 'garbage') ws.once('message', () => ws.send(behaviour.frame));
         });
         return;
       case 'hold':

@@ -4,15 +4,15 @@
  * retries and reloads (protocol/SPEC.md §2). Implementations: `memory.ts`, `indexeddb.ts`, and `fallback.ts`,
  * which switches to memory when storage fails.
  */
-import { TaskBridgeError, type TaskEvent } from '@taskbridge/protocol';
-import { detachTaskSnapshot, type TaskSnapshot } from '../task-snapshot';
+import type { TaskEvent } from '@taskbridge/protocol';
+import type { TaskSnapshot } from '../task-snapshot';
 
 /** What is stored per task stream. Structured-cloneable and JSON-serialisable. */
 export interface Checkpoint {
   taskId: string;
   /** The last `eventId` the app received: the resume cursor. `null` before the first event. */
   lastEventId: string | null;
-  /** The folded state as of `lastEventId`, detached from the live stream (see `toStoredCheckpoint`). */
+  /** The folded state as of `lastEventId`. */
   snapshot: TaskSnapshot;
   /** Kept so a later observer (e.g. after a reload) gets the final state without opening a stream. */
   terminalEvent: TaskEvent | null;
@@ -38,6 +38,11 @@ export interface PendingStart {
   input: unknown;
   /** The caller's stable key for "this start" (e.g. a React `useTask` resume key). */
   resumeKey?: string;
+  /**
+   * The task the server answered with, once it has (kept under a `resumeKey`): a later start that gets
+   * another task back for the same `clientRequestId` is reported as restarted.
+   */
+  taskId?: string;
   /** ms since the epoch. */
   createdAt: number;
 }
@@ -99,13 +104,11 @@ export function pendingStartKey(parts: Omit<CheckpointKeyParts, 'taskId'> & { re
 }
 
 /**
- * The checkpoint as it must be stored: its snapshot detached from the live stream's shared `messages`
- * array (see `task-snapshot.ts`), so appends made after `save` was called never leak into storage.
- * Stores call it synchronously inside `save`.
+ * The checkpoint as plain data, as storage keeps it: a snapshot made by the reducer carries its
+ * `messages` as a getter, which a spread turns into a plain frozen array.
  */
 export function toStoredCheckpoint(checkpoint: Checkpoint): Checkpoint {
-  const snapshot = detachTaskSnapshot(checkpoint.snapshot);
-  return snapshot === checkpoint.snapshot ? checkpoint : { ...checkpoint, snapshot };
+  return { ...checkpoint, snapshot: { ...checkpoint.snapshot } };
 }
 
 /** True when `value` looks like a stored {@link Checkpoint} (storage may hold data of another version). */
@@ -119,16 +122,4 @@ export function isCheckpoint(value: unknown): value is Checkpoint {
     c.snapshot !== null &&
     typeof c.updatedAt === 'number'
   );
-}
-
-/** A `CHECKPOINT_ERROR` (not retryable) wrapping what the storage threw. */
-export function checkpointError(message: string, cause?: unknown): TaskBridgeError {
-  if (cause instanceof TaskBridgeError && cause.code === 'CHECKPOINT_ERROR') return cause;
-  const detail = cause instanceof Error ? `: ${cause.name}: ${cause.message}` : '';
-  return new TaskBridgeError({
-    code: 'CHECKPOINT_ERROR',
-    message: `${message}${detail}`,
-    retryable: false,
-    cause,
-  });
 }

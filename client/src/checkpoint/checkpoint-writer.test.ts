@@ -1,17 +1,11 @@
 import type { TaskBridgeError } from '@taskbridge/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { initialTaskSnapshot } from '../task-snapshot';
-import type { Checkpoint, CheckpointStore } from './checkpoint-store';
+import { initialTaskSnapshot, type TaskSnapshot } from '../task-snapshot';
+import type { CheckpointStore } from './checkpoint-store';
 import { createCheckpointWriter } from './checkpoint-writer';
 import { createMemoryCheckpointStore } from './memory';
 
-const cp = (n: number): Checkpoint => ({
-  taskId: 't',
-  lastEventId: `${n}`,
-  snapshot: initialTaskSnapshot('t'),
-  terminalEvent: null,
-  updatedAt: n,
-});
+const cp = (n: number): TaskSnapshot => ({ ...initialTaskSnapshot('t'), lastEventId: `${n}`, eventCount: n });
 
 /** Flushes while fake time runs, as the storage needs time to finish. */
 async function flushOnFakeTime(writer: { flush(): Promise<void> }): Promise<void> {
@@ -154,13 +148,17 @@ describe('createCheckpointWriter', () => {
     expect(log.written).toEqual(['2']);
   });
 
-  it('uses an injected timer', async () => {
+  it('uses an injected clock', async () => {
     const { store, log } = slowStore(0);
     const callbacks: (() => void)[] = [];
     const writer = createCheckpointWriter({
       store,
       key: 'k',
-      timer: { setTimeout: (callback) => callbacks.push(callback), clearTimeout: () => undefined },
+      clock: {
+        now: () => 0,
+        setTimeout: (callback) => callbacks.push(callback),
+        clearTimeout: () => undefined,
+      },
     });
     writer.schedule(cp(1));
     writer.schedule(cp(2));

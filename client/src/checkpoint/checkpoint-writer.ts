@@ -1,18 +1,14 @@
 /**
- * Batched checkpoint writes for one task stream (design/recovery.md): the data path schedules a
+ * Batched checkpoint writes for one task stream (the recovery design): the data path schedules a
  * checkpoint after every event it delivered, and storage sees only the latest state, one write at a
  * time. A burst of 10k tokens costs a handful of writes, not 10k (protocol/SPEC.md §10: the checkpoint is saved
  * after the app has received the event).
  */
 import type { TaskBridgeError } from '@taskbridge/protocol';
+import { type Clock, systemClock } from '../clock';
+import type { TaskSnapshot } from '../task-snapshot';
 import type { Checkpoint, CheckpointStore } from './checkpoint-store';
-import { checkpointError } from './checkpoint-store';
-
-/** The timer the writer waits on; injectable so tests run on fake time. */
-export interface CheckpointTimer {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+import { checkpointError } from '../errors';
 
 /** Options of {@link createCheckpointWriter}. */
 export interface CheckpointWriterOptions {
@@ -25,8 +21,8 @@ export interface CheckpointWriterOptions {
    * Raise it to trade a longer replay after a crash for fewer writes of a large snapshot.
    */
   minIntervalMs?: number;
-  /** Default: `globalThis.setTimeout` / `clearTimeout`, read at each use (so fake timers apply). */
-  timer?: CheckpointTimer;
+  /** The timers the writer waits on. Default: the platform's, read at each use (so fake timers apply). */
+  clock?: Clock;
   /**
    * Called for each write that failed, with a `CHECKPOINT_ERROR` (cause: the store's error). The writer
    * carries on with the next checkpoint. Default: none (wrap the store with
@@ -38,10 +34,11 @@ export interface CheckpointWriterOptions {
 /** A coalescing checkpoint writer for one key. */
 export interface CheckpointWriter {
   /**
-   * Records `checkpoint` as the latest state; replaces any checkpoint not yet written. Cheap and
-   * synchronous: call it after emitting the event to the app. Ignored after {@link dispose}.
+   * Records `snapshot` as the latest state (its checkpoint — cursor, terminal event, write time — is
+   * made when it is written); replaces any snapshot not yet written. Cheap and synchronous: O(1), no
+   * allocation, so it can run for every event. Ignored after {@link dispose}.
    */
-  schedule(checkpoint: Checkpoint): void;
+  schedule(snapshot: TaskSnapshot): void;
   /**
    * Starts the pending write at once (no delay) and resolves when everything scheduled before the call
    * has been written — or its write failed (reported through `onError`). Never rejects. Use it on the
@@ -52,17 +49,12 @@ export interface CheckpointWriter {
   dispose(): Promise<void>;
 }
 
-const globalTimer: CheckpointTimer = {
-  setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
-  clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>),
-};
-
 /**
  * Creates the checkpoint writer of one task stream. At most one write is in flight; the next starts only
  * after the previous one settled and always carries the newest checkpoint scheduled so far, so an older
  * checkpoint is never written after a newer one.
  *
- * @see protocol/SPEC.md §10 (checkpoint after delivery), design/recovery.md (coalesced, flushed on terminal and pagehide)
+ * @see protocol/SPEC.md §10 (checkpoint after delivery), the recovery design (coalesced, flushed on terminal and pagehide)
  */
 export function createCheckpointWriter(options: CheckpointWriterOptions): CheckpointWriter {
   return new CoalescingCheckpointWriter(options);
@@ -74,8 +66,8 @@ class CoalescingCheckpointWriter implements CheckpointWriter {
   readonly #key: string;
   readonly #onError: CheckpointWriterOptions['onError'];
   readonly #minIntervalMs: number;
-  readonly #timer: CheckpointTimer;
-  #pending: Checkpoint | undefined;
+  readonly #clock: Clock;
+  #pending: TaskSnapshot | undefined;
   // Sequence numbers: `scheduled` counts schedule() calls; `settled` is the highest one whose write ended.
   #scheduled = 0;
   #settled = 0;
@@ -90,13 +82,13 @@ class CoalescingCheckpointWriter implements CheckpointWriter {
     this.#key = options.key;
     this.#onError = options.onError;
     this.#minIntervalMs = Math.max(0, options.minIntervalMs ?? 0);
-    this.#timer = options.timer ?? globalTimer;
+    this.#clock = options.clock ?? systemClock;
   }
 
-  schedule(checkpoint: Checkpoint): void {
+  schedule(snapshot: TaskSnapshot): void {
     if (this.#disposed) return;
     this.#scheduled += 1;
-    this.#pending = checkpoint;
+    this.#pending = snapshot;
     if (!this.#inFlight) this.#arm();
   }
 
@@ -119,7 +111,7 @@ class CoalescingCheckpointWriter implements CheckpointWriter {
   #arm(): void {
     if (this.#armed) return;
     this.#armed = true;
-    this.#handle = this.#timer.setTimeout(() => {
+    this.#handle = this.#clock.setTimeout(() => {
       this.#armed = false;
       this.#write();
     }, this.#minIntervalMs);
@@ -128,12 +120,20 @@ class CoalescingCheckpointWriter implements CheckpointWriter {
   #disarm(): void {
     if (!this.#armed) return;
     this.#armed = false;
-    this.#timer.clearTimeout(this.#handle);
+    this.#clock.clearTimeout(this.#handle);
   }
 
   #write(): void {
     if (this.#inFlight || this.#pending === undefined) return;
-    const checkpoint = this.#pending;
+    const snapshot = this.#pending;
+    const { taskId, lastEventId, terminalEvent } = snapshot;
+    const checkpoint: Checkpoint = {
+      taskId,
+      lastEventId,
+      snapshot,
+      terminalEvent,
+      updatedAt: this.#clock.now(),
+    };
     const seq = this.#scheduled;
     this.#pending = undefined;
     this.#inFlight = true;

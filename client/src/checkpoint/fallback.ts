@@ -4,8 +4,8 @@
  * the app hears about it once, as a diagnostic.
  */
 import type { TaskBridgeError } from '@taskbridge/protocol';
-import type { CheckpointStore } from './checkpoint-store';
-import { checkpointError } from './checkpoint-store';
+import type { Checkpoint, CheckpointStore, PendingStart } from './checkpoint-store';
+import { checkpointError } from '../errors';
 import { createIndexedDbCheckpointStore, type IndexedDbCheckpointStoreOptions } from './indexeddb';
 import { createMemoryCheckpointStore } from './memory';
 
@@ -66,32 +66,38 @@ export function createResilientCheckpointStore(
     return onMirror();
   }
 
-  return {
-    isDegraded: () => degraded,
-    load: (key) =>
+  /** A write: to the mirror first, so a failing primary write loses nothing, then to the primary. */
+  const mirrored =
+    <A extends unknown[]>(write: (store: CheckpointStore, ...args: A) => Promise<void>) =>
+    async (...args: A): Promise<void> => {
+      await write(mirror, ...args);
+      await attempt(
+        () => write(primary, ...args),
+        async () => undefined,
+      );
+    };
+
+  /** A read: from the primary, kept in the mirror; from the mirror once degraded. */
+  const readThrough =
+    <T>(
+      read: (store: CheckpointStore, key: string) => Promise<T | undefined>,
+      keep: (key: string, value: T) => Promise<void>,
+    ) =>
+    (key: string): Promise<T | undefined> =>
       attempt(
         async () => {
-          const checkpoint = await primary.load(key);
-          if (checkpoint !== undefined) await mirror.save(key, checkpoint);
-          return checkpoint;
+          const value = await read(primary, key);
+          if (value !== undefined) await keep(key, value);
+          return value;
         },
-        () => mirror.load(key),
-      ),
-    save: async (key, checkpoint) => {
-      // Mirror first, so a failing primary write loses nothing.
-      await mirror.save(key, checkpoint);
-      await attempt(
-        () => primary.save(key, checkpoint),
-        async () => undefined,
+        () => read(mirror, key),
       );
-    },
-    delete: async (key) => {
-      await mirror.delete(key);
-      await attempt(
-        () => primary.delete(key),
-        async () => undefined,
-      );
-    },
+
+  return {
+    isDegraded: () => degraded,
+    load: readThrough((store, key) => store.load(key), mirror.save),
+    save: mirrored((store, key: string, checkpoint: Checkpoint) => store.save(key, checkpoint)),
+    delete: mirrored((store, key: string) => store.delete(key)),
     list: (prefix) =>
       attempt(
         async () => {
@@ -101,29 +107,11 @@ export function createResilientCheckpointStore(
         },
         () => mirror.list(prefix),
       ),
-    savePendingStart: async (key, start) => {
-      await mirror.savePendingStart(key, start);
-      await attempt(
-        () => primary.savePendingStart(key, start),
-        async () => undefined,
-      );
-    },
-    loadPendingStart: (key) =>
-      attempt(
-        async () => {
-          const start = await primary.loadPendingStart(key);
-          if (start !== undefined) await mirror.savePendingStart(key, start);
-          return start;
-        },
-        () => mirror.loadPendingStart(key),
-      ),
-    deletePendingStart: async (key) => {
-      await mirror.deletePendingStart(key);
-      await attempt(
-        () => primary.deletePendingStart(key),
-        async () => undefined,
-      );
-    },
+    savePendingStart: mirrored((store, key: string, start: PendingStart) =>
+      store.savePendingStart(key, start),
+    ),
+    loadPendingStart: readThrough((store, key) => store.loadPendingStart(key), mirror.savePendingStart),
+    deletePendingStart: mirrored((store, key: string) => store.deletePendingStart(key)),
   };
 }
 

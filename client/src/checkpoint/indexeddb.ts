@@ -4,7 +4,8 @@
  */
 import { del, entries, get, set, type UseStore } from 'idb-keyval';
 import type { Checkpoint, CheckpointRecord, CheckpointStore, PendingStart } from './checkpoint-store';
-import { checkpointError, isCheckpoint, toStoredCheckpoint } from './checkpoint-store';
+import { checkpointError } from '../errors';
+import { isCheckpoint, toStoredCheckpoint } from './checkpoint-store';
 
 /** Options of {@link createIndexedDbCheckpointStore}. */
 export interface IndexedDbCheckpointStoreOptions {
@@ -31,7 +32,14 @@ function factorySource(option: IndexedDbCheckpointStoreOptions['indexedDB']): Fa
   return () => (globalThis as { indexedDB?: IDBFactory }).indexedDB;
 }
 
-function openDatabase(factory: IDBFactory, dbName: string, storeName: string, version?: number) {
+/** Which database and object store to open; `version` upgrades it (to add the store). */
+interface DatabaseTarget {
+  dbName: string;
+  storeName: string;
+  version?: number;
+}
+
+function openDatabase(factory: IDBFactory, { dbName, storeName, version }: DatabaseTarget) {
   return new Promise<IDBDatabase>((resolve, reject) => {
     let request: IDBOpenDBRequest;
     try {
@@ -74,11 +82,11 @@ function createUseStore(source: FactorySource, dbName: string, storeName: string
   const connect = async (): Promise<IDBDatabase> => {
     const factory = source();
     if (factory === undefined) throw checkpointError('indexedDB is not available in this environment');
-    let db = await openDatabase(factory, dbName, storeName);
+    let db = await openDatabase(factory, { dbName, storeName });
     if (!db.objectStoreNames.contains(storeName)) {
       const version = db.version + 1;
       db.close();
-      db = await openDatabase(factory, dbName, storeName, version);
+      db = await openDatabase(factory, { dbName, storeName, version });
     }
     // Let another tab upgrade the database instead of blocking it; the next operation reconnects.
     db.onversionchange = () => {

@@ -11,6 +11,16 @@ const cp = (taskId: string): Checkpoint => ({
   updatedAt: 1,
 });
 
+// A TASK_MESSAGE of task `a` whose text is `m<eventId> `.
+const message = (eventId: string) =>
+  ({
+    type: 'TASK_MESSAGE',
+    taskId: 'a',
+    eventId,
+    createdAt: '2026-05-04T12:00:00Z',
+    payload: { message: `m${eventId} ` },
+  }) as const;
+
 describe('checkpoint keys', () => {
   it('encodes each part so keys cannot collide, and ignores a trailing slash on the base URL', () => {
     expect(checkpointKey({ namespace: 'default', baseUrl: 'https://api.example.com/', taskId: 't1' })).toBe(
@@ -51,14 +61,6 @@ describe('createMemoryCheckpointStore', () => {
 
   it('stores the snapshot detached from the live shared messages array', async () => {
     const store = createMemoryCheckpointStore();
-    const message = (eventId: string) =>
-      ({
-        type: 'TASK_MESSAGE',
-        taskId: 'a',
-        eventId,
-        createdAt: '2026-05-04T12:00:00Z',
-        payload: { message: eventId },
-      }) as const;
     const s1 = reduceTaskSnapshot(initialTaskSnapshot('a'), message('1'));
     const s2 = reduceTaskSnapshot(s1, message('2'));
     await store.save('k', { ...cp('a'), snapshot: s1 });
@@ -68,14 +70,6 @@ describe('createMemoryCheckpointStore', () => {
 
   it('keeps the messages of a reducer snapshot by reference (O(1) save) and its text whole', async () => {
     const store = createMemoryCheckpointStore();
-    const message = (eventId: string) =>
-      ({
-        type: 'TASK_MESSAGE',
-        taskId: 'a',
-        eventId,
-        createdAt: '2026-05-04T12:00:00Z',
-        payload: { message: `m${eventId} ` },
-      }) as const;
     let live = initialTaskSnapshot('a');
     for (let i = 1; i <= 5; i += 1) live = reduceTaskSnapshot(live, message(String(i)));
     await store.save('k', { ...cp('a'), lastEventId: '5', snapshot: live });

@@ -4,15 +4,15 @@
  *
  * Cost model: a stream saves its checkpoint every `checkpointMinIntervalMs` while tokens arrive, so a save
  * must not cost O(stream length). The two parts that grow with the stream — `snapshot.messages` and
- * `snapshot.text` — are kept by reference: `text` is an immutable string, and the reducer's `messages`
- * array is append-only (entries below a snapshot's own count never change, see `task-snapshot.ts`), so
- * remembering the array and that count is an exact, O(1) copy. Everything else (cursor, status,
- * suspension, result, terminal event: small) is copied with `structuredClone`.
+ * `snapshot.text` — are kept by reference: `text` is an immutable string, and a reducer-made snapshot's
+ * messages live in an append-only log whose entries below the snapshot's own count never change (see
+ * `task-snapshot.ts`), so remembering the log and that count is an exact, O(1) copy. Everything else
+ * (cursor, status, suspension, result, terminal event: small) is copied with `structuredClone`.
  */
+import { checkpointError } from '../errors';
 import type { TaskSnapshot, TaskSnapshotMessage } from '../task-snapshot';
-import { sharedMessageCount } from '../task-snapshot';
+import { messageLogOf } from '../task-snapshot';
 import type { Checkpoint, CheckpointRecord, CheckpointStore, PendingStart } from './checkpoint-store';
-import { checkpointError } from './checkpoint-store';
 
 // structuredClone throws DataCloneError for functions, symbols and the like: report it as storage would.
 function copy<T>(value: T): T {
@@ -35,23 +35,29 @@ interface Stored {
 
 const NO_MESSAGES: readonly TaskSnapshotMessage[] = [];
 
+/** The snapshot's small part: every field but `messages` and `text` (read without materialising them). */
+function withoutLog(snapshot: TaskSnapshot): TaskSnapshot {
+  const small: Record<string, unknown> = {};
+  for (const key of Object.keys(snapshot)) {
+    if (key !== 'messages' && key !== 'text') small[key] = snapshot[key as keyof TaskSnapshot];
+  }
+  return { ...(small as unknown as TaskSnapshot), messages: NO_MESSAGES, text: '' };
+}
+
 function toStored(checkpoint: Checkpoint): Stored {
-  const snapshot = checkpoint.snapshot;
-  const shared = sharedMessageCount(snapshot);
+  const { snapshot } = checkpoint;
+  const shared = messageLogOf(snapshot);
   // A snapshot the reducer did not make (initial, restored, hand-built) owns an array its caller may
-  // still change: copy that one. The reducer's entries are its own and never change.
-  const messages = shared === undefined ? copy(snapshot.messages) : snapshot.messages;
-  const rest = copy({ ...checkpoint, snapshot: { ...snapshot, messages: NO_MESSAGES, text: '' } });
-  return { rest, messages, messageCount: shared ?? messages.length, text: snapshot.text };
+  // still change: copy that one. The log's entries below the snapshot's count never change.
+  const messages = shared === undefined ? copy(snapshot.messages) : shared.log;
+  const rest = copy({ ...checkpoint, snapshot: withoutLog(snapshot) });
+  return { rest, messages, messageCount: shared?.count ?? messages.length, text: snapshot.text };
 }
 
 function fromStored(stored: Stored): Checkpoint {
   const rest = copy(stored.rest);
-  const snapshot: TaskSnapshot = {
-    ...rest.snapshot,
-    messages: stored.messages.slice(0, stored.messageCount),
-    text: stored.text,
-  };
+  const messages = Object.freeze(stored.messages.slice(0, stored.messageCount));
+  const snapshot: TaskSnapshot = { ...rest.snapshot, messages, text: stored.text };
   return { ...rest, snapshot };
 }
 

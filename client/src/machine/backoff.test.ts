@@ -22,9 +22,9 @@ describe('backoffDelay (protocol/SPEC.md §10: full jitter, base 500 ms, cap 10 
   });
 
   it('treats Retry-After as a floor, not a replacement', () => {
-    expect(backoffDelay(0, spec, () => 0, 3_000)).toBe(3_000);
-    expect(backoffDelay(0, spec, () => 0.5, 100)).toBe(250);
-    expect(backoffDelay(10, spec, () => 0.9, 30_000)).toBe(30_000);
+    expect(backoffDelay(0, { ...spec, retryAfterMs: 3_000 }, () => 0)).toBe(3_000);
+    expect(backoffDelay(0, { ...spec, retryAfterMs: 100 }, () => 0.5)).toBe(250);
+    expect(backoffDelay(10, { ...spec, retryAfterMs: 30_000 }, () => 0.9)).toBe(30_000);
   });
 
   it('never yields a negative or NaN delay from bad input', () => {
@@ -32,6 +32,6 @@ describe('backoffDelay (protocol/SPEC.md §10: full jitter, base 500 ms, cap 10 
     expect(backoffDelay(Number.NaN, spec, () => 0.5)).toBe(250);
     expect(backoffDelay(1, spec, () => Number.NaN)).toBe(0);
     expect(backoffDelay(1, { baseMs: -1, maxMs: -1 }, () => 0.5)).toBe(0);
-    expect(backoffDelay(1, spec, () => 0.5, -50)).toBe(500);
+    expect(backoffDelay(1, { ...spec, retryAfterMs: -50 }, () => 0.5)).toBe(500);
   });
 });

@@ -25,17 +25,15 @@ export interface BackoffOptions {
  * Negative or non-finite inputs are clamped so a bad config can never produce a negative or NaN timer.
  *
  * @param attempt - retries already made since a connection was last stable (0 for the first retry).
- * @param options - {@link BackoffOptions}, ms.
+ * @param options - {@link BackoffOptions}, ms, plus the server's `Retry-After` floor, ms, if any.
  * @param random - source of jitter in `[0, 1)`.
- * @param retryAfterMs - optional floor from `Retry-After`, ms.
  * @returns the delay in ms, in `[max(0, retryAfterMs), max(maxMs, retryAfterMs)]`.
  * @see protocol/SPEC.md §10 (backoff), §8 (429 `Retry-After`).
  */
 export function backoffDelay(
   attempt: number,
-  options: BackoffOptions,
+  options: BackoffOptions & { retryAfterMs?: number | undefined },
   random: () => number,
-  retryAfterMs?: number,
 ): number {
   const base = Math.max(0, options.baseMs);
   const cap = Math.max(0, options.maxMs);
@@ -44,6 +42,10 @@ export function backoffDelay(
   const window = Math.min(cap, base * 2 ** exponent);
   const draw = Math.min(1, Math.max(0, random()));
   const jittered = Number.isFinite(draw) ? draw * window : 0;
-  const floor = retryAfterMs !== undefined && Number.isFinite(retryAfterMs) ? Math.max(0, retryAfterMs) : 0;
-  return Math.max(floor, jittered);
+  return Math.max(retryAfterFloor(options.retryAfterMs), jittered);
+}
+
+/** The server's `Retry-After`, ms, as a floor for the next wait: 0 when absent or not finite. */
+export function retryAfterFloor(retryAfterMs: number | undefined): number {
+  return retryAfterMs !== undefined && Number.isFinite(retryAfterMs) ? Math.max(0, retryAfterMs) : 0;
 }

@@ -30,6 +30,13 @@ describe('resolveConnectionConfig', () => {
     });
   });
 
+  it('gives up after 5 minutes without a live connection by default; Infinity never', () => {
+    expect(resolveConnectionConfig().giveUpAfterMs).toBe(300_000);
+    expect(resolveConnectionConfig({ giveUpAfterMs: Number.POSITIVE_INFINITY }).giveUpAfterMs).toBe(
+      Number.POSITIVE_INFINITY,
+    );
+  });
+
   it('immediateReconnect can be turned off', () => {
     expect(resolveConnectionConfig({ immediateReconnect: false }).immediateReconnect).toBe(false);
   });

@@ -57,6 +57,14 @@ export interface ConnectionConfig {
    */
   maxRetries: number;
   /**
+   * The give-up policy: a stream that has had no live connection for this long fails with `TIMEOUT`
+   * (`details.deadline = 'giveUp'`, the last error as `cause`), so `events$` and `settled()` always end
+   * even when the server never comes back. Time paused by `pauseWhenHidden` does not count; time offline
+   * does. Checked at each failed attempt, so it ends at the first failure past the deadline.
+   * `Infinity` retries for ever. Default 300000 (5 min).
+   */
+  giveUpAfterMs: number;
+  /**
    * A connection live this long counts as a success, ms: the attempt counter (backoff exponent,
    * `maxRetries`), the per-transport failure count and the spent credentials refresh reset. A connection
    * that drops sooner keeps backing off, so a server that accepts and drops cannot cause a tight loop.
@@ -103,6 +111,8 @@ export interface ConnectionConfigInput {
   maxConsecutiveFailuresPerTransport?: number;
   /** Failed attempts in a row before the stream fails. Default `Infinity` (protocol/SPEC.md §10). */
   maxRetries?: number;
+  /** Fail after this long without a live connection, ms; `Infinity` never. Default 300000 (5 min). */
+  giveUpAfterMs?: number;
   /** Time live after which a connection counts as a success, ms. Default 5000. */
   stableConnectionMs?: number;
   /** First climb-back probe after this long degraded, ms. Default 30000 (protocol/SPEC.md §10). */
@@ -149,6 +159,7 @@ export const DEFAULT_CONNECTION_CONFIG: Readonly<ConnectionConfig> = Object.free
   immediateReconnect: true,
   maxConsecutiveFailuresPerTransport: 2,
   maxRetries: Number.POSITIVE_INFINITY,
+  giveUpAfterMs: 300_000,
   stableConnectionMs: 5_000,
   probeDelayMs: 30_000,
   probeMaxDelayMs: 300_000,
@@ -202,6 +213,7 @@ export function resolveConnectionConfig(input: ConnectionConfigInput = {}): Conn
     maxConsecutiveFailuresPerTransport:
       input.maxConsecutiveFailuresPerTransport ?? defaults.maxConsecutiveFailuresPerTransport,
     maxRetries: input.maxRetries ?? defaults.maxRetries,
+    giveUpAfterMs: input.giveUpAfterMs ?? defaults.giveUpAfterMs,
     stableConnectionMs: input.stableConnectionMs ?? defaults.stableConnectionMs,
     probeDelayMs: input.probeDelayMs ?? defaults.probeDelayMs,
     probeMaxDelayMs: input.probeMaxDelayMs ?? defaults.probeMaxDelayMs,

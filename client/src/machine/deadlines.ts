@@ -1,11 +1,13 @@
 /**
- * The deadlines of one task stream (protocol/SPEC.md §10), read from the resolved config for the transport they
- * apply to, and the `TIMEOUT` error a missed one becomes. Pure: the machine's named delays call these.
+ * The deadlines of one task stream (protocol/SPEC.md §10), read from the resolved config for the
+ * transport they apply to, and the `TIMEOUT` error a missed one becomes. Pure: the machine's named
+ * delays call these.
  */
-import { TaskBridgeError, type TransportName } from '@taskbridge/protocol';
+import type { TaskBridgeError, TransportName } from '@taskbridge/protocol';
+import { timeoutError } from '../errors';
 import { activeTransportName, type TaskStreamContext, transportAt } from './context';
 
-/** Which deadline a `TIMEOUT` error came from (in `error.details.deadline`). */
+/** The deadlines of one connection. */
 export type Deadline = 'open' | 'firstFrame' | 'liveness';
 
 /** How long `transport` may take to deliver what `deadline` waits for, ms. */
@@ -31,7 +33,7 @@ export function activeDeadlineMs(context: TaskStreamContext, deadline: Deadline)
  * Reads `probeIndex` when a probe runs; before one starts, the rung the next probe will try.
  */
 export function probeTimeoutMs(context: TaskStreamContext): number {
-  const index = context.probeIndex ?? nextProbeIndex(context);
+  const index = context.runs.probeIndex ?? nextProbeIndex(context);
   const name = transportAt(context, index).name;
   return deadlineMs(context, 'open', name) + deadlineMs(context, 'firstFrame', name);
 }
@@ -42,6 +44,11 @@ export function probeTimeoutMs(context: TaskStreamContext): number {
  */
 export function nextProbeIndex(context: TaskStreamContext): number {
   return context.probeFailures % context.index;
+}
+
+/** What is left of the current backoff, ms. */
+export function retryDelayMs(context: TaskStreamContext): number {
+  return Math.max(0, (context.nextRetryAt ?? 0) - context.env.now());
 }
 
 /** The wait before the next climb-back probe, ms: `probeDelayMs`, doubled per failed probe, capped. */
@@ -56,10 +63,5 @@ export function probeDelayMs(context: TaskStreamContext): number {
  */
 export function deadlineError(context: TaskStreamContext, deadline: Deadline): TaskBridgeError {
   const transport = activeTransportName(context);
-  const timeoutMs = deadlineMs(context, deadline, transport);
-  return new TaskBridgeError({
-    code: 'TIMEOUT',
-    message: `${transport}: no ${deadline === 'open' ? 'open' : 'frame'} within ${timeoutMs} ms (${deadline} deadline)`,
-    details: { deadline, transport, timeoutMs },
-  });
+  return timeoutError({ deadline, transport, timeoutMs: deadlineMs(context, deadline, transport) });
 }

@@ -1,23 +1,34 @@
 /**
- * Every event the task stream machine accepts: control events from the stream's owner (the client
- * facade) and lifecycle events from its transport runs.
+ * Every event the task stream machine accepts: control events from the stream's store (observers,
+ * the terminal event, stop), the environment (connectivity, page lifecycle) and lifecycle events from
+ * its transport runs.
  */
+import type { TaskBridgeError } from '@taskbridge/protocol';
 import type { TransportRunEvent } from './transport-run';
 
-/** Events the owner of a stream (the client facade) sends to the machine. */
-export type TaskStreamControlEvent =
-  /** Start connecting (from `idle`). */
-  | { type: 'START' }
-  /** Stop for good (last subscriber gone): closes every transport. */
-  | { type: 'STOP' }
-  /** The sequencer delivered the terminal event: close every transport, `done`. */
-  | { type: 'TERMINAL' }
+/** Connectivity and page-lifecycle events the client forwards to every live stream (protocol/SPEC.md §10). */
+export type EnvironmentEvent =
+  /** Back online: retry at once, probe a better transport. */
   | { type: 'ONLINE' }
+  /** Offline: park the stream (no retries burn battery). */
   | { type: 'OFFLINE' }
   | { type: 'VISIBILITY_HIDDEN' }
   | { type: 'VISIBILITY_VISIBLE' }
   /** The page came back from the bfcache: reconnect at once from the checkpoint. */
   | { type: 'PAGE_RESTORED' };
 
+/** Events the stream's store sends to the machine. */
+export type TaskStreamControlEvent =
+  /** One more observer (a subscription or a `settled()` call). */
+  | { type: 'RETAIN' }
+  /** One observer fewer; the last one starts the detach grace. */
+  | { type: 'RELEASE' }
+  /** Stop for good (`client.close()`): closes every transport. */
+  | { type: 'STOP' }
+  /** The data path delivered the terminal event: close every transport, `done`. */
+  | { type: 'TERMINAL' }
+  /** The data path failed the stream (e.g. history trimmed under the `'fail'` policy). */
+  | { type: 'FAIL'; error: TaskBridgeError };
+
 /** Every event the task stream machine accepts. */
-export type TaskStreamEvent = TaskStreamControlEvent | TransportRunEvent;
+export type TaskStreamEvent = TaskStreamControlEvent | EnvironmentEvent | TransportRunEvent;

@@ -1,145 +1,45 @@
-import { isTerminalEvent, TaskBridgeError, type TaskEvent, type TransportName } from '@taskbridge/protocol';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type Actor, createActor, fromCallback } from 'xstate';
-import {
-  type ConnectionState,
-  connectionStatesEqual,
-  IDLE_CONNECTION_STATE,
-  toConnectionState,
-} from '../connection-state';
+import { describe, expect, it } from 'vitest';
+import { fromCallback } from 'xstate';
+import type { Checkpoint } from '../checkpoint/checkpoint-store';
+import { connectionStatesEqual, IDLE_CONNECTION_STATE, toConnectionState } from '../connection-state';
+import { initialTaskSnapshot } from '../task-snapshot';
 import { type MemoryScript, MemoryTransport, memoryStep as step } from '../transports/memory';
-import { type ConnectionConfigInput, resolveConnectionConfig } from './config';
-import { type DataMessage, type TaskStreamMachineInput, taskStreamMachine } from './machine';
-import { createMemoryTransportHealthStore, type TransportHealthStore } from './transport-health';
+import { taskStreamMachine } from './machine';
+import {
+  advance,
+  completed,
+  errors,
+  hang,
+  ORIGIN,
+  polling,
+  pollLive,
+  progress,
+  sse,
+  sseLive,
+  start,
+  TASK_ID,
+  ws,
+  useMachineTestTime,
+  wsLive,
+} from './test-harness';
+import { createMemoryTransportHealthStore } from './transport-health';
 
-const TASK_ID = 'task_123';
-const ORIGIN = 'https://api.example';
-
-function progress(eventId: string): TaskEvent {
-  return {
-    type: 'TASK_PROGRESS',
-    taskId: TASK_ID,
-    eventId,
-    createdAt: '2026-05-04T12:00:05Z',
-    payload: { progress: 10 },
-  };
-}
-
-function completed(eventId: string): TaskEvent {
-  return {
-    type: 'TASK_COMPLETED',
-    taskId: TASK_ID,
-    eventId,
-    createdAt: '2026-05-04T12:01:00Z',
-    payload: { result: { ok: true } },
-  };
-}
-
-const errors = {
-  network: () => new TaskBridgeError({ code: 'NETWORK_ERROR', message: 'connection refused' }),
-  notFound: () => new TaskBridgeError({ code: 'TASK_NOT_FOUND', message: 'no such task' }),
-  forbidden: () => new TaskBridgeError({ code: 'TASK_OWNERSHIP_ERROR', message: 'not yours' }),
-  auth: () => new TaskBridgeError({ code: 'AUTHENTICATION_ERROR', message: 'token expired' }),
-  rateLimited: (retryAfterMs: number) =>
-    new TaskBridgeError({ code: 'RATE_LIMITED', message: 'slow down', retryAfterMs }),
-  // How the WebSocket transport reports a close: the close code travels in details.closeCode.
-  policyClose: () =>
-    new TaskBridgeError({
-      code: 'PROTOCOL_ERROR',
-      message: 'closed 1008',
-      retryable: false,
-      details: { closeCode: 1008 },
-    }),
-};
-
-/** A WebSocket that opens and is confirmed, then stays quiet. */
-const wsLive: MemoryScript = [step.open(10), step.ack(10), step.hang()];
-/** An SSE stream whose first frame is a heartbeat (protocol/SPEC.md §5: sent right after the replay). */
-const sseLive: MemoryScript = [step.open(10), step.heartbeat(10), step.hang()];
-/** A polling transport whose first response arrives (it counts as the first frame). */
-const pollLive: MemoryScript = [step.open(10), step.hang()];
-const hang: MemoryScript = [step.hang()];
-
-interface Harness {
-  actor: Actor<typeof taskStreamMachine>;
-  state: () => ConnectionState;
-  received: Array<{ transport: TransportName; message: DataMessage }>;
-  setCursor: (cursor: string | null) => void;
-}
-
-interface StartOptions extends Partial<Omit<TaskStreamMachineInput, 'config' | 'transports'>> {
-  transports: MemoryTransport[];
-  config?: ConnectionConfigInput;
-  /** Do not send START (to observe `idle`). */
-  idle?: boolean;
-}
-
-let running: Harness[] = [];
-
-/** Starts a stream whose data path is a stub: it tracks the cursor and sends TERMINAL like the sequencer. */
-function start(options: StartOptions): Harness {
-  const { transports, config, idle, ...rest } = options;
-  let cursor: string | null = null;
-  const received: Harness['received'] = [];
-  const actor = createActor(taskStreamMachine, {
-    input: {
-      taskId: TASK_ID,
-      transports,
-      getCursor: () => cursor,
-      onMessage: (transport, message) => {
-        received.push({ transport, message });
-        if (message.type !== 'event') return;
-        cursor = message.event.eventId;
-        if (isTerminalEvent(message.event)) actor.send({ type: 'TERMINAL' });
-      },
-      config: resolveConnectionConfig(config),
-      random: () => 0.5,
-      origin: ORIGIN,
-      ...rest,
-    },
-  });
-  actor.start();
-  if (idle !== true) actor.send({ type: 'START' });
-  const harness: Harness = {
-    actor,
-    state: () => toConnectionState(actor.getSnapshot()),
-    received,
-    setCursor: (next) => {
-      cursor = next;
-    },
-  };
-  running.push(harness);
-  return harness;
-}
-
-const ws = (...scripts: MemoryScript[]) => new MemoryTransport({ name: 'websocket', scripts });
-const sse = (...scripts: MemoryScript[]) => new MemoryTransport({ name: 'sse', scripts });
-const polling = (...scripts: MemoryScript[]) => new MemoryTransport({ name: 'polling', scripts });
-
-const advance = (ms: number) => vi.advanceTimersByTimeAsync(ms);
-
-function allAborted(...transports: MemoryTransport[]): boolean {
-  return transports.every((t) => t.connections.every((c) => c.signal.aborted));
-}
-
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(1_000_000);
-});
-
-afterEach(() => {
-  for (const harness of running) harness.actor.stop();
-  running = [];
-  vi.useRealTimers();
-});
+useMachineTestTime();
 
 describe('happy path', () => {
   it('connects the best transport: connecting → live, reading the cursor at connect time', async () => {
     const socket = ws(wsLive);
-    const { state, setCursor } = start({ transports: [socket, sse(), polling()], idle: true });
-    expect(state().status).toBe('idle');
-    setCursor('41');
-    running[0]?.actor.send({ type: 'START' });
+    const restored: Checkpoint = {
+      taskId: TASK_ID,
+      lastEventId: '41',
+      snapshot: { ...initialTaskSnapshot(TASK_ID), lastEventId: '41', eventCount: 41 },
+      terminalEvent: null,
+      updatedAt: 0,
+    };
+    const { state } = await start({
+      transports: [socket, sse(), polling()],
+      checkpoint: Promise.resolve(restored),
+    });
     expect(state()).toMatchObject({ status: 'connecting', transport: 'websocket', degraded: false });
     await advance(10);
     expect(state().status).toBe('connecting');
@@ -158,7 +58,7 @@ describe('happy path', () => {
 
   it('hands events to the data path synchronously, tagged with their transport', async () => {
     const socket = ws([step.open(), step.ack(), step.event(progress('1')), step.heartbeat(), step.hang()]);
-    const { received } = start({ transports: [socket] });
+    const { received } = await start({ transports: [socket] });
     await advance(0);
     expect(received.map((r) => [r.transport, r.message.type])).toEqual([
       ['websocket', 'event'],
@@ -174,10 +74,10 @@ describe('happy path', () => {
       step.event(completed('2')),
       step.hang(),
     ]);
-    const { actor, state } = start({ transports: [socket, sse()] });
+    const { actor, state } = await start({ transports: [socket, sse()] });
     await advance(0);
     expect(state().status).toBe('done');
-    expect(actor.getSnapshot().status).toBe('done');
+    expect(actor.getSnapshot().matches({ attached: { lifecycle: 'done' } })).toBe(true);
     expect(socket.connections[0]?.signal.aborted).toBe(true);
   });
 });
@@ -187,7 +87,7 @@ describe('deadlines', () => {
     const socket = ws(hang);
     const stream = sse(sseLive);
     const health = createMemoryTransportHealthStore();
-    const { state } = start({ transports: [socket, stream, polling()], health });
+    const { state } = await start({ transports: [socket, stream, polling()], health });
     await advance(2_499);
     expect(state().status).toBe('connecting');
     await advance(1);
@@ -223,7 +123,7 @@ describe('deadlines', () => {
   it('first-frame deadline: SSE headers then silence (a buffering proxy) falls back to polling', async () => {
     const stream = sse([step.open(10), step.hang()]);
     const poll = polling(pollLive);
-    const { state } = start({ transports: [stream, poll] });
+    const { state } = await start({ transports: [stream, poll] });
     await advance(10);
     expect(state().status).toBe('connecting');
     await advance(7_999);
@@ -239,7 +139,7 @@ describe('deadlines', () => {
 
   it('liveness: heartbeats keep a live stream up; silence reconnects the same transport from the cursor', async () => {
     const socket = ws(wsLive, wsLive);
-    const { state } = start({
+    const { state } = await start({
       transports: [socket, sse()],
       config: { heartbeatIntervalMs: { websocket: 1_000 } },
     });
@@ -267,7 +167,7 @@ describe('deadlines', () => {
 
   it('a clean close before the terminal event reconnects', async () => {
     const stream = sse([step.open(), step.heartbeat(), step.closed(100)], sseLive);
-    const { state } = start({ transports: [stream, polling()] });
+    const { state } = await start({ transports: [stream, polling()] });
     await advance(100);
     expect(state()).toMatchObject({ status: 'backoff', transport: 'sse', nextRetryAt: Date.now() });
     expect(state().error?.code).toBe('CONNECTION_CLOSED');
@@ -278,7 +178,7 @@ describe('deadlines', () => {
   it('open deadlines are per transport: SSE keeps the protocol/SPEC.md §10 5 s', async () => {
     const stream = sse(hang);
     const poll = polling(pollLive);
-    const { state } = start({ transports: [stream, poll] });
+    const { state } = await start({ transports: [stream, poll] });
     await advance(4_999);
     expect(state()).toMatchObject({ status: 'connecting', transport: 'sse' });
     await advance(1);
@@ -289,8 +189,8 @@ describe('deadlines', () => {
   });
 
   it('openTimeoutMs as a number sets every transport; as a record, only those named', async () => {
-    const one = start({ transports: [ws(hang), sse(sseLive)], config: { openTimeoutMs: 1_000 } });
-    const some = start({
+    const one = await start({ transports: [ws(hang), sse(sseLive)], config: { openTimeoutMs: 1_000 } });
+    const some = await start({
       transports: [ws(hang), sse(hang), polling()],
       config: { openTimeoutMs: { sse: 700 } },
     });
@@ -312,7 +212,7 @@ describe('recovery latency', () => {
   it('the first retry after a live connection is immediate, from the cursor; the next one is jittered', async () => {
     const dropping: MemoryScript = [step.open(10), step.ack(), step.error(errors.network(), 100)];
     const socket = ws(dropping, dropping, wsLive);
-    const { state, setCursor } = start({ transports: [socket] });
+    const { state, setCursor } = await start({ transports: [socket] });
     await advance(20);
     setCursor('30');
     await advance(90);
@@ -332,7 +232,7 @@ describe('recovery latency', () => {
 
   it('a connection that stayed up long enough to be stable earns another immediate retry', async () => {
     const socket = ws([step.open(10), step.ack(), step.error(errors.network(), 6_000)]);
-    const { state } = start({
+    const { state } = await start({
       transports: [socket],
       config: { livenessTimeoutMs: 600_000 },
       random: () => 0.999,
@@ -348,7 +248,7 @@ describe('recovery latency', () => {
 
   it('a server that accepts then drops at once gets growing, jittered waits, not a tight loop', async () => {
     const socket = ws([step.open(1), step.ack(), step.closed(1)]);
-    const { actor } = start({ transports: [socket], random: () => 0.5 });
+    const { actor } = await start({ transports: [socket], random: () => 0.5 });
     const waits: number[] = [];
     actor.subscribe((snapshot) => {
       const { status, nextRetryAt } = toConnectionState(snapshot);
@@ -364,14 +264,14 @@ describe('recovery latency', () => {
 
   it('immediateReconnect: false jitters the first retry after a live connection too', async () => {
     const socket = ws([step.open(10), step.ack(), step.error(errors.network(), 100)], wsLive);
-    const { state } = start({ transports: [socket], config: { immediateReconnect: false } });
+    const { state } = await start({ transports: [socket], config: { immediateReconnect: false } });
     await advance(110);
     expect((state().nextRetryAt ?? 0) - Date.now()).toBe(250);
   });
 
   it('Retry-After stays a floor for the immediate retry after a live connection', async () => {
     const socket = ws([step.open(10), step.ack(), step.error(errors.rateLimited(3_000), 100)], wsLive);
-    const { state } = start({ transports: [socket] });
+    const { state } = await start({ transports: [socket] });
     await advance(110);
     expect((state().nextRetryAt ?? 0) - Date.now()).toBe(3_000);
   });
@@ -379,7 +279,7 @@ describe('recovery latency', () => {
   it('Retry-After stays a floor when falling back to a fresh transport', async () => {
     const socket = ws([step.error(errors.rateLimited(2_000))]);
     const stream = sse(sseLive);
-    const { state } = start({ transports: [socket, stream] });
+    const { state } = await start({ transports: [socket, stream] });
     // The second WebSocket attempt reports its 429 on the fake millisecond after the 2 s wait.
     await advance(2_001);
     expect(socket.connections).toHaveLength(2);
@@ -389,710 +289,29 @@ describe('recovery latency', () => {
   });
 });
 
-describe('retryable errors and backoff', () => {
-  it('backs off within [0, window]: random 0 retries at once, random near 1 waits almost the full window', async () => {
-    const atZero = ws([step.error(errors.network())], wsLive);
-    const zero = start({ transports: [atZero, sse()], random: () => 0 });
-    await advance(0);
-    expect(zero.state()).toMatchObject({ status: 'backoff', nextRetryAt: Date.now() });
-    // A zero delay set inside a timer callback runs on the next fake millisecond.
-    await advance(1);
-    expect(atZero.connections).toHaveLength(2);
-
-    const atTop = ws([step.error(errors.network())], wsLive);
-    const top = start({ transports: [atTop, sse()], random: () => 0.998 });
-    await advance(0);
-    expect((top.state().nextRetryAt ?? 0) - Date.now()).toBe(499);
-    await advance(498);
-    expect(atTop.connections).toHaveLength(1);
-    await advance(1);
-    expect(atTop.connections).toHaveLength(2);
-  });
-
-  it('two retryable errors in a row on a transport move to the next one down', async () => {
-    const socket = ws([step.error(errors.network(), 5)]);
-    const stream = sse(sseLive);
-    const { state } = start({ transports: [socket, stream, polling()] });
-    await advance(5);
-    expect(state()).toMatchObject({ status: 'backoff', transport: 'websocket', attempt: 1 });
-    await advance(250 + 5);
-    expect(socket.connections).toHaveLength(2);
-    expect(state()).toMatchObject({ status: 'backoff', transport: 'sse', attempt: 2 });
-    // The next transport down starts at once: no backoff before a fresh transport.
-    expect(state().nextRetryAt).toBe(Date.now());
-    await advance(1 + 20);
-    expect(state()).toMatchObject({ status: 'live', transport: 'sse' });
-    expect(socket.connections).toHaveLength(2);
-    expect(stream.connections).toHaveLength(1);
-  });
-
-  it('polling is the floor: it keeps retrying, with delays capped at 10 s', async () => {
-    const poll = polling([step.error(errors.network(), 10)]);
-    const { actor, state } = start({
-      transports: [sse([step.error(errors.network(), 10)]), poll],
-      random: () => 0.999_9,
-    });
-    const waits: number[] = [];
-    actor.subscribe((snapshot) => {
-      const { nextRetryAt } = toConnectionState(snapshot);
-      if (nextRetryAt !== null && !waits.includes(nextRetryAt - Date.now()))
-        waits.push(nextRetryAt - Date.now());
-    });
-    await advance(10 * 60_000);
-    expect(state().transport).toBe('polling');
-    expect(state().status).not.toBe('failed');
-    expect(poll.connections.length).toBeGreaterThan(50);
-    const [sseWait, fallbackWait, ...pollingWaits] = waits;
-    expect(Math.min(...pollingWaits)).toBeGreaterThan(0);
-    expect(Math.max(...waits)).toBeLessThanOrEqual(10_000);
-    expect(Math.max(...waits)).toBeGreaterThan(9_990);
-    // Windows double from 500 ms (SSE's retry), none before polling (a fresh transport), then
-    // 2000, 4000, 8000, and the 10 s cap.
-    expect(Math.round(sseWait ?? -1)).toBe(500);
-    expect(fallbackWait).toBe(0);
-    expect(pollingWaits.slice(0, 4).map(Math.round)).toEqual([2_000, 4_000, 7_999, 9_999]);
-  });
-
-  it('honours Retry-After from a 429 as a floor', async () => {
-    const socket = ws([step.error(errors.rateLimited(3_000))], wsLive);
-    const { state } = start({ transports: [socket, sse()] });
-    await advance(0);
-    expect((state().nextRetryAt ?? 0) - Date.now()).toBe(3_000);
-    await advance(2_999);
-    expect(socket.connections).toHaveLength(1);
-    await advance(1);
-    expect(socket.connections).toHaveLength(2);
-  });
-
-  it('maxRetries: fails with the last error once the limit is spent', async () => {
-    const poll = polling([step.error(errors.network())]);
-    const { state } = start({ transports: [poll], config: { maxRetries: 2 } });
-    await advance(0);
-    await advance(10_000);
-    await advance(10_000);
-    expect(poll.connections).toHaveLength(3);
-    expect(state()).toMatchObject({ status: 'failed', error: { code: 'NETWORK_ERROR' } });
-  });
-
-  it('a connection that stays up for stableConnectionMs resets the attempt counter', async () => {
-    const socket = ws([step.error(errors.network())], wsLive);
-    const { state } = start({ transports: [socket, sse()], config: { livenessTimeoutMs: 600_000 } });
-    await advance(0);
-    expect(state().attempt).toBe(1);
-    await advance(250 + 20);
-    expect(state()).toMatchObject({ status: 'live', attempt: 1, error: null });
-    await advance(4_999);
-    expect(state().attempt).toBe(1);
-    await advance(1);
-    expect(state().attempt).toBe(0);
-  });
-
-  it('a transport that drops right after its first frame gets one immediate retry, then is skipped', async () => {
-    const flapping: MemoryScript = [step.open(10), step.ack(), step.closed(100)];
-    const socket = ws(flapping);
-    const stream = sse(sseLive);
-    const { state } = start({ transports: [socket, stream] });
-    await advance(110);
-    expect(state()).toMatchObject({ status: 'backoff', transport: 'websocket', attempt: 1 });
-    expect(state().nextRetryAt).toBe(Date.now());
-    await advance(1 + 110);
-    expect(socket.connections).toHaveLength(2);
-    expect(state()).toMatchObject({ status: 'backoff', transport: 'sse', attempt: 2 });
-    await advance(1 + 20);
-    expect(state()).toMatchObject({ status: 'live', transport: 'sse' });
-  });
-});
-
-describe('fatal errors', () => {
-  it.each([
-    ['404', errors.notFound, 'TASK_NOT_FOUND'],
-    ['403', errors.forbidden, 'TASK_OWNERSHIP_ERROR'],
-  ] as const)('%s fails the stream at once, with no fallback', async (_status, make, code) => {
-    const socket = ws([step.error(make(), 5)]);
-    const stream = sse(sseLive);
-    const { actor, state } = start({ transports: [socket, stream] });
-    await advance(5);
-    expect(state()).toMatchObject({ status: 'failed', transport: null, error: { code } });
-    expect(actor.getSnapshot().status).toBe('done');
-    await advance(60_000);
-    expect(stream.connections).toHaveLength(0);
-    expect(socket.connections).toHaveLength(1);
-  });
-
-  it('401: refreshes credentials once, retries at once, and fails on the second 401', async () => {
-    const refreshCredentials = vi.fn(async () => {});
-    const socket = ws([step.error(errors.auth(), 5)]);
-    const { state } = start({ transports: [socket, sse()], refreshCredentials });
-    await advance(5);
-    expect(refreshCredentials).toHaveBeenCalledTimes(1);
-    expect(socket.connections).toHaveLength(2);
-    await advance(5);
-    expect(state()).toMatchObject({ status: 'failed', error: { code: 'AUTHENTICATION_ERROR' } });
-    expect(refreshCredentials).toHaveBeenCalledTimes(1);
-  });
-
-  it('401 after a refresh that worked once is refreshed again later (a new outage)', async () => {
-    const refreshCredentials = vi.fn(async () => {});
-    const socket = ws(
-      [step.error(errors.auth())],
-      [step.open(), step.ack(), step.error(errors.auth(), 6_000)],
-      wsLive,
-    );
-    const { state } = start({ transports: [socket], refreshCredentials });
-    await advance(6_010);
-    expect(refreshCredentials).toHaveBeenCalledTimes(2);
-    await advance(20);
-    expect(state().status).toBe('live');
-  });
-
-  it('401 without a refresh hook, or a failing refresh, is fatal', async () => {
-    const plain = start({ transports: [ws([step.error(errors.auth())])] });
-    const failingRefresh = start({
-      transports: [ws([step.error(errors.auth())])],
-      refreshCredentials: () => Promise.reject(new Error('refresh failed')),
-    });
-    await advance(0);
-    expect(plain.state()).toMatchObject({ status: 'failed', error: { code: 'AUTHENTICATION_ERROR' } });
-    expect(failingRefresh.state()).toMatchObject({
-      status: 'failed',
-      error: { code: 'AUTHENTICATION_ERROR' },
-    });
-  });
-
-  it('WebSocket 1008 before the ack: refreshes once when possible, then retries', async () => {
-    const refreshCredentials = vi.fn(async () => {});
-    const socket = ws([step.open(), step.error(errors.policyClose())], wsLive);
-    const { state } = start({ transports: [socket, sse()], refreshCredentials });
-    await advance(20);
-    expect(refreshCredentials).toHaveBeenCalledTimes(1);
-    expect(state()).toMatchObject({ status: 'live', transport: 'websocket' });
-  });
-
-  it('WebSocket 1008 before the ack with nothing to refresh or confirm is fatal', async () => {
-    const { state } = start({ transports: [ws([step.open(), step.error(errors.policyClose())]), sse()] });
-    await advance(0);
-    expect(state()).toMatchObject({ status: 'failed', error: { details: { closeCode: 1008 } } });
-  });
-
-  it('WebSocket 1008 before the ack: the confirm hook can fail the stream with the real error', async () => {
-    const confirmTaskReachable = vi.fn(async () => errors.notFound());
-    const stream = sse(sseLive);
-    const { state } = start({
-      transports: [ws([step.open(), step.error(errors.policyClose())]), stream],
-      confirmTaskReachable,
-    });
-    await advance(0);
-    expect(confirmTaskReachable).toHaveBeenCalledWith({
-      taskId: TASK_ID,
-      cursor: null,
-      error: expect.objectContaining({ details: { closeCode: 1008 } }),
-      reason: 'policy-violation',
-    });
-    expect(state()).toMatchObject({ status: 'failed', error: { code: 'TASK_NOT_FOUND' } });
-    expect(stream.connections).toHaveLength(0);
-  });
-
-  it('WebSocket 1008 before the ack: when the confirm hook finds the task reachable, the WebSocket is skipped', async () => {
-    const stream = sse(sseLive);
-    const { state } = start({
-      transports: [ws([step.open(), step.error(errors.policyClose())]), stream],
-      confirmTaskReachable: async () => null,
-    });
-    await advance(0);
-    expect(state()).toMatchObject({ status: 'backoff', transport: 'sse' });
-    await advance(250 + 20);
-    expect(state()).toMatchObject({ status: 'live', transport: 'sse', degraded: true });
-  });
-});
-
-describe('SSE that opens then ends before its first frame (protocol/SPEC.md §5 peer quirk)', () => {
-  /** How our SSE transport reports a body that ended after 200 + headers, before the terminal event. */
-  const closedEarly = () =>
-    new TaskBridgeError({
-      code: 'CONNECTION_CLOSED',
-      message: 'SSE stream ended before the terminal event',
-      retryable: true,
-      details: { phase: 'stream' },
-    });
-  const abortedBody: MemoryScript = [step.open(5), step.error(closedEarly(), 5)];
-
-  it('forced SSE: the second early end asks confirmTaskReachable once, and a 404 ends the stream', async () => {
-    const confirmTaskReachable = vi.fn(async () => errors.notFound());
-    const stream = sse(abortedBody);
-    const { state, setCursor } = start({
-      transports: [stream, polling()],
-      config: { forceTransport: 'sse' },
-      confirmTaskReachable,
-    });
-    setCursor('41');
-    await advance(10);
-    expect(state()).toMatchObject({ status: 'backoff', transport: 'sse' });
-    expect(confirmTaskReachable).not.toHaveBeenCalled();
-    await advance(250 + 10);
-    expect(stream.connections).toHaveLength(2);
-    expect(confirmTaskReachable).toHaveBeenCalledTimes(1);
-    expect(confirmTaskReachable).toHaveBeenCalledWith({
-      taskId: TASK_ID,
-      cursor: '41',
-      error: expect.objectContaining({ code: 'CONNECTION_CLOSED' }),
-      reason: 'closed-before-first-frame',
-    });
-    expect(state()).toMatchObject({ status: 'failed', error: { code: 'TASK_NOT_FOUND' } });
-    await advance(60_000);
-    expect(stream.connections).toHaveLength(2);
-  });
-
-  it('a clean close right after open counts too', async () => {
-    const confirmTaskReachable = vi.fn(async () => errors.notFound());
-    const stream = sse([step.open(5), step.closed(5)]);
-    const { state } = start({ transports: [stream], confirmTaskReachable });
-    await advance(10 + 250 + 10);
-    expect(confirmTaskReachable).toHaveBeenCalledTimes(1);
-    expect(state()).toMatchObject({ status: 'failed', error: { code: 'TASK_NOT_FOUND' } });
-  });
-
-  it('reads as connecting while the check runs', async () => {
-    const stream = sse(abortedBody);
-    const { actor, state } = start({
-      transports: [stream],
-      confirmTaskReachable: () => new Promise<null>(() => {}),
-    });
-    await advance(10 + 250 + 10);
-    expect(actor.getSnapshot().matches('confirmingReachability')).toBe(true);
-    expect(state()).toMatchObject({ status: 'connecting', transport: 'sse' });
-  });
-
-  it('a reachable task keeps retrying (forced SSE), checking again only after two more early ends', async () => {
-    const confirmTaskReachable = vi.fn(async () => null);
-    const stream = sse(abortedBody);
-    const { state } = start({
-      transports: [stream],
-      config: { forceTransport: 'sse' },
-      confirmTaskReachable,
-    });
-    // Attempts at 0, +250 (attempt 0 × 0.5), then waits of 500 (reachable: attempt 1) and 1000.
-    await advance(10 + 250 + 10);
-    expect(confirmTaskReachable).toHaveBeenCalledTimes(1);
-    expect(state()).toMatchObject({ status: 'backoff', transport: 'sse', attempt: 2 });
-    await advance(500 + 10);
-    expect(stream.connections).toHaveLength(3);
-    expect(confirmTaskReachable).toHaveBeenCalledTimes(1);
-    await advance(1_000 + 10);
-    expect(stream.connections).toHaveLength(4);
-    expect(confirmTaskReachable).toHaveBeenCalledTimes(2);
-    expect(state().status).toBe('backoff');
-  });
-
-  it('auto: a reachable task moves on to polling at once (two failures in a row on SSE)', async () => {
-    const stream = sse(abortedBody);
-    const poll = polling(pollLive);
-    const { state } = start({ transports: [stream, poll], confirmTaskReachable: async () => null });
-    await advance(10 + 250 + 10);
-    expect(state()).toMatchObject({ status: 'backoff', transport: 'polling', nextRetryAt: Date.now() });
-    await advance(1 + 10);
-    expect(state()).toMatchObject({ status: 'live', transport: 'polling' });
-  });
-
-  it('an early end after a first frame, or not in a row, is not the quirk', async () => {
-    // How many SSE connections were made when the check ran.
-    const connectionsAtCheck: number[] = [];
-    const confirmTaskReachable = vi.fn(async () => {
-      connectionsAtCheck.push(stream.connections.length);
-      return errors.notFound();
-    });
-    const stream = sse(
-      [step.open(5), step.heartbeat(), step.error(closedEarly(), 5)],
-      abortedBody,
-      [step.open(5), step.hang()],
-      abortedBody,
-    );
-    const { state } = start({
-      transports: [stream],
-      config: { firstFrameTimeoutMs: 100 },
-      confirmTaskReachable,
-    });
-    // Live then ended (0); ended before a frame (1); first-frame deadline (back to 0); ended before a
-    // frame (1); the last script again (2): only then is the task checked.
-    await advance(30_000);
-    expect(connectionsAtCheck).toEqual([5]);
-    expect(stream.connections).toHaveLength(5);
-    expect(state()).toMatchObject({ status: 'failed', error: { code: 'TASK_NOT_FOUND' } });
-  });
-
-  it('without the hook, early ends are retried like any retryable failure', async () => {
-    const stream = sse(abortedBody);
-    const { state } = start({ transports: [stream], config: { forceTransport: 'sse' } });
-    await advance(60_000);
-    expect(stream.connections.length).toBeGreaterThan(5);
-    expect(state().status).toBe('backoff');
-    expect(state().error?.code).toBe('CONNECTION_CLOSED');
-  });
-
-  it('the WebSocket 1008 check goes through the same hook, by its new name', async () => {
-    const confirmTaskReachable = vi.fn(async () => errors.notFound());
-    const { state } = start({
-      transports: [ws([step.open(), step.error(errors.policyClose())]), sse()],
-      confirmTaskReachable,
-    });
-    await advance(0);
-    expect(confirmTaskReachable).toHaveBeenCalledWith(
-      expect.objectContaining({ reason: 'policy-violation' }),
-    );
-    expect(state()).toMatchObject({ status: 'failed', error: { code: 'TASK_NOT_FOUND' } });
-  });
-});
-
-describe('climb-back', () => {
-  async function liveOnSseAfterWsTimeout(socket: MemoryTransport, stream: MemoryTransport) {
-    // Liveness far away, so only the climb-back timers run in these tests.
-    const harness = start({
-      transports: [socket, stream, polling()],
-      config: { livenessTimeoutMs: 600_000 },
-    });
-    // WebSocket open deadline 2.5 s, SSE at once (next fake ms), opens at +10, heartbeat at +20.
-    await advance(2_500 + 1 + 20);
-    expect(harness.state()).toMatchObject({ status: 'live', transport: 'sse', degraded: true });
-    return harness;
-  }
-
-  it('probes the better transport after probeDelayMs and switches when the probe acks', async () => {
-    const socket = ws(hang, wsLive);
-    const stream = sse(sseLive);
-    const harness = await liveOnSseAfterWsTimeout(socket, stream);
-    stream.connections[0]?.emit({ type: 'event', event: progress('12'), conformance: 'valid' });
-    await advance(29_999);
-    expect(socket.connections).toHaveLength(1);
-    await advance(1);
-    expect(socket.connections).toHaveLength(2);
-    expect(socket.connections[1]?.cursor).toBe('12');
-    await advance(10);
-    // Opened but not yet confirmed: still live on SSE, both connections up.
-    expect(harness.state()).toMatchObject({ status: 'live', transport: 'sse', probing: 'websocket' });
-    expect(stream.connections[0]?.signal.aborted).toBe(false);
-    await advance(10);
-    expect(harness.state()).toMatchObject({
-      status: 'live',
-      transport: 'websocket',
-      degraded: false,
-      probing: null,
-    });
-    expect(stream.connections[0]?.signal.aborted).toBe(true);
-    expect(socket.connections[1]?.signal.aborted).toBe(false);
-    // The promoted run is the active one: its failure now drives recovery.
-    socket.connections[1]?.emit({ type: 'error', error: errors.network() });
-    expect(harness.state()).toMatchObject({ status: 'backoff', transport: 'websocket' });
-  });
-
-  it('data from the probe reaches the data path while both run', async () => {
-    const socket = ws(hang, [step.open(), step.event(progress('3')), step.hang()]);
-    const stream = sse(sseLive);
-    const harness = await liveOnSseAfterWsTimeout(socket, stream);
-    await advance(30_020);
-    expect(harness.received.some((r) => r.transport === 'websocket' && r.message.type === 'event')).toBe(
-      true,
-    );
-  });
-
-  it('stays on the current transport when the probe fails, and probes again with backoff', async () => {
-    const socket = ws(hang, [step.open(10), step.error(errors.network(), 10)]);
-    const stream = sse(sseLive);
-    const harness = await liveOnSseAfterWsTimeout(socket, stream);
-    await advance(30_000 + 20);
-    expect(socket.connections).toHaveLength(2);
-    expect(socket.connections[1]?.signal.aborted).toBe(true);
-    expect(harness.state()).toMatchObject({ status: 'live', transport: 'sse', probing: null, error: null });
-    expect(stream.connections[0]?.signal.aborted).toBe(false);
-    // Second probe waits twice as long.
-    await advance(59_999);
-    expect(socket.connections).toHaveLength(2);
-    await advance(1);
-    expect(socket.connections).toHaveLength(3);
-  });
-
-  it('a probe that never confirms times out after the open + first-frame deadlines', async () => {
-    const socket = ws(hang, hang);
-    const stream = sse(sseLive);
-    const harness = await liveOnSseAfterWsTimeout(socket, stream);
-    await advance(30_000);
-    expect(harness.state().probing).toBe('websocket');
-    // The probed transport's own deadlines: WebSocket open 2.5 s + first frame 8 s.
-    await advance(10_499);
-    expect(harness.state().probing).toBe('websocket');
-    await advance(1);
-    expect(harness.state()).toMatchObject({ status: 'live', transport: 'sse', probing: null });
-    expect(socket.connections[1]?.signal.aborted).toBe(true);
-  });
-
-  it('ONLINE while degraded probes at once', async () => {
-    const socket = ws(hang, wsLive);
-    const stream = sse(sseLive);
-    const harness = await liveOnSseAfterWsTimeout(socket, stream);
-    harness.actor.send({ type: 'ONLINE' });
-    expect(socket.connections).toHaveLength(2);
-    await advance(20);
-    expect(harness.state()).toMatchObject({ transport: 'websocket', degraded: false });
-  });
-
-  it('does not probe when already on the best transport', async () => {
-    const socket = ws(wsLive);
-    start({ transports: [socket, sse()], config: { livenessTimeoutMs: 600_000 } });
-    await advance(120_000);
-    expect(socket.connections).toHaveLength(1);
-  });
-});
-
-describe('connectivity, visibility and page lifecycle', () => {
-  it('OFFLINE parks the stream (no retries); ONLINE reconnects at once', async () => {
-    const socket = ws(wsLive, wsLive);
-    const { actor, state } = start({ transports: [socket, sse()] });
-    await advance(20);
-    actor.send({ type: 'OFFLINE' });
-    expect(state()).toMatchObject({ status: 'offline', transport: null });
-    expect(socket.connections[0]?.signal.aborted).toBe(true);
-    await advance(600_000);
-    expect(socket.connections).toHaveLength(1);
-    actor.send({ type: 'ONLINE' });
-    expect(socket.connections).toHaveLength(2);
-    await advance(20);
-    expect(state().status).toBe('live');
-  });
-
-  it('ONLINE during backoff retries at once', async () => {
-    const socket = ws([step.error(errors.rateLimited(10_000))], wsLive);
-    const { actor } = start({ transports: [socket] });
-    await advance(0);
-    actor.send({ type: 'ONLINE' });
-    expect(socket.connections).toHaveLength(2);
-  });
-
-  it('START while offline waits for ONLINE', async () => {
-    const socket = ws(wsLive);
-    const { actor, state } = start({ transports: [socket], online: false });
-    expect(state().status).toBe('offline');
-    await advance(10_000);
-    expect(socket.connections).toHaveLength(0);
-    actor.send({ type: 'ONLINE' });
-    expect(socket.connections).toHaveLength(1);
-  });
-
-  it('keeps streaming while hidden by default', async () => {
-    const socket = ws(wsLive);
-    const { actor, state } = start({ transports: [socket] });
-    await advance(20);
-    actor.send({ type: 'VISIBILITY_HIDDEN' });
-    expect(state().status).toBe('live');
-    expect(socket.connections[0]?.signal.aborted).toBe(false);
-  });
-
-  it('pauseWhenHidden: closes while hidden and reconnects when visible', async () => {
-    const socket = ws(wsLive, wsLive);
-    const { actor, state } = start({ transports: [socket], config: { pauseWhenHidden: true } });
-    await advance(20);
-    actor.send({ type: 'VISIBILITY_HIDDEN' });
-    expect(state().status).toBe('paused');
-    expect(socket.connections[0]?.signal.aborted).toBe(true);
-    await advance(600_000);
-    expect(socket.connections).toHaveLength(1);
-    actor.send({ type: 'VISIBILITY_VISIBLE' });
-    expect(socket.connections).toHaveLength(2);
-  });
-
-  it('PAGE_RESTORED reconnects at once from the checkpoint', async () => {
-    const socket = ws(wsLive, wsLive);
-    const { actor, setCursor } = start({ transports: [socket] });
-    await advance(20);
-    setCursor('99');
-    actor.send({ type: 'PAGE_RESTORED' });
-    expect(socket.connections[0]?.signal.aborted).toBe(true);
-    expect(socket.connections.map((c) => c.cursor)).toEqual([null, '99']);
-  });
-
-  it('STOP closes everything and ends in stopped', async () => {
-    const socket = ws(wsLive);
-    const { actor, state } = start({ transports: [socket] });
-    await advance(20);
-    actor.send({ type: 'STOP' });
-    expect(state().status).toBe('stopped');
-    expect(socket.connections[0]?.signal.aborted).toBe(true);
-  });
-});
-
-describe('TERMINAL from every state', () => {
-  const cases: Array<[string, () => Promise<{ harness: Harness; transports: MemoryTransport[] }>]> = [
-    ['idle', async () => ({ harness: start({ transports: [ws()], idle: true }), transports: [] })],
-    [
-      'connecting',
-      async () => {
-        const t = ws(hang);
-        return { harness: start({ transports: [t] }), transports: [t] };
-      },
-    ],
-    [
-      'awaitingFirstFrame',
-      async () => {
-        const t = ws([step.open(), step.hang()]);
-        const harness = start({ transports: [t] });
-        await advance(0);
-        return { harness, transports: [t] };
-      },
-    ],
-    [
-      'live',
-      async () => {
-        const t = ws(wsLive);
-        const harness = start({ transports: [t] });
-        await advance(20);
-        return { harness, transports: [t] };
-      },
-    ],
-    [
-      'live while probing',
-      async () => {
-        const health = createMemoryTransportHealthStore();
-        health.markUnhealthy(ORIGIN, 'websocket', 600_000);
-        const socket = ws([step.open(), step.hang()]);
-        const stream = sse(sseLive);
-        const harness = start({ transports: [socket, stream], health });
-        await advance(30_020);
-        expect(harness.state().probing).toBe('websocket');
-        return { harness, transports: [socket, stream] };
-      },
-    ],
-    [
-      'backoff',
-      async () => {
-        const t = ws([step.error(errors.network())]);
-        const harness = start({ transports: [t] });
-        await advance(0);
-        return { harness, transports: [t] };
-      },
-    ],
-    [
-      'refreshing credentials',
-      async () => {
-        const t = ws([step.error(errors.auth())]);
-        const harness = start({ transports: [t], refreshCredentials: () => new Promise<void>(() => {}) });
-        await advance(0);
-        expect(harness.actor.getSnapshot().matches('refreshingCredentials')).toBe(true);
-        return { harness, transports: [t] };
-      },
-    ],
-    [
-      'offline',
-      async () => {
-        const t = ws(wsLive);
-        const harness = start({ transports: [t] });
-        await advance(20);
-        harness.actor.send({ type: 'OFFLINE' });
-        return { harness, transports: [t] };
-      },
-    ],
-    [
-      'paused',
-      async () => {
-        const t = ws(wsLive);
-        const harness = start({ transports: [t], config: { pauseWhenHidden: true } });
-        await advance(20);
-        harness.actor.send({ type: 'VISIBILITY_HIDDEN' });
-        return { harness, transports: [t] };
-      },
-    ],
-  ];
-
-  it.each(cases)('%s → done, every transport stopped', async (name, arrange) => {
-    const { harness, transports } = await arrange();
-    if (name !== 'idle') expect(harness.state().status).not.toBe('idle');
-    harness.actor.send({ type: 'TERMINAL' });
-    expect(harness.state().status).toBe('done');
-    expect(harness.actor.getSnapshot().status).toBe('done');
-    expect(allAborted(...transports)).toBe(true);
-    const before = transports.map((t) => t.connections.length);
-    await advance(600_000);
-    expect(transports.map((t) => t.connections.length)).toEqual(before);
-  });
-});
-
-describe('forceTransport and remembered health', () => {
-  it('forceTransport uses only that transport: no fallback, no probe', async () => {
-    const socket = ws(wsLive);
-    const stream = sse([step.open(), step.hang()]);
-    const poll = polling(pollLive);
-    const { state } = start({ transports: [socket, stream, poll], config: { forceTransport: 'sse' } });
-    await advance(60_000);
-    expect(socket.connections).toHaveLength(0);
-    expect(poll.connections).toHaveLength(0);
-    expect(stream.connections.length).toBeGreaterThan(3);
-    expect(state().transport).toBe('sse');
-    expect(state().degraded).toBe(false);
-  });
-
-  it('forceTransport that the server does not offer fails with TRANSPORT_UNAVAILABLE', () => {
-    const { state } = start({ transports: [sse()], config: { forceTransport: 'websocket' } });
-    expect(state()).toMatchObject({ status: 'failed', error: { code: 'TRANSPORT_UNAVAILABLE' } });
-  });
-
-  it('starts one step down when the best transport was given up on, then probes upward and forgets the mark', async () => {
-    const health: TransportHealthStore = createMemoryTransportHealthStore();
-    health.markUnhealthy(ORIGIN, 'websocket', 600_000);
-    const socket = ws(wsLive);
-    const stream = sse(sseLive);
-    const { state } = start({ transports: [socket, stream, polling()], health });
-    expect(state()).toMatchObject({ status: 'connecting', transport: 'sse', degraded: true });
-    await advance(20);
-    expect(socket.connections).toHaveLength(0);
-    await advance(30_000);
-    expect(socket.connections).toHaveLength(1);
-    await advance(20);
-    expect(state()).toMatchObject({ status: 'live', transport: 'websocket', degraded: false });
-    expect(health.isUnhealthy(ORIGIN, 'websocket')).toBe(false);
-  });
-
-  it('starts on the floor when every better transport is marked, and climbs one rung per probe', async () => {
-    const health = createMemoryTransportHealthStore();
-    health.markUnhealthy(ORIGIN, 'websocket', 600_000);
-    health.markUnhealthy(ORIGIN, 'sse', 600_000);
-    const socket = ws([step.error(errors.network())]);
-    const stream = sse(sseLive);
-    const poll = polling(pollLive);
-    const { state } = start({
-      transports: [socket, stream, poll],
-      health,
-      config: { livenessTimeoutMs: 600_000 },
-    });
-    await advance(20);
-    expect(state()).toMatchObject({ status: 'live', transport: 'polling' });
-    // First probe: the best (WebSocket) fails; the next probe tries SSE.
-    await advance(30_000);
-    expect(socket.connections).toHaveLength(1);
-    await advance(60_000 + 20);
-    expect(stream.connections).toHaveLength(1);
-    expect(state()).toMatchObject({ status: 'live', transport: 'sse', degraded: true });
-    expect(poll.connections[0]?.signal.aborted).toBe(true);
-  });
-
-  it('an empty transport list fails with TRANSPORT_UNAVAILABLE', () => {
-    const { state } = start({ transports: [] });
-    expect(state()).toMatchObject({ status: 'failed', error: { code: 'TRANSPORT_UNAVAILABLE' } });
-  });
-});
-
 describe('public connection state', () => {
-  it('maps an idle machine to IDLE_CONNECTION_STATE', () => {
-    const { state } = start({ transports: [ws()], idle: true });
-    expect(connectionStatesEqual(state(), IDLE_CONNECTION_STATE)).toBe(true);
-    expect(connectionStatesEqual(state(), { ...IDLE_CONNECTION_STATE, attempt: 1 })).toBe(false);
+  it('compares connection states field by field', () => {
+    expect(connectionStatesEqual({ ...IDLE_CONNECTION_STATE }, IDLE_CONNECTION_STATE)).toBe(true);
+    expect(connectionStatesEqual(IDLE_CONNECTION_STATE, { ...IDLE_CONNECTION_STATE, attempt: 1 })).toBe(
+      false,
+    );
   });
 
-  it('a transport whose connect() throws fails the stream with a typed error', () => {
+  it('reads as connecting while the checkpoint is restored and the ladder resolved', async () => {
+    const { state } = await start({ transports: [ws()], checkpoint: new Promise(() => {}) });
+    expect(state()).toMatchObject({ status: 'connecting', transport: null, attempt: 0 });
+  });
+
+  it('a transport whose connect() throws fails the stream with a typed error', async () => {
     const broken = new MemoryTransport({ name: 'websocket' });
     broken.connect = () => {
       throw new Error('constructor missing');
     };
-    const { state } = start({ transports: [broken, sse()] });
+    const { state } = await start({ transports: [broken, sse()] });
     expect(state()).toMatchObject({ status: 'failed', error: { code: 'INTERNAL_ERROR' } });
   });
 
-  it('a crashed machine (actors swapped with provide()) maps to failed, not a thrown error', () => {
+  it('a crashed machine (actors swapped with provide()) maps to failed, not a thrown error', async () => {
     const crashing = taskStreamMachine.provide({
       actors: {
         transportRun: fromCallback(() => {
@@ -1100,18 +319,7 @@ describe('public connection state', () => {
         }),
       },
     });
-    const actor = createActor(crashing, {
-      input: {
-        taskId: TASK_ID,
-        transports: [ws()],
-        getCursor: () => null,
-        onMessage: () => {},
-        config: resolveConnectionConfig(),
-      },
-    });
-    actor.subscribe({ error: () => {} });
-    actor.start();
-    actor.send({ type: 'START' });
+    const { actor } = await start({ transports: [ws()], machine: crashing });
     expect(toConnectionState(actor.getSnapshot())).toMatchObject({
       status: 'failed',
       error: { code: 'INTERNAL_ERROR', message: 'boom' },

@@ -1,17 +1,18 @@
 /**
- * How the machine reads a failure and what it does next (protocol/SPEC.md §8, §10): classification (fatal, a
- * connect-deadline miss, a WebSocket 1008 before the ack, an SSE stream that keeps ending before its
- * first frame), whether the failure gives up on the transport, and the wait before the next attempt.
- * Pure functions of the machine context; the machine's guards and actions call them.
+ * How the machine reads a failure and what it does next (protocol/SPEC.md §8, §10): classification
+ * (fatal, a connect-deadline miss, a WebSocket 1008 before the ack, an SSE stream that keeps ending
+ * before its first frame), whether the failure gives up on the transport, and the wait before the next
+ * attempt. Pure functions of the machine context; the machine's guards and actions call them.
  */
 import { CloseCode, type TaskBridgeError, type TransportName } from '@taskbridge/protocol';
-import { backoffDelay } from './backoff';
-import { activeTransportName, type TaskStreamContext } from './context';
+import { isNotProtocol } from '../errors';
+import { backoffDelay, retryAfterFloor } from './backoff';
+import { activeTransportName, type RunPhase, type TaskStreamContext } from './context';
 
 /**
  * SSE runs in a row that open and then end before their first frame before the machine asks whether
- * the task is reachable (protocol/SPEC.md §5 peer quirk). Two, not one: a single early close is as likely a
- * network blip as an unknown task, and the check costs an HTTP request.
+ * the task is reachable (protocol/SPEC.md §5 peer quirk). Two, not one: a single early close is as
+ * likely a network blip as an unknown task, and the check costs an HTTP request.
  */
 export const CLOSES_BEFORE_FIRST_FRAME_TO_CHECK = 2;
 
@@ -30,35 +31,29 @@ export function isPolicyViolationClose(error: TaskBridgeError | null): boolean {
 }
 
 /**
- * True for a WebSocket 1008 before the ack. protocol/SPEC.md §6: before the ack it may be auth, not-found or a
- * bad request; after it, it is not ours to guess.
+ * True for a WebSocket 1008 before the ack. protocol/SPEC.md §6: before the ack it may be auth,
+ * not-found or a bad request; after it, it is not ours to guess.
  */
 export function isPolicyCloseBeforeAck(context: TaskStreamContext): boolean {
   return (
     isPolicyViolationClose(context.error) &&
-    !context.activeConfirmed &&
+    context.failedIn !== 'live' &&
     activeTransportName(context) === 'websocket'
   );
 }
 
 /**
  * The count of SSE runs in a row that opened and ended before their first frame, after the active run
- * ended with `context.error`: one more when this run did too (opened, no frame, `CONNECTION_CLOSED`),
- * else 0. protocol/SPEC.md §5: the peer answers an unknown task or a bad cursor with 200 + headers, then aborts
- * the body; our server answers 404/400 before the headers.
+ * failed in `phase` with `error`: one more when it opened and ended without a frame
+ * (`CONNECTION_CLOSED`), else 0. protocol/SPEC.md §5: the peer answers an unknown task or a bad cursor
+ * with 200 + headers, then aborts the body; our server answers 404/400 before the headers.
  */
-export function closesBeforeFirstFrameAfterFailure(context: TaskStreamContext): number {
+export function earlyEndsAfter(context: TaskStreamContext, phase: RunPhase, error: TaskBridgeError): number {
   const endedEarly =
-    context.activeOpened &&
-    !context.activeConfirmed &&
-    context.error?.code === 'CONNECTION_CLOSED' &&
+    phase === 'awaitingFirstFrame' &&
+    error.code === 'CONNECTION_CLOSED' &&
     activeTransportName(context) === 'sse';
-  return endedEarly ? context.closedBeforeFirstFrame + 1 : 0;
-}
-
-/** True when SSE ended before its first frame often enough to ask whether the task is reachable. */
-export function needsReachabilityCheck(context: TaskStreamContext): boolean {
-  return context.closedBeforeFirstFrame >= CLOSES_BEFORE_FIRST_FRAME_TO_CHECK;
+  return endedEarly ? context.failures.earlyEnds + 1 : 0;
 }
 
 /** protocol/SPEC.md §8: 403/404/409/400/422 and anything else not retryable end the stream. */
@@ -66,56 +61,93 @@ export function isFatal(context: TaskStreamContext): boolean {
   return context.error === null || !context.error.retryable;
 }
 
-/** Whether the current failure gives up on the current transport (never on the floor). */
-export function givesUpTransport(context: TaskStreamContext, forceSkip: boolean): boolean {
-  if (context.index >= context.transports.length - 1) return false;
-  return (
-    forceSkip ||
-    isConnectDeadlineMiss(context.error) ||
-    context.consecutiveFailures + 1 >= context.config.maxConsecutiveFailuresPerTransport
-  );
-}
-
-/** The transport the current failure gives up on (to remember as unhealthy), or `null`. */
-export function givenUpTransport(context: TaskStreamContext, forceSkip: boolean): TransportName | null {
-  return givesUpTransport(context, forceSkip) ? activeTransportName(context) : null;
-}
-
-function retryAfterFloor(error: TaskBridgeError | null): number {
-  const retryAfterMs = error?.retryAfterMs;
-  return retryAfterMs !== undefined && Number.isFinite(retryAfterMs) ? Math.max(0, retryAfterMs) : 0;
+/** The current failure spends the current transport's budget of failures in a row. */
+function spendsTransport(context: TaskStreamContext): boolean {
+  return context.failures.onTransport + 1 >= context.config.maxConsecutiveFailuresPerTransport;
 }
 
 /**
- * The wait before the next attempt, ms (protocol/SPEC.md §10), never less than the server's `Retry-After`:
+ * Whether the current failure gives up on the current transport (never on the floor): a missed open or
+ * first-frame deadline, or too many failures in a row (answers that are not the protocol — an HTML
+ * page, a WebSocket frame before the ack — count like any other).
+ */
+export function givesUpTransport(context: TaskStreamContext): boolean {
+  if (context.index >= context.transports.length - 1) return false;
+  return isConnectDeadlineMiss(context.error) || spendsTransport(context);
+}
+
+/**
+ * Every transport of the ladder has been given up on because it answered, failure after failure, with
+ * something that is not the protocol (e.g. a login page): retrying cannot help.
+ */
+export function nothingSpeaksProtocol(context: TaskStreamContext): boolean {
+  const said = new Set(notProtocolAfter(context));
+  return context.transports.every((t) => said.has(t.name));
+}
+
+/** No live connection for `giveUpAfterMs` (checked at each failure). */
+export function isGivenUp(context: TaskStreamContext): boolean {
+  const { downSince } = context;
+  return downSince !== null && context.env.now() - downSince >= context.config.giveUpAfterMs;
+}
+
+/**
+ * The wait before the next attempt, ms (protocol/SPEC.md §10), never less than the server's
+ * `Retry-After`:
  * - 0 when the next attempt is on a different transport: a fresh transport deserves an immediate first
  *   attempt (the wait that led here was already spent on the old one, and the ladder is at most three
  *   rungs, so this adds at most two undelayed attempts per outage, each following a jittered one);
  * - 0 for the first retry after a connection that was live, with `immediateReconnect` (a drop of a
  *   working connection is most often the connection, not the server; the attempt counter resets only
  *   after `stableConnectionMs`, so a flapping server gets one immediate retry, then jitter);
- * - otherwise exponential backoff with full jitter over `attempt` ({@link backoffDelay}).
+ * - otherwise exponential backoff with full jitter over `attempt`.
  */
 export function retryDelayMs(context: TaskStreamContext, switchesTransport: boolean): number {
-  const floor = retryAfterFloor(context.error);
+  const retryAfterMs = context.error?.retryAfterMs;
   const firstRetryAfterLive =
-    context.config.immediateReconnect && context.activeConfirmed && context.attempt === 0;
-  if (switchesTransport || firstRetryAfterLive) return floor;
-  return backoffDelay(context.attempt, context.config.backoff, context.random, context.error?.retryAfterMs);
+    context.config.immediateReconnect && context.failedIn === 'live' && context.failures.attempt === 0;
+  if (switchesTransport || firstRetryAfterLive) return retryAfterFloor(retryAfterMs);
+  return backoffDelay(
+    context.failures.attempt,
+    { ...context.config.backoff, retryAfterMs },
+    context.env.random,
+  );
 }
 
-/** The context changes of a retry: the next rung, the counters, and the backoff before it (protocol/SPEC.md §10). */
-export function planRetry(
-  context: TaskStreamContext,
-  forceSkip: boolean,
-): Pick<TaskStreamContext, 'index' | 'consecutiveFailures' | 'attempt' | 'retryDelayMs' | 'nextRetryAt'> {
-  const skip = givesUpTransport(context, forceSkip);
-  const delay = retryDelayMs(context, skip);
+type RetryPlan = Pick<TaskStreamContext, 'index' | 'failures' | 'nextRetryAt' | 'notProtocol'>;
+
+/**
+ * Transports given up on for answers that are not the protocol: this one too when the current failure
+ * is such an answer and spends its budget.
+ */
+function notProtocolAfter(context: TaskStreamContext): readonly TransportName[] {
+  const name = context.transports[context.index]?.name;
+  if (name === undefined || context.notProtocol.includes(name)) return context.notProtocol;
+  return isNotProtocol(context.error) && spendsTransport(context)
+    ? [...context.notProtocol, name]
+    : context.notProtocol;
+}
+
+/** The context changes of a retry on the next transport down (a fallback). */
+export function fallBackPlan(context: TaskStreamContext): RetryPlan {
+  const delay = retryDelayMs(context, true);
+  const { failures } = context;
   return {
-    index: skip ? context.index + 1 : context.index,
-    consecutiveFailures: skip ? 0 : context.consecutiveFailures + 1,
-    attempt: context.attempt + 1,
-    retryDelayMs: delay,
-    nextRetryAt: context.now() + delay,
+    index: context.index + 1,
+    failures: { ...failures, attempt: failures.attempt + 1, onTransport: 0 },
+    nextRetryAt: context.env.now() + delay,
+    notProtocol: notProtocolAfter(context),
+  };
+}
+
+/** The context changes of a retry on the same transport. */
+export function retrySamePlan(context: TaskStreamContext): RetryPlan {
+  const delay = retryDelayMs(context, false);
+  const { failures } = context;
+  return {
+    index: context.index,
+    failures: { ...failures, attempt: failures.attempt + 1, onTransport: failures.onTransport + 1 },
+    nextRetryAt: context.env.now() + delay,
+    notProtocol: notProtocolAfter(context),
   };
 }

@@ -4,6 +4,7 @@
  * of paying every deadline again. Marks expire after a time-to-live so a fixed network is noticed.
  */
 import type { TransportName } from '@taskbridge/protocol';
+import { systemClock } from '../clock';
 
 /** Where transport health is remembered. Synchronous: it is read once when a stream starts. */
 export interface TransportHealthStore {
@@ -17,7 +18,7 @@ export interface TransportHealthStore {
 
 /** Options of {@link createMemoryTransportHealthStore}. */
 export interface MemoryTransportHealthOptions {
-  /** Current time, ms since the epoch. Default: `Date.now()`, read lazily so fake timers apply. */
+  /** Current time, ms since the epoch. Default: the platform clock, read lazily so fake timers apply. */
   now?: () => number;
 }
 
@@ -26,9 +27,7 @@ type HealthRecord = Partial<Record<TransportName, number>>;
 
 const TRANSPORT_NAMES: readonly TransportName[] = ['websocket', 'sse', 'polling'];
 
-function defaultNow(): number {
-  return Date.now();
-}
+const defaultNow = systemClock.now;
 
 /**
  * A {@link TransportHealthStore} that lives as long as the page (or the Node process). Never throws.
@@ -72,7 +71,7 @@ export interface LocalStorageTransportHealthOptions {
   storage?: HealthStorage;
   /** Key prefix; the origin is appended. Default `'taskbridge:transport-health:'`. */
   keyPrefix?: string;
-  /** Current time, ms since the epoch. Default: `Date.now()`, read lazily so fake timers apply. */
+  /** Current time, ms since the epoch. Default: the platform clock, read lazily so fake timers apply. */
   now?: () => number;
 }
 

@@ -1,14 +1,20 @@
 /**
  * One connection of one transport, run as a callback actor of the task stream machine. It is the seam
- * between the data path (every frame goes straight to `onMessage`) and the control path (only lifecycle
- * reaches the machine: `OPENED`, `FIRST_FRAME`, throttled `ACTIVITY`, `FAILED`, `CLOSED`; design/recovery.md).
+ * between the data path (every frame goes straight to the stream's `deliver`) and the control path
+ * (only lifecycle reaches the machine: `OPENED`, `FIRST_FRAME`, throttled `ACTIVITY`, `FAILED`,
+ * `CLOSED`): a transition per token would cost more than the transport.
  */
-import { TaskBridgeError, type TransportName } from '@taskbridge/protocol';
+import type { TaskBridgeError } from '@taskbridge/protocol';
 import { type EventObject, fromCallback } from 'xstate';
+import { toTaskBridgeError } from '../errors';
 import type { Transport, TransportMessage, TransportSink } from '../transports/transport';
+import type { StreamPort } from './context';
 
 /** The messages a transport run hands to the data path, synchronously and in transport order. */
-export type DataMessage = Extract<TransportMessage, { type: 'event' | 'heartbeat' | 'malformed' }>;
+export type DataMessage = Extract<
+  TransportMessage,
+  { type: 'event' | 'heartbeat' | 'malformed' | 'history-trimmed' }
+>;
 
 /** Lifecycle events a transport run sends to the machine; `runId` names the run. */
 export type TransportRunEvent =
@@ -23,8 +29,7 @@ export interface TransportRunInput {
   runId: string;
   transport: Transport;
   taskId: string;
-  getCursor: () => string | null;
-  onMessage: (transport: TransportName, message: DataMessage) => void;
+  stream: StreamPort;
   /** Least time between two `ACTIVITY` events, ms. */
   activityThrottleMs: number;
   now: () => number;
@@ -32,18 +37,17 @@ export interface TransportRunInput {
 
 /**
  * One connection of one transport, as a callback actor. It connects with a fresh `AbortSignal` (aborted
- * when the actor stops, which closes the connection), forwards data to `onMessage` synchronously, and
+ * when the actor stops, which closes the connection), forwards data to the stream synchronously, and
  * turns lifecycle into machine events. Any first frame (ack, event, heartbeat, even a malformed frame)
  * proves nothing is buffering; later frames become `ACTIVITY`, throttled so a token stream does not cost
  * one machine transition per token. A polling transport's `open` is a whole checked response, so it
- * counts as the first frame too. A `connect()` that throws becomes `FAILED` with the error normalised by
- * `TaskBridgeError.from` (e.g. `INTERNAL_ERROR`).
+ * counts as the first frame too. A `connect()` that throws becomes `FAILED` (`INTERNAL_ERROR`).
  *
- * @see protocol/SPEC.md §10 (first-frame and liveness deadlines), design/recovery.md (data path vs control path).
+ * @see protocol/SPEC.md §10 (first-frame and liveness deadlines).
  */
 export const transportRun = fromCallback<EventObject, TransportRunInput>(({ input, sendBack }) => {
   const controller = new AbortController();
-  const { runId, transport } = input;
+  const { runId, transport, stream } = input;
   let firstFrameSent = false;
   let lastActivityAt = Number.NEGATIVE_INFINITY;
   const send = (event: TransportRunEvent): void => {
@@ -73,8 +77,9 @@ export const transportRun = fromCallback<EventObject, TransportRunInput>(({ inpu
       case 'event':
       case 'heartbeat':
       case 'malformed':
-        input.onMessage(transport.name, message);
-        // onMessage may have delivered the terminal event and stopped this run: send() checks.
+      case 'history-trimmed':
+        stream.deliver(transport.name, message);
+        // deliver may have delivered the terminal event and stopped this run: send() checks.
         frame();
         return;
       case 'error':
@@ -86,9 +91,12 @@ export const transportRun = fromCallback<EventObject, TransportRunInput>(({ inpu
     }
   };
   try {
-    transport.connect({ taskId: input.taskId, getCursor: input.getCursor, signal: controller.signal }, sink);
+    transport.connect(
+      { taskId: input.taskId, getCursor: () => stream.cursor(), signal: controller.signal },
+      sink,
+    );
   } catch (error) {
-    send({ type: 'FAILED', runId, error: TaskBridgeError.from(error) });
+    send({ type: 'FAILED', runId, error: toTaskBridgeError(error) });
   }
   return () => controller.abort();
 });

@@ -1,9 +1,7 @@
-// The transports (STYLE.md habit 2): one file each, same {@link Transport} shape, platform injected.
+// The transports: one file each, same {@link Transport} shape, platform injected.
 
 export type { PollingTransportOptions } from './polling';
 export { createPollingTransport, DEFAULT_WAIT_TIMEOUT_MS } from './polling';
-export type { SseTransportOptions } from './sse';
 export { createSseTransport } from './sse';
 export type { Transport, TransportMessage, TransportRequest, TransportSink } from './transport';
-export type { WebSocketTransportOptions } from './websocket';
 export { createWebSocketTransport } from './websocket';

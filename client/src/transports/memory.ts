@@ -5,11 +5,13 @@
  */
 import type {
   EventConformance,
+  HistoryTrimmed,
   TaskBridgeError,
   TaskEvent,
   TransportName,
   UnknownTaskEvent,
 } from '@taskbridge/protocol';
+import { type Clock, systemClock } from '../clock';
 import type { Transport, TransportMessage, TransportRequest, TransportSink } from './transport';
 
 /**
@@ -26,9 +28,10 @@ interface Delayed {
  */
 export type MemoryStep =
   | ({ type: 'open' } & Delayed)
-  | ({ type: 'ack'; replayStartedAfterEventId: string | null } & Delayed)
+  | ({ type: 'ack' } & Delayed)
   | ({ type: 'event'; event: TaskEvent | UnknownTaskEvent; conformance: EventConformance } & Delayed)
   | ({ type: 'heartbeat' } & Delayed)
+  | ({ type: 'history-trimmed'; info: HistoryTrimmed } & Delayed)
   | ({ type: 'error'; error: TaskBridgeError } & Delayed)
   | ({ type: 'closed' } & Delayed)
   | { type: 'hang' };
@@ -39,17 +42,18 @@ export type MemoryScript = readonly MemoryStep[];
 /** Builders for {@link MemoryStep}s; `afterMs` delays a step relative to the one before, ms. */
 export const memoryStep = {
   open: (afterMs?: number): MemoryStep => ({ type: 'open', afterMs }),
-  ack: (afterMs?: number, replayStartedAfterEventId: string | null = null): MemoryStep => ({
-    type: 'ack',
-    replayStartedAfterEventId,
-    afterMs,
-  }),
+  ack: (afterMs?: number): MemoryStep => ({ type: 'ack', afterMs }),
   event: (
     event: TaskEvent | UnknownTaskEvent,
     afterMs?: number,
     conformance: EventConformance = 'valid',
   ): MemoryStep => ({ type: 'event', event, conformance, afterMs }),
   heartbeat: (afterMs?: number): MemoryStep => ({ type: 'heartbeat', afterMs }),
+  historyTrimmed: (info: HistoryTrimmed, afterMs?: number): MemoryStep => ({
+    type: 'history-trimmed',
+    info,
+    afterMs,
+  }),
   error: (error: TaskBridgeError, afterMs?: number): MemoryStep => ({ type: 'error', error, afterMs }),
   closed: (afterMs?: number): MemoryStep => ({ type: 'closed', afterMs }),
   hang: (): MemoryStep => ({ type: 'hang' }),
@@ -80,6 +84,8 @@ export interface MemoryTransportOptions {
   scripts?: readonly MemoryScript[];
   /** What `isSupported()` answers. Default true. */
   supported?: boolean;
+  /** The timers the scripts run on. Default: the platform's, read at each use (fake timers apply). */
+  clock?: Clock;
 }
 
 class RecordedConnection implements MemoryConnection {
@@ -88,11 +94,17 @@ class RecordedConnection implements MemoryConnection {
   readonly cursor: string | null;
   readonly signal: AbortSignal;
   #sink: TransportSink;
+  #clock: Clock;
   #ended = false;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: unknown;
 
-  constructor(index: number, request: TransportRequest, sink: TransportSink) {
+  constructor(
+    index: number,
+    request: TransportRequest,
+    { sink, clock }: { sink: TransportSink; clock: Clock },
+  ) {
     this.index = index;
+    this.#clock = clock;
     this.taskId = request.taskId;
     this.cursor = request.getCursor();
     this.signal = request.signal;
@@ -122,7 +134,7 @@ class RecordedConnection implements MemoryConnection {
       this.play(script, position + 1);
       return;
     }
-    this.#timer = setTimeout(() => {
+    this.#timer = this.#clock.setTimeout(() => {
       this.#timer = undefined;
       this.emit(toMessage(step));
       this.play(script, position + 1);
@@ -131,7 +143,7 @@ class RecordedConnection implements MemoryConnection {
 
   #end(): void {
     this.#ended = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 }
@@ -141,11 +153,13 @@ function toMessage(step: Exclude<MemoryStep, { type: 'hang' }>): TransportMessag
     case 'open':
       return { type: 'open' };
     case 'ack':
-      return { type: 'ack', replayStartedAfterEventId: step.replayStartedAfterEventId };
+      return { type: 'ack' };
     case 'event':
       return { type: 'event', event: step.event, conformance: step.conformance };
     case 'heartbeat':
       return { type: 'heartbeat' };
+    case 'history-trimmed':
+      return { type: 'history-trimmed', info: step.info };
     case 'error':
       return { type: 'error', error: step.error };
     case 'closed':
@@ -168,12 +182,14 @@ export class MemoryTransport implements Transport {
   readonly name: TransportName;
   #scripts: readonly MemoryScript[];
   #supported: boolean;
+  #clock: Clock;
   #connections: RecordedConnection[] = [];
 
   constructor(options: MemoryTransportOptions) {
     this.name = options.name;
     this.#scripts = options.scripts ?? [];
     this.#supported = options.supported ?? true;
+    this.#clock = options.clock ?? systemClock;
   }
 
   /** Every connection attempt so far, oldest first. */
@@ -192,7 +208,7 @@ export class MemoryTransport implements Transport {
 
   connect(request: TransportRequest, sink: TransportSink): void {
     const index = this.#connections.length;
-    const connection = new RecordedConnection(index, request, sink);
+    const connection = new RecordedConnection(index, request, { sink, clock: this.#clock });
     this.#connections.push(connection);
     const script = this.#scripts[index] ?? this.#scripts.at(-1) ?? [];
     connection.play(script);

@@ -1,10 +1,10 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { TaskBridgeError } from '@taskbridge/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type ConnectionOptions, createTransportContext, type FetchFunction } from '../platform';
 import { createPollingTransport, type PollingTransportOptions } from './polling';
 import type { TransportMessage } from './transport';
+import { errorOf } from './test-support';
 
 const event = (eventId: string, type = 'TASK_MESSAGE', payload: object = { message: `m${eventId}` }) => ({
   type,
@@ -70,12 +70,6 @@ function open(
   return { controller, messages, ended };
 }
 
-function errorOf(messages: TransportMessage[]): TaskBridgeError {
-  const last = messages.at(-1);
-  if (last?.type !== 'error') throw new Error(`expected an error, got ${JSON.stringify(last)}`);
-  return last.error;
-}
-
 const query = (url: URL | undefined) => Object.fromEntries(url?.searchParams ?? []);
 
 describe('polling transport', () => {
@@ -107,22 +101,39 @@ describe('polling transport', () => {
     ]);
   });
 
-  it('uses the caller cursor when it is newer, and configured limits', async () => {
+  it('reports history trimmed (protocol/SPEC.md §11) before the retained events', async () => {
+    const historyTrimmed = { requestedAfterEventId: '2-0', firstRetainedEventId: '9-0' };
+    script = [json(page([event('9-0'), completed('10-0')], { historyTrimmed }))];
+    const { messages, ended } = open({}, () => '2-0');
+    await vi.waitFor(() => expect(ended()).toBe(true));
+    expect(messages.map((m) => m.type)).toEqual(['open', 'history-trimmed', 'event', 'event', 'closed']);
+    expect(messages[1]).toEqual({ type: 'history-trimmed', info: historyTrimmed });
+  });
+
+  it('sends the next request before delivering a response, and uses the caller cursor when it is newer', async () => {
     let cursor: string | null = '10-0';
-    script = [json(page([event('11-0')])), json(page([completed('30-0')]))];
-    const context = createTransportContext({ baseUrl });
+    script = [json(page([event('11-0')])), json(page([event('12-0')])), json(page([completed('30-0')]))];
+    let fetches = 0;
+    const counting: FetchFunction = (input, init) => ((fetches += 1), fetch(input, init));
+    const context = createTransportContext({ baseUrl, platform: { fetch: counting } });
     const messages: TransportMessage[] = [];
+    const requestsWhenDelivered: number[] = [];
     createPollingTransport(context, { waitTimeoutMs: 1000, maxEvents: 10 }).connect(
       { taskId: 't1', getCursor: () => cursor, signal: new AbortController().signal },
       (message) => {
         messages.push(message);
+        if (message.type !== 'event') return;
+        requestsWhenDelivered.push(fetches);
         // Another transport (a climb-back probe) already delivered up to 20-0.
-        if (message.type === 'event') cursor = '20-0';
+        cursor = '20-0';
       },
     );
     await vi.waitFor(() => expect(messages.at(-1)?.type).toBe('closed'));
+    // Each response's request for more went out before its events were handed over.
+    expect(requestsWhenDelivered).toEqual([2, 3, 3]);
     expect(urls.map(query)).toEqual([
       { afterEventId: '10-0', waitTimeoutMs: '1000', maxEvents: '10' },
+      { afterEventId: '11-0', waitTimeoutMs: '1000', maxEvents: '10' },
       { afterEventId: '20-0', waitTimeoutMs: '1000', maxEvents: '10' },
     ]);
   });

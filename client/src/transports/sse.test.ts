@@ -1,11 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { TaskBridgeError } from '@taskbridge/protocol';
 import { EventSource } from 'eventsource';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type ConnectionOptions, createTransportContext } from '../platform';
 import { createSseTransport } from './sse';
 import type { TransportMessage } from './transport';
+import { errorOf } from './test-support';
 
 const event = (eventId: string, type = 'TASK_MESSAGE', payload: object = { message: `m${eventId}` }) => ({
   type,
@@ -62,12 +62,6 @@ function open(options: Partial<ConnectionOptions> = {}, cursor: string | null = 
   return { controller, messages, ended };
 }
 
-function errorOf(messages: TransportMessage[]): TaskBridgeError {
-  const last = messages.at(-1);
-  if (last?.type !== 'error') throw new Error(`expected an error, got ${JSON.stringify(last)}`);
-  return last.error;
-}
-
 describe('SSE transport', () => {
   it('streams events with Last-Event-ID and credentials, filters heartbeats, and closes after the terminal event', async () => {
     respond = (res) => {
@@ -95,6 +89,28 @@ describe('SSE transport', () => {
     expect(headers?.authorization).toBe('Bearer tok');
     expect(headers?.['x-tenant']).toBe('a');
     expect(headers?.accept).toBe('text/event-stream');
+  });
+
+  it('reports the named history-trimmed event (protocol/SPEC.md §11) before the replay', async () => {
+    const historyTrimmed = { requestedAfterEventId: '2-0', firstRetainedEventId: '9-0' };
+    respond = (res) => {
+      res.writeHead(200, streamHeaders);
+      res.write(`event: history-trimmed\ndata: ${JSON.stringify({ taskId: 't1', ...historyTrimmed })}\n\n`);
+      res.write('event: history-trimmed\ndata: {"taskId":"t1"}\n\n');
+      res.write(frame(event('9-0'), '9-0'));
+      res.end(completed('10-0'));
+    };
+    const { messages, ended } = open({}, '2-0');
+    await vi.waitFor(() => expect(ended()).toBe(true));
+    expect(messages.map((m) => m.type)).toEqual([
+      'open',
+      'history-trimmed',
+      'malformed',
+      'event',
+      'event',
+      'closed',
+    ]);
+    expect(messages[1]).toEqual({ type: 'history-trimmed', info: historyTrimmed });
   });
 
   it('sends no Last-Event-ID without a cursor', async () => {

@@ -1,11 +1,12 @@
 /**
- * The one shape every transport has (STYLE.md habit 2): a transport only translates a platform API
+ * The one shape every transport has: a transport only translates a platform API
  * (WebSocket, EventSource, fetch) into a typed stream of {@link TransportMessage}s. It never retries,
  * never falls back, never deduplicates: the machine owns the control path and the sequencer owns the
- * data path (design/recovery.md).
+ * data path.
  */
 import type {
   EventConformance,
+  HistoryTrimmed,
   ProtocolValidationError,
   TaskBridgeError,
   TaskEvent,
@@ -16,18 +17,21 @@ import type {
 /**
  * What a transport reports, in order:
  * - `open`: the connection is up (WS `open`, SSE headers checked, first poll response checked).
- * - `ack`: the WebSocket subscription was confirmed (counts as the first frame).
+ * - `ack`: the WebSocket subscription was confirmed (counts as the first frame; nothing comes before it).
  * - `event`: one task event (known, off-schema or unknown type), in server order, duplicates included.
  * - `heartbeat`: a heartbeat frame or keep-alive comment; proves liveness, never an event or cursor.
+ * - `history-trimmed`: the server no longer has every event after the cursor; what follows starts at
+ *   `firstRetainedEventId` (protocol/SPEC.md §11). Comes before those events.
  * - `malformed`: a frame that could not be parsed; reported for diagnostics, the transport keeps going.
  * - `error`: the transport has stopped with a typed error; nothing follows.
  * - `closed`: the server ended the stream cleanly (e.g. after a terminal event); nothing follows.
  */
 export type TransportMessage =
   | { type: 'open' }
-  | { type: 'ack'; replayStartedAfterEventId: string | null }
+  | { type: 'ack' }
   | { type: 'event'; event: TaskEvent | UnknownTaskEvent; conformance: EventConformance }
   | { type: 'heartbeat' }
+  | { type: 'history-trimmed'; info: HistoryTrimmed }
   | { type: 'malformed'; error: ProtocolValidationError; raw: string }
   | { type: 'error'; error: TaskBridgeError }
   | { type: 'closed' };

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket, WebSocketServer, type WebSocket as WsSocket } from 'ws';
 import { type ConnectionOptions, createTransportContext } from '../platform';
 import type { TransportMessage } from './transport';
+import { errorOf } from './test-support';
 import { createWebSocketTransport } from './websocket';
 
 const event = (eventId: string, type = 'TASK_MESSAGE', payload: object = { message: `m${eventId}` }) => ({
@@ -76,12 +77,6 @@ function open(options: Partial<ConnectionOptions> = {}, cursor: string | null = 
   return { transport, controller, messages, ended };
 }
 
-function errorOf(messages: TransportMessage[]): TaskBridgeError {
-  const last = messages.at(-1);
-  if (last?.type !== 'error') throw new Error(`expected an error, got ${JSON.stringify(last)}`);
-  return last.error;
-}
-
 describe('WebSocket transport', () => {
   it('subscribes with exactly the three keys and delivers ack, events and heartbeats until close 1000', async () => {
     let frame: unknown;
@@ -107,7 +102,7 @@ describe('WebSocket transport', () => {
       'event',
       'closed',
     ]);
-    expect(messages[1]).toEqual({ type: 'ack', replayStartedAfterEventId: '4-0' });
+    expect(messages[1]).toEqual({ type: 'ack' });
     expect(messages[2]).toMatchObject({ type: 'event', conformance: 'valid', event: { eventId: '5-0' } });
     expect(messages[4]).toMatchObject({
       type: 'event',
@@ -115,6 +110,19 @@ describe('WebSocket transport', () => {
       event: { eventId: '6-0' },
     });
     expect(messages[5]).toMatchObject({ event: { type: 'TASK_COMPLETED' } });
+  });
+
+  it('reports history trimmed from the ack (protocol/SPEC.md §11) before the replay', async () => {
+    const historyTrimmed = { requestedAfterEventId: '2-0', firstRetainedEventId: '9-0' };
+    onSubscribe = (ws) => {
+      ws.send(JSON.stringify({ ...ack('2-0'), historyTrimmed }));
+      ws.send(JSON.stringify(event('9-0')));
+      ws.close(1000);
+    };
+    const { messages, ended } = open({}, '2-0');
+    await vi.waitFor(() => expect(ended()).toBe(true));
+    expect(messages.map((m) => m.type)).toEqual(['open', 'history-trimmed', 'ack', 'event', 'closed']);
+    expect(messages[1]).toEqual({ type: 'history-trimmed', info: historyTrimmed });
   });
 
   it('sends lastEventId null when there is no cursor', async () => {
@@ -143,6 +151,42 @@ describe('WebSocket transport', () => {
     await vi.waitFor(() => expect(ended()).toBe(true));
     expect(upgrades[0]?.url).toBe('/api/v1/tasks/ws?access_token=tok+2');
     expect(upgrades[0]?.headers.authorization).toBeUndefined();
+  });
+
+  it('puts a stream ticket in the URL instead of the token when the client has one (protocol/SPEC.md §12)', async () => {
+    onSubscribe = (ws) => ws.send(JSON.stringify(ack()));
+    const tickets: string[] = [];
+    const context = createTransportContext(
+      { baseUrl, platform: { WebSocket }, getAccessToken: () => 'tok', webSocketAuth: 'query' },
+      { getStreamTicket: async (taskId) => (tickets.push(taskId), 'tkt-1') },
+    );
+    const messages: TransportMessage[] = [];
+    const controller = new AbortController();
+    createWebSocketTransport(context).connect(
+      { taskId: 't1', getCursor: () => null, signal: controller.signal },
+      (m) => messages.push(m),
+    );
+    await vi.waitFor(() => expect(messages.map((m) => m.type)).toEqual(['open', 'ack']));
+    controller.abort();
+    expect(tickets).toEqual(['t1']);
+    const url = new URL(upgrades[0]?.url ?? '', 'http://x');
+    expect(url.searchParams.get('ticket')).toBe('tkt-1');
+    expect(url.searchParams.has('access_token')).toBe(false);
+  });
+
+  it('reports a ticket that cannot be minted as the stream error, and opens no socket', async () => {
+    const refused = new TaskBridgeError({ code: 'TASK_NOT_FOUND', message: 'no such task' });
+    const context = createTransportContext(
+      { baseUrl, platform: { WebSocket }, getAccessToken: () => 'tok', webSocketAuth: 'query' },
+      { getStreamTicket: () => Promise.reject(refused) },
+    );
+    const messages: TransportMessage[] = [];
+    createWebSocketTransport(context).connect(
+      { taskId: 't1', getCursor: () => null, signal: new AbortController().signal },
+      (m) => messages.push(m),
+    );
+    await vi.waitFor(() => expect(messages).toEqual([{ type: 'error', error: refused }]));
+    expect(upgrades).toHaveLength(0);
   });
 
   it('reports malformed and binary frames and keeps going', async () => {
@@ -203,6 +247,42 @@ describe('WebSocket transport', () => {
     expect(error.code).toBe('CONNECTION_CLOSED');
     expect(error.retryable).toBe(true);
     expect(error.details.closeCode).toBe(1006);
+  });
+
+  it.each([
+    ['garbage', '<html>502 Bad Gateway</html>', 'malformed'],
+    ['an event', JSON.stringify(event('1-0')), 'TASK_MESSAGE'],
+    ['a heartbeat', JSON.stringify({ type: 'HEARTBEAT', taskId: 't1', live: true }), 'heartbeat'],
+  ])(
+    'anything before the ack (%s) is not the protocol: an error, never delivered, socket closed',
+    async (_name, frame, got) => {
+      onSubscribe = (ws) => {
+        ws.send(frame);
+        ws.send(JSON.stringify(ack()));
+        ws.send(JSON.stringify(event('2-0')));
+      };
+      const { messages, ended } = open();
+      await vi.waitFor(() => expect(ended()).toBe(true));
+      expect(messages.map((m) => m.type)).toEqual(['open', 'error']);
+      expect(errorOf(messages)).toMatchObject({
+        code: 'PROTOCOL_ERROR',
+        retryable: true,
+        details: { phase: 'ack', frame: got, notProtocol: true },
+      });
+      await vi.waitFor(() => expect(serverClosed).toBe(1));
+    },
+  );
+
+  it('reports an upgrade answered by a page (200 HTML) as not the protocol', async () => {
+    const page = '<html>Sign in</html>';
+    refuseUpgrade = `HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: ${page.length}\r\nConnection: close\r\n\r\n${page}`;
+    const { messages, ended } = open();
+    await vi.waitFor(() => expect(ended()).toBe(true));
+    expect(errorOf(messages)).toMatchObject({
+      code: 'UNEXPECTED_RESPONSE',
+      retryable: true,
+      details: { phase: 'open', upgradeStatus: 200, notProtocol: true },
+    });
   });
 
   it('reports a refused upgrade (HTTP 403 from a proxy) as NETWORK_ERROR in the open phase', async () => {

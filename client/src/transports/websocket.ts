@@ -1,43 +1,27 @@
 /**
- * The WebSocket transport (protocol/SPEC.md §6): one subscribe frame, then the ack, events and heartbeats, one
- * JSON object per text frame; the close code says how it ended.
- *
- * `reconnecting-websocket` only wraps the socket here (`maxRetries: 0`, no connection timeout): the
- * machine owns retries, backoff, deadlines and fallback (LIBRARIES.md). Two of its habits are handled
- * below: on a socket `error` it removes its listeners, emits a synthetic close 1000 and only then the
- * error, so the close is classified a microtask later, once the error (if any) has been seen; and it
- * constructs the socket after a zero-delay timer.
+ * The WebSocket transport (protocol/SPEC.md §6): one subscribe frame, then the ack, events and
+ * heartbeats, one JSON object per text frame; the close code says how it ended. The socket itself
+ * comes from `reconnecting-socket.ts`.
  */
-import {
-  ACCESS_TOKEN_QUERY_PARAM,
-  CloseCode,
-  ProtocolValidationError,
-  parseJson,
-  parseServerFrame,
-  TaskBridgeError,
-} from '@taskbridge/protocol';
-import ReconnectingWebSocket, { type CloseEvent, type ErrorEvent } from 'reconnecting-websocket';
-import type { TransportContext, WebSocketConstructor } from '../platform';
+import { CloseCode, TaskBridgeError } from '@taskbridge/protocol';
+import { networkError, protocolError, toTaskBridgeError, transportUnavailable } from '../errors';
+import { type TransportContext, withUrlCredentials } from '../platform';
 import { toWebSocketUrl } from '../routes';
+import { frameMessage, TransportLink } from './frames';
+import { openSocket, type Socket, type SocketClose, type SocketListener } from './reconnecting-socket';
 import type { Transport, TransportMessage, TransportRequest, TransportSink } from './transport';
 
 /**
- * Options of the WebSocket transport; none yet. Reserved so the factory signature stays stable.
- * Default `{}`.
- */
-export type WebSocketTransportOptions = Record<string, never>;
-
-// Largest delay a timer accepts; a bigger one (or Infinity) fires at once. Disables the library's
-// connection timeout: the machine's open deadline applies instead.
-const MAX_TIMER_MS = 2_147_483_647;
-
-/**
- * Creates the WebSocket transport. Credentials follow `context.webSocketAuthFor()`: an `access_token`
- * query parameter, or `Authorization` and extra headers through the Node `ws` constructor's options.
+ * Creates the WebSocket transport. Credentials follow `context.webSocketAuthFor()`: in the URL (a
+ * single-use `ticket` when the server offers stream tickets, protocol/SPEC.md §12, else the
+ * `access_token`), or `Authorization` and extra headers through the Node `ws` constructor's options.
  *
  * Messages: `open` on the socket's open (the subscribe frame `{action, taskId, lastEventId}` is then
- * sent with `lastEventId = request.getCursor()`), `ack`, `event`, `heartbeat`, `malformed` (unparsable
- * or binary frames; the stream continues), then exactly one of:
+ * sent with `lastEventId = request.getCursor()`), `history-trimmed` when the ack says so (protocol/SPEC.md
+ * §11), `ack`, then `event`, `heartbeat`, `malformed`
+ * (unparsable or binary frames; the stream continues), then exactly one of:
+ * - any frame before the ack → `PROTOCOL_ERROR` (retryable, `details.notProtocol`: the machine falls
+ *   back), and the socket is closed;
  * - close 1000 → `closed`;
  * - close 1008 before the ack → `AUTHENTICATION_ERROR` (not retryable; may also be an unknown task: the
  *   machine refreshes credentials once and/or confirms with a poll), after the ack → `TASK_NOT_FOUND`
@@ -53,248 +37,137 @@ const MAX_TIMER_MS = 2_147_483_647;
  * Never throws: every failure is an `error` message.
  *
  * @param context - the client's connection context (base URL, routes, credentials, platform).
- * @see protocol/SPEC.md §6 (WebSocket, close codes), §9 (auth), protocol/SPEC.md §13 (H1)
+ * @see protocol/SPEC.md §6 (WebSocket, close codes), §9 (auth), hazard H1
  */
-export function createWebSocketTransport(
-  context: TransportContext,
-  _options: WebSocketTransportOptions = {},
-): Transport {
+export function createWebSocketTransport(context: TransportContext): Transport {
   return {
     name: 'websocket',
     isSupported: () => context.getWebSocket() !== undefined,
     connect(request, sink) {
-      void connect(context, request, sink);
+      void new WebSocketConnection(request, sink).open(context);
     },
   };
 }
 
-function connect(
-  context: TransportContext,
-  request: TransportRequest,
-  deliver: TransportSink,
-): Promise<void> {
-  return new WebSocketConnection(request, deliver).open(context);
-}
-
-type SocketEvent = Event | MessageEvent | ErrorEvent | CloseEvent;
-
-/**
- * One connection attempt. A class that is its own event listener (`handleEvent`) for the abort signal
- * and the socket, rather than a closure per handler: with thousands of tasks open, each connection then
- * costs one object instead of a context and seven closures.
- */
-class WebSocketConnection {
+/** One connection attempt: the protocol on top of one socket. */
+class WebSocketConnection implements SocketListener {
   readonly #request: TransportRequest;
-  readonly #deliver: TransportSink;
-  #finished = false;
+  readonly #link: TransportLink;
   #opened = false;
   #acked = false;
-  #sawError: unknown;
-  #socket: ReconnectingWebSocket | undefined;
+  #socket: Socket | undefined;
 
-  constructor(request: TransportRequest, deliver: TransportSink) {
+  constructor(request: TransportRequest, sink: TransportSink) {
     this.#request = request;
-    this.#deliver = deliver;
+    this.#link = new TransportLink(request, sink);
   }
 
   async open(context: TransportContext): Promise<void> {
-    const { signal } = this.#request;
-    if (signal.aborted) return;
-    signal.addEventListener('abort', this, { once: true });
-
-    const Constructor = context.getWebSocket();
-    if (!Constructor) {
-      this.#emit({ type: 'error', error: unavailable('no WebSocket constructor on this platform') });
-      return;
-    }
+    const link = this.#link;
+    const WebSocketImpl = context.getWebSocket();
+    if (!WebSocketImpl)
+      return this.#emit(error(transportUnavailable('no WebSocket constructor on this platform')));
     let url: string;
-    let WebSocketImpl: WebSocketConstructor = Constructor;
-    let protocols: HeaderCarrier | undefined;
+    let headers: Record<string, string> | undefined;
     try {
       const credentials = await context.getCredentials();
       url = toWebSocketUrl(context.resolveUrl('websocket'));
-      const mode = context.webSocketAuthFor(Constructor);
+      const mode = context.webSocketAuthFor(WebSocketImpl);
       if (mode === 'query' && credentials.token) {
-        const withToken = new URL(url);
-        withToken.searchParams.set(ACCESS_TOKEN_QUERY_PARAM, credentials.token);
-        url = withToken.toString();
-      } else if (mode === 'header' && Object.keys(credentials.headers).length > 0) {
-        WebSocketImpl = headerCapable(Constructor);
-        protocols = new HeaderCarrier(credentials.headers);
+        // A single-use ticket instead of the token when the server offers them (protocol/SPEC.md §12).
+        const ticket = await context.getStreamTicket(this.#request.taskId);
+        url = withUrlCredentials(url, { token: credentials.token, ticket });
+      } else if (mode === 'header') {
+        headers = credentials.headers;
       }
-    } catch (error) {
-      this.#emit({ type: 'error', error: TaskBridgeError.from(error) });
-      return;
+    } catch (cause) {
+      return this.#emit(error(toTaskBridgeError(cause)));
     }
-    if (this.#finished || signal.aborted) return;
-
-    let socket: ReconnectingWebSocket;
+    if (link.ended) return;
     try {
-      // The library's type says `string[]`; it only hands the value to `WebSocketImpl` (see HeaderCarrier).
-      socket = new ReconnectingWebSocket(url, protocols as string[] | undefined, {
-        WebSocket: WebSocketImpl,
-        maxRetries: 0,
-        connectionTimeout: MAX_TIMER_MS,
-      });
-    } catch (error) {
-      this.#emit({
-        type: 'error',
-        error: unavailable(error instanceof Error ? error.message : String(error)),
-      });
-      return;
+      this.#socket = openSocket(url, { WebSocket: WebSocketImpl, headers }, this);
+    } catch (cause) {
+      return this.#emit(error(transportUnavailable(cause instanceof Error ? cause.message : String(cause))));
     }
-    this.#socket = socket;
-    for (const type of SOCKET_EVENTS) socket.addEventListener(type, asListener(this));
+    link.onRelease(() => this.#socket?.close());
   }
 
-  /** Every event of the abort signal and the socket. */
-  handleEvent(event: SocketEvent): void {
-    switch (event.type) {
-      case 'abort':
-        this.#finished = true;
-        this.#stop();
-        return;
-      case 'open':
-        this.#opened = true;
-        this.#emit({ type: 'open' });
-        if (this.#finished) return;
-        this.#socket?.send(
-          JSON.stringify({
-            action: 'subscribe',
-            taskId: this.#request.taskId,
-            lastEventId: this.#request.getCursor(),
-          }),
-        );
-        return;
-      case 'message': {
-        const message = frameMessage((event as MessageEvent).data);
-        if (message.type === 'ack') this.#acked = true;
-        this.#emit(message);
-        return;
+  onOpen(): void {
+    this.#opened = true;
+    this.#emit({ type: 'open' });
+    if (this.#link.ended) return;
+    const { taskId, getCursor } = this.#request;
+    this.#socket?.send(JSON.stringify({ action: 'subscribe', taskId, lastEventId: getCursor() }));
+  }
+
+  onMessage(data: unknown): void {
+    const message = frameMessage(data);
+    if (this.#acked) return this.#emit(message);
+    if (message.type === 'ack') {
+      this.#acked = true;
+      // The replay that follows starts at the first retained event (protocol/SPEC.md §11).
+      if ('historyTrimmed' in message && message.historyTrimmed) {
+        this.#emit({ type: 'history-trimmed', info: message.historyTrimmed });
       }
-      case 'error': {
-        const { error, message } = event as ErrorEvent;
-        this.#sawError = error ?? message;
-        return;
-      }
-      case 'close': {
-        const close = event as CloseEvent;
-        // The library emits its synthetic close before the error event; classify once both are in.
-        queueMicrotask(() =>
-          this.#emit(
-            classifyClose(close, { opened: this.#opened, acked: this.#acked, sawError: this.#sawError }),
-          ),
-        );
-        return;
-      }
+      return this.#emit({ type: 'ack' });
     }
+    // The ack comes first (protocol/SPEC.md §6): anything else is not the protocol, and never live.
+    const frame = message.type === 'event' ? message.event.type : message.type;
+    this.#emit(
+      error(
+        protocolError(`WebSocket: expected SUBSCRIPTION_CONFIRMED first, got ${frame}`, {
+          details: { phase: 'ack', frame },
+          notProtocol: true,
+        }),
+      ),
+    );
+  }
+
+  onClose(close: SocketClose): void {
+    this.#emit(classifyClose(close, this.#opened, this.#acked));
   }
 
   #emit(message: TransportMessage): void {
-    if (this.#finished || this.#request.signal.aborted) return;
-    if (message.type === 'error' || message.type === 'closed') {
-      this.#finished = true;
-      this.#stop();
-    }
-    this.#deliver(message);
-  }
-
-  #stop(): void {
-    this.#request.signal.removeEventListener('abort', this);
-    const socket = this.#socket;
-    if (socket) {
-      for (const type of SOCKET_EVENTS) socket.removeEventListener(type, asListener(this));
-      socket.close(CloseCode.NORMAL);
-    }
+    this.#link.emit(message);
   }
 }
 
-const SOCKET_EVENTS = ['open', 'message', 'error', 'close'] as const;
-
-/**
- * The library calls `listener.handleEvent(event)` for listener objects, but its declared listener type
- * only admits functions.
- */
-function asListener(connection: WebSocketConnection): (event: SocketEvent) => void {
-  return connection as unknown as (event: SocketEvent) => void;
-}
-
-function frameMessage(data: unknown): TransportMessage {
-  if (typeof data !== 'string') {
-    const error = new ProtocolValidationError('MALFORMED_JSON', 'ServerFrame', [
-      { path: '', message: 'binary frame' },
-    ]);
-    return { type: 'malformed', error, raw: '' };
-  }
-  const json = parseJson(data, 'ServerFrame');
-  if (!json.ok) return { type: 'malformed', error: json.error, raw: data };
-  const frame = parseServerFrame(json.value);
-  if (!frame.ok) return { type: 'malformed', error: frame.error, raw: data };
-  const value = frame.value;
-  switch (value.kind) {
-    case 'ack':
-      return { type: 'ack', replayStartedAfterEventId: value.frame.replayStartedAfterEventId ?? null };
-    case 'heartbeat':
-      return { type: 'heartbeat' };
-    case 'event':
-      return {
-        type: 'event',
-        event: value.event,
-        conformance: value.offSchema ? 'off-schema-payload' : 'valid',
-      };
-    case 'unknown-event':
-      return { type: 'event', event: value.event, conformance: 'unknown-type' };
-  }
-}
-
-interface CloseContext {
-  opened: boolean;
-  acked: boolean;
-  sawError: unknown;
+function error(cause: TaskBridgeError): TransportMessage {
+  return { type: 'error', error: cause };
 }
 
 /** Maps how the socket ended to `closed` or a typed error (see {@link createWebSocketTransport}). */
-function classifyClose(
-  event: CloseEvent,
-  { opened, acked, sawError }: CloseContext,
-): { type: 'closed' } | { type: 'error'; error: TaskBridgeError } {
-  const details = { closeCode: event.code, reason: event.reason ?? '' };
-  if (!opened || sawError !== undefined) {
-    if (!opened) {
-      const message = sawError instanceof Error ? sawError.message : 'WebSocket failed to open';
-      const status = refusedUpgradeStatus(message);
-      if (status !== undefined) return { type: 'error', error: refusedUpgrade(status, message, sawError) };
-      return {
-        type: 'error',
-        error: new TaskBridgeError({
-          code: 'NETWORK_ERROR',
-          message,
-          retryable: true,
-          details: { phase: 'open' },
-          cause: sawError,
-        }),
-      };
-    }
+function classifyClose(close: SocketClose, opened: boolean, acked: boolean): TransportMessage {
+  const details = { closeCode: close.code, reason: close.reason };
+  if (!opened) {
+    const message = close.error instanceof Error ? close.error.message : 'WebSocket failed to open';
+    const status = refusedUpgradeStatus(message);
+    if (status !== undefined) return error(refusedUpgrade(status, message, close.error));
+    return error(networkError(message, close.error, { phase: 'open' }));
+  }
+  if (close.error !== undefined) {
     // The real close code is hidden behind the library's synthetic 1000: report an abnormal closure.
-    return closedWith(
-      'CONNECTION_CLOSED',
-      'WebSocket failed',
-      true,
-      { closeCode: CloseCode.ABNORMAL },
-      sawError,
+    const details = { closeCode: CloseCode.ABNORMAL };
+    return error(
+      new TaskBridgeError({
+        code: 'CONNECTION_CLOSED',
+        message: 'WebSocket failed',
+        details,
+        cause: close.error,
+      }),
     );
   }
-  switch (event.code) {
+  switch (close.code) {
     case CloseCode.NORMAL:
       return { type: 'closed' };
     case CloseCode.POLICY_VIOLATION:
       return acked
-        ? closedWith('TASK_NOT_FOUND', 'WebSocket closed 1008 after the ack', false, details)
-        : closedWith('AUTHENTICATION_ERROR', 'WebSocket closed 1008 before the ack', false, details);
+        ? closedWith('TASK_NOT_FOUND', 'WebSocket closed 1008 after the ack', details)
+        : closedWith('AUTHENTICATION_ERROR', 'WebSocket closed 1008 before the ack', details);
     case CloseCode.UNSUPPORTED_DATA:
-      return closedWith('PROTOCOL_ERROR', 'WebSocket closed 1003 (unsupported data)', false, details);
+      return closedWith('PROTOCOL_ERROR', 'WebSocket closed 1003 (unsupported data)', details);
     default:
-      return closedWith('CONNECTION_CLOSED', `WebSocket closed ${event.code}`, true, details);
+      return closedWith('CONNECTION_CLOSED', `WebSocket closed ${close.code}`, details);
   }
 }
 
@@ -308,74 +181,35 @@ function refusedUpgradeStatus(message: string): number | undefined {
 }
 
 /**
- * A refused upgrade, classified by status (protocol/SPEC.md §8, protocol/SPEC.md §13 (H5)): 401 is an auth failure (the
- * machine refreshes credentials once, then fails); 429 and 5xx are retryable server errors. Any other
- * refusal (403, 404, …) says the WebSocket route is refused here — a proxy that blocks upgrades, or a
- * server without the route (H7) — not that the task is: it stays the retryable `NETWORK_ERROR` a
- * browser reports (browsers never see the status), so the machine falls back the same way in both.
+ * A refused upgrade, classified by status (protocol/SPEC.md §8, hazard H5): 401 is an auth failure
+ * (the machine refreshes credentials once, then fails); 429 and 5xx are retryable server errors. Any
+ * other refusal (403, 404, …) says the WebSocket route is refused here — a proxy that blocks upgrades,
+ * or a server without the route (hazard H7) — not that the task is: it stays the retryable
+ * `NETWORK_ERROR` a browser reports (browsers never see the status), so the machine falls back the same
+ * way in both.
  */
 function refusedUpgrade(status: number, message: string, cause: unknown): TaskBridgeError {
   const details = { phase: 'open', upgradeStatus: status };
-  if (status === 401) {
-    return new TaskBridgeError({
-      code: 'AUTHENTICATION_ERROR',
-      message,
-      status,
-      retryable: false,
-      details,
-      cause,
-    });
+  if (status < 400) {
+    const notProtocol = { ...details, notProtocol: true };
+    return new TaskBridgeError({ code: 'UNEXPECTED_RESPONSE', message, status, details: notProtocol, cause });
   }
-  if (status === 429) {
-    return new TaskBridgeError({ code: 'RATE_LIMITED', message, status, retryable: true, details, cause });
-  }
-  if (status >= 500) {
-    return new TaskBridgeError({ code: 'SERVER_ERROR', message, status, retryable: true, details, cause });
-  }
-  return new TaskBridgeError({ code: 'NETWORK_ERROR', message, status, retryable: true, details, cause });
+  const code =
+    status === 401
+      ? 'AUTHENTICATION_ERROR'
+      : status === 429
+        ? 'RATE_LIMITED'
+        : status >= 500
+          ? 'SERVER_ERROR'
+          : 'NETWORK_ERROR';
+  return new TaskBridgeError({ code, message, status, retryable: status !== 401, details, cause });
 }
 
+/** A close as an error; only `CONNECTION_CLOSED` is retryable (1008 and 1003 are not). */
 function closedWith(
   code: 'TASK_NOT_FOUND' | 'AUTHENTICATION_ERROR' | 'PROTOCOL_ERROR' | 'CONNECTION_CLOSED',
   message: string,
-  retryable: boolean,
   details: Record<string, unknown>,
-  cause?: unknown,
-): { type: 'error'; error: TaskBridgeError } {
-  return { type: 'error', error: new TaskBridgeError({ code, message, retryable, details, cause }) };
-}
-
-function unavailable(message: string): TaskBridgeError {
-  return new TaskBridgeError({ code: 'TRANSPORT_UNAVAILABLE', message, retryable: false });
-}
-
-/**
- * What stands in for `protocols` when headers must reach the Node `ws` constructor: the library passes
- * its `protocols` argument through untouched, so it carries this connection's headers to
- * {@link headerCapable}'s constructor.
- */
-class HeaderCarrier {
-  constructor(readonly headers: Record<string, string>) {}
-}
-
-const headerCapableByBase = new WeakMap<WebSocketConstructor, WebSocketConstructor>();
-
-/**
- * `Base` extended once (then cached) so that a {@link HeaderCarrier} given as `protocols` becomes the
- * Node `ws` package's `{ headers }` option (protocol/SPEC.md §9). One class per platform constructor, not one per
- * connection: a class per connection gave every socket its own chain of hidden classes (about 30 object
- * shapes per task with 1,000 tasks open).
- */
-function headerCapable(Base: WebSocketConstructor): WebSocketConstructor {
-  let Derived = headerCapableByBase.get(Base);
-  if (Derived === undefined) {
-    Derived = class HeaderCapableWebSocket extends Base {
-      constructor(url: string, protocols?: string | string[] | HeaderCarrier) {
-        if (protocols instanceof HeaderCarrier) super(url, [], { headers: protocols.headers });
-        else super(url, protocols ?? []);
-      }
-    };
-    headerCapableByBase.set(Base, Derived);
-  }
-  return Derived;
+): TransportMessage {
+  return error(new TaskBridgeError({ code, message, retryable: code === 'CONNECTION_CLOSED', details }));
 }

@@ -115,3 +115,58 @@ export function receiveSocketIo(url: string, events: number, size: number): Prom
     socket.on('connect_error', reject);
   });
 }
+
+/** Creates a `ticker` task on the reference server (token `alice`) and returns its id. */
+async function createTicker(url: string, events: number, payloadBytes: number): Promise<string> {
+  const response = await fetch(`${url}/api/v1/tasks`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer alice', 'content-type': 'application/json' },
+    body: JSON.stringify({
+      clientRequestId: `bare-${Date.now()}-${Math.random()}`,
+      taskType: 'ticker',
+      input: { count: events, payloadBytes },
+    }),
+  });
+  return ((await response.json()) as { taskId: string }).taskId;
+}
+
+/**
+ * The reference server through a bare long-polling client: parse each response, follow
+ * `nextAfterEventId`, stop at the terminal event. Isolates the server's share of `ours-polling`.
+ */
+export async function receiveReferencePoll(url: string, events: number, payloadBytes: number): Promise<void> {
+  const taskId = await createTicker(url, events, payloadBytes);
+  let after: string | null = null;
+  for (;;) {
+    const query = `waitTimeoutMs=25000&maxEvents=500${after === null ? '' : `&afterEventId=${after}`}`;
+    const response = await fetch(`${url}/api/v1/tasks/${taskId}/events?${query}`, {
+      headers: { authorization: 'Bearer alice' },
+    });
+    const body = (await response.json()) as { events: { type: string }[]; nextAfterEventId: string | null };
+    if (body.events.some((e) => e.type === 'TASK_COMPLETED' || e.type === 'TASK_FAILED')) return;
+    after = body.nextAfterEventId ?? after;
+  }
+}
+
+/**
+ * The reference server through a bare `ws` client: create a `ticker` task over HTTP, subscribe on the
+ * WebSocket, parse each frame, stop at the terminal event. What the reference server costs without our
+ * client (isolates the server's share of the `ours-websocket` run).
+ */
+export async function receiveReferenceWs(url: string, events: number, payloadBytes: number): Promise<void> {
+  const taskId = await createTicker(url, events, payloadBytes);
+  await new Promise<void>((resolve, reject) => {
+    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/api/v1/tasks/ws`, {
+      headers: { authorization: 'Bearer alice' },
+    });
+    ws.on('open', () => ws.send(JSON.stringify({ action: 'subscribe', taskId, lastEventId: null })));
+    ws.on('message', (data: Buffer) => {
+      const frame = JSON.parse(data.toString()) as { type: string };
+      if (frame.type === 'TASK_COMPLETED' || frame.type === 'TASK_FAILED') {
+        ws.close();
+        resolve();
+      }
+    });
+    ws.on('error', reject);
+  });
+}

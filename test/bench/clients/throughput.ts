@@ -11,7 +11,15 @@ import type { TransportName } from '@taskbridge/protocol';
 import { payloadBytesFor } from '../events';
 import { type CommandArgs, numberArg, serveCommands, stringArg } from '../processes';
 import { countingStore, createNodeClient } from './our-client';
-import { receivePoll, receiveSocketIo, receiveSse, receiveTcp, receiveWs } from './receivers';
+import {
+  receivePoll,
+  receiveReferencePoll,
+  receiveReferenceWs,
+  receiveSocketIo,
+  receiveSse,
+  receiveTcp,
+  receiveWs,
+} from './receivers';
 
 /** What one run measured. */
 export interface ThroughputSample {
@@ -74,6 +82,12 @@ async function raw(kind: string, target: string, events: number, size: number): 
       break;
     case 'socketio':
       await receiveSocketIo(target, events, size);
+      break;
+    case 'reference-bare-ws':
+      await receiveReferenceWs(target, events, payloadBytesFor(size));
+      break;
+    case 'reference-bare-poll':
+      await receiveReferencePoll(target, events, payloadBytesFor(size));
       break;
     default:
       throw new Error(`unknown kind ${kind}`);

@@ -11,6 +11,7 @@
  */
 import { EventEmitter, once } from 'node:events';
 import {
+  createMemoryBackend,
   createReferenceServer,
   createTickerHandler,
   demoHandlers,
@@ -63,14 +64,23 @@ const handlers: Record<string, TaskHandler> = {
 };
 
 let current: ReferenceServer | undefined;
+let backend: ReturnType<typeof createMemoryBackend> | undefined;
 
 async function fresh(args: CommandArgs): Promise<{ url: string }> {
   await current?.close();
+  await backend?.close();
   const redis = typeof args.redis === 'string' ? args.redis : undefined;
+  // Every event of a throughput run retained (the default keeps 100,000 per task and trims older ones:
+  // a 100,000-event run would hand a late subscriber a trimmed history and never complete its count).
+  backend = redis ? undefined : createMemoryBackend({ maxEventsPerTask: null });
   current = createReferenceServer(
     testServerOptions({
       handlers,
-      ...(redis ? { redis } : {}),
+      ...(backend ? { backend } : { redis: redis as string }),
+      // Slow-reader budgets (hazard H3) sized for a 100,000-event burst: the raw baselines have none,
+      // and the bare clients of the info rows do not reconnect when the default budget cuts them.
+      maxQueuedEventsPerSubscriber: 1_000_000,
+      subscriberBudget: { maxBufferedBytes: 512 * 1024 * 1024, drainTimeoutMs: 60_000 },
       // 10,000 subscriptions of one caller and 100 MB tasks are what these benchmarks measure.
       limits: {
         maxStreams: null,

@@ -104,7 +104,7 @@ export class TaskRunner {
     const stream = this.#stream;
     if (stream === null) {
       const error = new TaskBridgeError({
-        code: 'INVALID_REQUEST',
+        code: 'USAGE_ERROR',
         message: 'no task yet',
         retryable: false,
       });
