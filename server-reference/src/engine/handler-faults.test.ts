@@ -156,11 +156,11 @@ describe('a run aborted before its handler starts', () => {
   it('settles the handler it still calls: a rejection after the abort is not unhandled', async () => {
     const backend = createMemoryBackend();
     const update = backend.tasks.update.bind(backend.tasks);
-    let cancelOnRunning: string | undefined;
+    const cancelOnRunning = { taskId: '' };
     // The cancel lands between TASK_STARTED and the handler's call, as a shutdown or a cancel from
     // another process does while a remote store records RUNNING.
     backend.tasks.update = async (taskId, patch) => {
-      if (patch.status === 'RUNNING' && taskId === cancelOnRunning) await e.cancel(alice, taskId);
+      if (patch.status === 'RUNNING' && taskId === cancelOnRunning.taskId) await e.cancel(alice, taskId);
       return update(taskId, patch);
     };
     let called = 0;
@@ -179,7 +179,7 @@ describe('a run aborted before its handler starts', () => {
       taskType: 'emitsFirst',
       input: {},
     });
-    cancelOnRunning = response.taskId;
+    cancelOnRunning.taskId = response.taskId;
     const events = await settled(e, response.taskId);
     expect(called).toBe(1);
     expect(events.map((x) => x.type)).toEqual(['TASK_STARTED', 'TASK_CANCELLED']);
