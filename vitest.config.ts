@@ -16,6 +16,8 @@ const standaloneApps = readdirSync(new URL('./examples', import.meta.url))
   .map((name) => `examples/${name}/**`);
 
 const EXCLUDE = ['**/node_modules/**', 'test/bench/**', ...standaloneApps];
+/** The packed-tarball tests: a project of their own, run after everything else (`npm run test:packaging`). */
+const PACKAGING = 'test/packaging/**';
 
 // Tests run the packages from source: `@taskbridge/source` is the first condition of every export.
 // The rest are vitest's own defaults (Vite's server conditions without `module`) in every environment,
@@ -39,7 +41,7 @@ export default defineConfig({
             'test/**/*.test.{ts,tsx}',
             'examples/**/*.test.{ts,tsx}',
           ],
-          exclude: [...EXCLUDE, ...BACKEND_SUITES],
+          exclude: [...EXCLUDE, ...BACKEND_SUITES, PACKAGING],
           // Type tests of the public API (`*.test-d.ts`), checked by tsc in the same run.
           typecheck: {
             enabled: true,
@@ -48,6 +50,7 @@ export default defineConfig({
           },
         },
       },
+      { extends: true, test: { name: 'packaging', include: [`${PACKAGING}/*.test.ts`], exclude: EXCLUDE } },
       // The conformance, hazard and fuzz suites, once per backend (test/support/backends.ts).
       ...TEST_BACKENDS.map(({ name }) => ({
         extends: true as const,

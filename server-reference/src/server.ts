@@ -65,7 +65,7 @@ let demoWarningEmitted = false;
  *
  * @example
  * const server = createReferenceServer({
- *   auth: createJwtAuthResolver({ secret: process.env.TASKBRIDGE_JWT_SECRET, audience: 'tasks' }),
+ *   auth: createJwtAuthResolver({ secret: process.env['TASKBRIDGE_JWT_SECRET'] ?? '', audience: 'tasks' }),
  * });
  * const { url } = await server.listen(8787);
  */

@@ -61,10 +61,8 @@ describe('README, A2A bridge section', () => {
 
   it('every code snippet is copied from tested code (indentation aside)', () => {
     const readme = read('../../README.md');
-    const section = readme.slice(
-      readme.indexOf('## A2A bridge'),
-      readme.indexOf('## Testing without a backend'),
-    );
+    const start = readme.indexOf('## A2A bridge');
+    const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
     const snippets = [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => lines((m[1] ?? '').trimEnd()));
     expect(snippets.length).toBeGreaterThanOrEqual(3);
     for (const snippet of snippets) {
