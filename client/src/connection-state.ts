@@ -5,6 +5,7 @@
 import type { TaskBridgeError, TransportName } from '@taskbridge/protocol';
 import type { SnapshotFrom } from 'xstate';
 import { toTaskBridgeError } from './errors';
+import type { TabRole } from './machine/context';
 import type { taskStreamMachine } from './machine/machine';
 
 /**
@@ -37,6 +38,12 @@ export interface ConnectionState {
   nextRetryAt: number | null;
   /** The last error (cleared once live again); the fatal one when `failed`. */
   error: TaskBridgeError | null;
+  /**
+   * Which tab streams the task (cross-tab coordination): `leader` (this tab holds the transport),
+   * `follower` (another tab of this browser does and posts every event here; `transport` is `null`) or
+   * `solo` (no coordination).
+   */
+  role: TabRole;
 }
 
 /** The state of a stream that has not started. */
@@ -48,6 +55,7 @@ export const IDLE_CONNECTION_STATE: Readonly<ConnectionState> = Object.freeze({
   probing: null,
   nextRetryAt: null,
   error: null,
+  role: 'solo',
 });
 
 type MachineSnapshot = SnapshotFrom<typeof taskStreamMachine>;
@@ -73,6 +81,8 @@ function statusOf(snapshot: MachineSnapshot): ConnectionStatus {
   if (typeof lifecycle === 'string') {
     return lifecycle === 'done' || lifecycle === 'failed' ? lifecycle : 'connecting';
   }
+  // A follower is live once the leader has answered it.
+  if ('following' in lifecycle) return lifecycle.following === 'synced' ? 'live' : 'connecting';
   const link = lifecycle.link;
   if (typeof link === 'string') return LINK_STATUS[link];
   if ('running' in link && typeof link.running === 'object') return 'live';
@@ -91,7 +101,9 @@ export function toConnectionState(snapshot: MachineSnapshot): ConnectionState {
     return { ...IDLE_CONNECTION_STATE, status: 'failed', error: toTaskBridgeError(snapshot.error) };
   }
   const status = statusOf(snapshot);
-  const hasTransport = status === 'connecting' || status === 'live' || status === 'backoff';
+  const { role } = context;
+  const hasTransport =
+    role !== 'follower' && (status === 'connecting' || status === 'live' || status === 'backoff');
   const transport = hasTransport ? (context.transports[context.index]?.name ?? null) : null;
   const { probe, probeIndex } = context.runs;
   const probeName =
@@ -104,6 +116,7 @@ export function toConnectionState(snapshot: MachineSnapshot): ConnectionState {
     probing: status === 'live' ? probeName : null,
     nextRetryAt: status === 'backoff' ? context.nextRetryAt : null,
     error: context.error,
+    role,
   };
 }
 
@@ -116,6 +129,7 @@ export function connectionStatesEqual(a: ConnectionState, b: ConnectionState): b
     a.degraded === b.degraded &&
     a.probing === b.probing &&
     a.nextRetryAt === b.nextRetryAt &&
-    a.error === b.error
+    a.error === b.error &&
+    a.role === b.role
   );
 }

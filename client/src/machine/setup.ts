@@ -11,6 +11,7 @@ import {
   type ErrorActorEvent,
   fromPromise,
   setup,
+  stopChild,
 } from 'xstate';
 import type { Checkpoint } from '../checkpoint/checkpoint-store';
 import {
@@ -49,6 +50,7 @@ import type { TaskStreamEvent } from './events';
 import { taskStreamGuards } from './guards';
 import { earlyEndsAfter, fallBackPlan, retrySamePlan } from './retry-plan';
 import { transportRun } from './transport-run';
+import { tabLink } from '../cross-tab/tab-link';
 
 /** Input of the `confirmTaskReachable` actor (exported so the machine's declared type can name it). */
 export interface ConfirmInput {
@@ -84,6 +86,7 @@ export const taskStreamSetup = setup({
   },
   actors: {
     transportRun,
+    tabLink,
     loadCheckpoint: fromPromise<Checkpoint | undefined, { env: StreamEnvironment; taskId: string }>(
       ({ input }) => input.env.loadCheckpoint(input.taskId),
     ),
@@ -243,6 +246,16 @@ export const taskStreamSetup = setup({
     setConfirmedError: assign({
       error: ({ context, event }) => outputOf<TaskBridgeError | null>(event) ?? context.error,
     }),
+    // Cross-tab (see cross-tab/tab-link.ts): one `tabs` child for as long as the stream shares its task.
+    joinTabs: enqueueActions(({ context, enqueue }) => {
+      const { stream, env } = context;
+      if (env.tabs === null) return;
+      enqueue.assign({ role: 'follower' });
+      enqueue.spawnChild('tabLink', { id: 'tabs', input: { stream, tabs: env.tabs } });
+    }),
+    leaveTabs: stopChild('tabs'),
+    lead: assign({ role: 'leader' }),
+    follow: assign({ role: 'follower' }),
     reportFailure: ({ context }) =>
       context.env.diagnostic({
         type: 'stream-failed',
