@@ -286,6 +286,7 @@ export function createTaskBridgeClient(options: TaskBridgeClientOptions): TaskBr
       key: keyOf,
       headers: async () => (await context.getCredentials()).headers,
       clock,
+      page: environment,
     }),
   };
 

@@ -79,10 +79,13 @@ function statusOf(snapshot: MachineSnapshot): ConnectionStatus {
   if (value === 'stopped') return 'stopped';
   const lifecycle = value.attached.lifecycle;
   if (typeof lifecycle === 'string') {
-    return lifecycle === 'done' || lifecycle === 'failed' ? lifecycle : 'connecting';
+    // A follower is live: the leader tab streams for it.
+    return lifecycle === 'done' || lifecycle === 'failed'
+      ? lifecycle
+      : lifecycle === 'following'
+        ? 'live'
+        : 'connecting';
   }
-  // A follower is live once the leader has answered it.
-  if ('following' in lifecycle) return lifecycle.following === 'synced' ? 'live' : 'connecting';
   const link = lifecycle.link;
   if (typeof link === 'string') return LINK_STATUS[link];
   if ('running' in link && typeof link.running === 'object') return 'live';

@@ -4,6 +4,7 @@
  * missing (Node, React Native, old browsers, insecure contexts) every stream runs alone, as before.
  */
 import type { Clock } from '../clock';
+import type { EnvironmentSource } from '../environment';
 
 /** Options of cross-tab coordination (`TaskBridgeClientOptions.crossTab`). */
 export interface CrossTabOptions {
@@ -45,19 +46,14 @@ export interface TabLocks {
   ): Promise<unknown>;
 }
 
-/** Where page lifecycle events come from (`window`). */
-export interface PageEvents {
-  addEventListener(type: 'pagehide' | 'pageshow', listener: (event: Event) => void): void;
-  removeEventListener(type: 'pagehide' | 'pageshow', listener: (event: Event) => void): void;
-}
-
 /** Everything a stream's machine needs to share its task with other tabs. Internal. */
 export interface CrossTabEnvironment {
   /** The lock and channel name of a task: the server, the subject and the task. */
   name(taskId: string): Promise<string>;
   locks: TabLocks;
   openChannel(name: string): TabChannel;
-  page: PageEvents | null;
+  /** `pagehide` (leave: a held lock keeps a page out of the bfcache) and `pageshow` from the bfcache (join again). */
+  page: EnvironmentSource | null;
   clock: Clock;
   heartbeatMs: number;
   leaderTimeoutMs: number;
@@ -71,13 +67,13 @@ export interface CrossTabDependencies {
   /** The request headers now (credentials included). */
   headers(): Promise<Record<string, string>>;
   clock: Clock;
+  page: EnvironmentSource | null;
 }
 
 interface Platform {
   navigator?: { locks?: TabLocks };
   BroadcastChannel?: new (name: string) => TabChannel;
   crypto?: { subtle?: SubtleCrypto };
-  addEventListener?: unknown;
 }
 
 /**
@@ -94,17 +90,16 @@ export function crossTabEnvironment(
   if (options === false || !locks || !Channel) return null;
   const subject = async () => {
     if (options?.subject !== undefined) return options.subject;
-    const headers = JSON.stringify(Object.entries(await deps.headers()).sort());
+    const headers = JSON.stringify(await deps.headers());
     const subtle = g.crypto?.subtle;
     if (!subtle) throw new TypeError('no SubtleCrypto');
-    const digest = await subtle.digest('SHA-256', new TextEncoder().encode(headers));
-    return btoa(String.fromCharCode(...new Uint8Array(digest)));
+    return new Uint8Array(await subtle.digest('SHA-256', new TextEncoder().encode(headers))).join('.');
   };
   return {
-    name: async (taskId) => `taskbridge:tabs:1:${encodeURIComponent(await subject())}:${deps.key(taskId)}`,
+    name: async (taskId) => `taskbridge:tabs:1:${await subject()}:${deps.key(taskId)}`,
     locks,
     openChannel: (name) => new Channel(name),
-    page: typeof g.addEventListener === 'function' ? (g as unknown as PageEvents) : null,
+    page: deps.page,
     clock: deps.clock,
     heartbeatMs: options?.heartbeatMs ?? 1_000,
     leaderTimeoutMs: options?.leaderTimeoutMs ?? 5_000,

@@ -3,7 +3,7 @@
  * (it runs the transport, writes the shared checkpoint and posts every event it delivers on a
  * `BroadcastChannel` of the same name); the others follow, delivering what the leader posts through
  * their own sequencer. Everything here is the `tabLink` callback actor of a stream's machine: it tells
- * the machine `LEAD` (run the transport), `FOLLOW` (stop it) and `HEARD` (the leader answered).
+ * the machine `LEAD` (run the transport) and `FOLLOW` (stop it).
  *
  * Why each mechanism:
  * - every posted event names the cursor it follows (`after`): a follower that sees a different cursor
@@ -34,10 +34,10 @@ interface Entry {
 
 /** What tabs post on a task's channel (all tabs of one origin, subject and task hear it). */
 type TabMessage =
-  | ({ type: 'event'; from: string } & Entry)
-  | { type: 'heartbeat'; from: string }
-  | { type: 'sync'; from: string; after: string | null }
-  | { type: 'replay'; from: string; to: string; entries: Entry[]; trimmed: boolean };
+  | ({ type: 'event' } & Entry)
+  | { type: 'heartbeat' }
+  | { type: 'sync'; from: number; after: string | null }
+  | { type: 'replay'; to: number; entries: Entry[] };
 
 /** Input of the {@link tabLink} actor. */
 export interface TabLinkInput {
@@ -49,9 +49,9 @@ export interface TabLinkInput {
 export const tabLink = fromCallback<EventObject, TabLinkInput>(({ input, sendBack }) => {
   const { stream, tabs } = input;
   const { clock } = tabs;
-  const me = Math.random().toString(36).slice(2);
+  const me = Math.random();
   const buffer: Entry[] = [];
-  let name: string | null = null;
+  let name = '';
   let channel: TabChannel | null = null;
   let pending: AbortController | null = null;
   let release: (() => void) | null = null;
@@ -62,16 +62,15 @@ export const tabLink = fromCallback<EventObject, TabLinkInput>(({ input, sendBac
   let timer: unknown;
 
   const post = (message: TabMessage) => channel?.postMessage(message);
-  const deliver = (entry: Entry) => stream.deliver(entry.transport, entry.message);
 
   stream.relay = (transport, message, after) => {
     const entry = { after, transport, message };
     if (buffer.push(entry) > tabs.replayLimit) buffer.shift();
-    if (leading) post({ type: 'event', from: me, ...entry });
+    if (leading) post({ type: 'event', ...entry });
   };
 
   const tick = () => {
-    if (leading) post({ type: 'heartbeat', from: me });
+    if (leading) post({ type: 'heartbeat' });
     else if (clock.now() - heard > tabs.leaderTimeoutMs + Math.random() * tabs.heartbeatMs) request(true);
     else if (!synced) post({ type: 'sync', from: me, after: stream.cursor() });
     timer = clock.setTimeout(tick, tabs.heartbeatMs);
@@ -81,7 +80,6 @@ export const tabLink = fromCallback<EventObject, TabLinkInput>(({ input, sendBac
     leading = true;
     stream.writes = true;
     sendBack({ type: 'LEAD' });
-    post({ type: 'heartbeat', from: me });
   };
 
   const follow = () => {
@@ -95,7 +93,6 @@ export const tabLink = fromCallback<EventObject, TabLinkInput>(({ input, sendBac
 
   // Steal: a silent leader may be frozen (it keeps its lock); the one that steals leads at once.
   function request(steal: boolean): void {
-    if (name === null || gone) return;
     pending?.abort();
     const controller = (pending = new AbortController());
     tabs.locks
@@ -105,8 +102,7 @@ export const tabLink = fromCallback<EventObject, TabLinkInput>(({ input, sendBac
           : new Promise<void>((resolve) => {
               pending = null;
               release = resolve;
-              // Channel messages already queued (the terminal event, typically) go first.
-              clock.setTimeout(() => release === resolve && lead(), 0);
+              lead();
             }),
       )
       .catch(() => {
@@ -119,40 +115,40 @@ export const tabLink = fromCallback<EventObject, TabLinkInput>(({ input, sendBac
     heard = clock.now();
   }
 
+  /**
+   * Delivers what follows this tab's cursor. An entry that does not follow it and is newer means
+   * something was missed: live, ask for a replay; in a replay, the leader no longer has it (reported
+   * like a trimmed history, protocol/SPEC.md §11). Older entries were delivered already.
+   */
+  function take(entry: Entry, replay: boolean): void {
+    const cursor = stream.cursor();
+    const { eventId } = entry.message.event;
+    if (entry.after !== cursor) {
+      if (cursor !== null && !isAfter(eventId, cursor)) return;
+      if (!replay) return follow();
+      const info = { requestedAfterEventId: cursor, firstRetainedEventId: eventId };
+      stream.deliver(entry.transport, { type: 'history-trimmed', info });
+    }
+    stream.deliver(entry.transport, entry.message);
+  }
+
   const onMessage = ({ data }: { data: TabMessage }) => {
     if (data.type === 'sync') {
-      if (leading) post(replayFor(data.from, data.after));
+      // Everything after the follower's cursor, or all there is when that cursor is not kept.
+      const from = buffer.findIndex((entry) => entry.after === data.after);
+      if (leading) post({ type: 'replay', to: data.from, entries: buffer.slice(Math.max(from, 0)) });
       return;
     }
     heard = clock.now();
-    if (data.type === 'replay') {
-      if (data.to !== me) return;
-      const first = data.entries[0];
-      if (data.trimmed && first) {
-        const info = { requestedAfterEventId: stream.cursor(), firstRetainedEventId: first.message.event.eventId };
-        stream.deliver(first.transport, { type: 'history-trimmed', info });
-      }
+    if (data.type === 'replay' && data.to === me) {
       synced = true;
-      sendBack({ type: 'HEARD' });
-      data.entries.forEach(deliver);
-    } else if (data.type === 'event' && synced && !leading) {
-      const cursor = stream.cursor();
-      if (data.after === cursor) deliver(data);
-      else if (cursor === null || isAfter(data.message.event.eventId, cursor)) follow();
-    }
+      for (const entry of data.entries) take(entry, true);
+    } else if (data.type === 'event' && synced && !leading) take(data, false);
   };
-
-  /** What a follower at `after` misses: everything after it, or all there is (trimmed) when older. */
-  function replayFor(to: string, after: string | null): TabMessage {
-    const from = buffer.findIndex((entry) => entry.after === after);
-    const ahead = after === stream.cursor() || (after !== null && !isAfter(stream.cursor(), after));
-    const entries = from >= 0 ? buffer.slice(from) : ahead ? [] : buffer;
-    return { type: 'replay', from: me, to, entries, trimmed: from < 0 && !ahead };
-  }
 
   const join = () => {
     gone = false;
-    channel = tabs.openChannel(name ?? '');
+    channel = tabs.openChannel(name);
     channel.onmessage = onMessage;
     follow();
     request(false);
@@ -173,13 +169,7 @@ export const tabLink = fromCallback<EventObject, TabLinkInput>(({ input, sendBac
     channel = null;
   };
 
-  const pageHide = () => {
-    if (leading) sendBack({ type: 'FOLLOW' });
-    leave();
-  };
-  const pageShow = (event: Event) => {
-    if ((event as PageTransitionEvent).persisted && gone && name !== null) join();
-  };
+  let unlisten: (() => void) | undefined;
 
   stream.writes = false;
   tabs
@@ -188,8 +178,12 @@ export const tabLink = fromCallback<EventObject, TabLinkInput>(({ input, sendBac
       if (gone) return;
       name = resolved;
       join();
-      tabs.page?.addEventListener('pagehide', pageHide);
-      tabs.page?.addEventListener('pageshow', pageShow);
+      unlisten = tabs.page?.listen(({ type }) => {
+        if (type === 'PAGE_HIDE') {
+          if (leading) sendBack({ type: 'FOLLOW' });
+          leave();
+        } else if (type === 'PAGE_RESTORED' && gone) join();
+      });
     })
     // No name (no digest of the credentials): this tab streams alone.
     .catch(() => gone || lead());
@@ -197,14 +191,12 @@ export const tabLink = fromCallback<EventObject, TabLinkInput>(({ input, sendBac
   return () => {
     leave();
     stream.relay = null;
-    tabs.page?.removeEventListener('pagehide', pageHide);
-    tabs.page?.removeEventListener('pageshow', pageShow);
+    unlisten?.();
   };
 });
 
 /** True when `id` is newer than `than` (incomparable ids count as newer: the sequencer decides). */
-function isAfter(id: string | null, than: string): boolean {
-  if (id === null) return false;
+function isAfter(id: string, than: string): boolean {
   const order = compareEventIds(id, than);
   return order === 1 || order === 'incomparable';
 }

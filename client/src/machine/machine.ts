@@ -137,12 +137,13 @@ export const taskStreamMachine = taskStreamSetup.createMachine({
             },
             // Cross-tab: follow until this tab holds the task's lock (then LEAD), or stream alone.
             electing: {
-              always: [{ guard: 'sharesTabs', target: 'following', actions: 'joinTabs' }, { target: 'resolving' }],
+              always: [
+                { guard: 'sharesTabs', target: 'following', actions: 'joinTabs' },
+                { target: 'resolving' },
+              ],
             },
             following: {
               id: 'following',
-              initial: 'syncing',
-              states: { syncing: { on: { HEARD: 'synced' } }, synced: {} },
               on: { LEAD: { target: 'resolving', actions: 'lead' } },
             },
             resolving: {
