@@ -93,6 +93,17 @@ function statusOf(snapshot: MachineSnapshot): ConnectionStatus {
 }
 
 /**
+ * A follower is in `following`; a tab sharing its task that runs the transport (or resolves it) leads;
+ * before that (restoring the checkpoint) and once the stream has ended, nothing is shared: `solo`.
+ */
+function roleOf({ value, context }: MachineSnapshot): TabRole {
+  const lifecycle = value === 'stopped' ? value : value.attached.lifecycle;
+  if (lifecycle === 'following') return 'follower';
+  const leads = lifecycle === 'resolving' || typeof lifecycle === 'object';
+  return leads && context.env.tabs !== null ? 'leader' : 'solo';
+}
+
+/**
  * Maps a {@link taskStreamMachine} snapshot to a {@link ConnectionState}. An actor that crashed
  * (snapshot status `error`) maps to `failed` with the crash normalised (`INTERNAL_ERROR`).
  *
@@ -104,7 +115,7 @@ export function toConnectionState(snapshot: MachineSnapshot): ConnectionState {
     return { ...IDLE_CONNECTION_STATE, status: 'failed', error: toTaskBridgeError(snapshot.error) };
   }
   const status = statusOf(snapshot);
-  const { role } = context;
+  const role = roleOf(snapshot);
   const hasTransport =
     role !== 'follower' && (status === 'connecting' || status === 'live' || status === 'backoff');
   const transport = hasTransport ? (context.transports[context.index]?.name ?? null) : null;

@@ -175,7 +175,6 @@ export interface TaskStreamContext {
   notProtocol: readonly TransportName[];
   /** Since when the stream has had no live connection, ms since the epoch; `null` while live. */
   downSince: number | null;
-  role: TabRole;
 }
 
 /** No failures: the counters after a stable connection. */
@@ -201,7 +200,6 @@ export function initialContext({ stream, env }: TaskStreamMachineInput): TaskStr
     nextRetryAt: null,
     notProtocol: [],
     downSince: null,
-    role: 'solo',
   };
 }
 

@@ -144,10 +144,10 @@ export const taskStreamMachine = taskStreamSetup.createMachine({
             },
             following: {
               id: 'following',
-              on: { LEAD: { target: 'resolving', actions: 'lead' } },
+              on: { LEAD: 'resolving' },
             },
             resolving: {
-              on: { FOLLOW: { target: 'following', actions: 'follow' } },
+              on: { FOLLOW: 'following' },
               invoke: {
                 src: 'resolveTransports',
                 input: ({ context }) => ({ env: context.env }),
@@ -166,7 +166,7 @@ export const taskStreamMachine = taskStreamSetup.createMachine({
               entry: 'markDown',
               exit: 'stopRuns',
               on: {
-                FOLLOW: { target: '#following', actions: 'follow' },
+                FOLLOW: '#following',
                 OFFLINE: { target: '.offline' },
                 VISIBILITY_HIDDEN: { guard: 'pausesWhenHidden', target: '.paused' },
                 // A restored page may hold a connection the browser froze: reconnect from the checkpoint.

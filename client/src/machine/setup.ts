@@ -11,6 +11,7 @@ import {
   type ErrorActorEvent,
   fromPromise,
   setup,
+  spawnChild,
   stopChild,
 } from 'xstate';
 import type { Checkpoint } from '../checkpoint/checkpoint-store';
@@ -50,6 +51,7 @@ import type { TaskStreamEvent } from './events';
 import { taskStreamGuards } from './guards';
 import { earlyEndsAfter, fallBackPlan, retrySamePlan } from './retry-plan';
 import { transportRun } from './transport-run';
+import type { CrossTabEnvironment } from '../cross-tab/environment';
 import { tabLink } from '../cross-tab/tab-link';
 
 /** Input of the `confirmTaskReachable` actor (exported so the machine's declared type can name it). */
@@ -247,15 +249,12 @@ export const taskStreamSetup = setup({
       error: ({ context, event }) => outputOf<TaskBridgeError | null>(event) ?? context.error,
     }),
     // Cross-tab (see cross-tab/tab-link.ts): one `tabs` child for as long as the stream shares its task.
-    joinTabs: enqueueActions(({ context, enqueue }) => {
-      const { stream, env } = context;
-      if (env.tabs === null) return;
-      enqueue.assign({ role: 'follower' });
-      enqueue.spawnChild('tabLink', { id: 'tabs', input: { stream, tabs: env.tabs } });
+    // (Only after the `sharesTabs` guard: `tabs` is set.)
+    joinTabs: spawnChild('tabLink', {
+      id: 'tabs',
+      input: ({ context: { stream, env } }) => ({ stream, tabs: env.tabs as CrossTabEnvironment }),
     }),
     leaveTabs: stopChild('tabs'),
-    lead: assign({ role: 'leader' }),
-    follow: assign({ role: 'follower' }),
     reportFailure: ({ context }) =>
       context.env.diagnostic({
         type: 'stream-failed',
