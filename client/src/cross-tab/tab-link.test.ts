@@ -3,7 +3,7 @@
  * BroadcastChannels that keep the browser's semantics (test-support.ts): who leads, what followers
  * receive, late joiners, a frozen leader, hand-over, the end of a stream, and the page lifecycle.
  */
-import type { TaskEvent } from '@taskbridge/protocol';
+import { parseTaskEvent, type TaskEvent } from '@taskbridge/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type AnyActorRef, assign, createActor, setup } from 'xstate';
 import { systemClock } from '../clock';
@@ -45,14 +45,17 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-const event = (eventId: string, type = 'TASK_MESSAGE'): TaskEvent =>
-  ({
-    eventId,
+function event(eventId: string): TaskEvent {
+  const parsed = parseTaskEvent({
+    type: 'TASK_MESSAGE',
     taskId: 't',
-    type,
-    timestamp: '2026-01-01T00:00:00Z',
+    eventId,
+    createdAt: '2026-01-01T00:00:00Z',
     payload: { message: eventId },
-  }) as TaskEvent;
+  });
+  if (!parsed.ok) throw parsed.error;
+  return parsed.value as TaskEvent;
+}
 
 /** Lets promise callbacks and channel messages run, without moving time. */
 async function settle(): Promise<void> {
