@@ -10,11 +10,13 @@
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type BrowserPage, openBrowserPage } from './support/chromium';
+import { readmeSnippet } from '../packaging/readme-snippets';
 import {
   buildCrossTabSite,
   type CountingServer,
   exactlyOnce,
   readRecord,
+  ROLE_SAMPLE,
   startCountingServer,
   waitFor,
 } from './support/cross-tab-pages';
@@ -250,4 +252,8 @@ describe('cross-tab: one stream per task in one browser', () => {
     },
     E2E_TIMEOUT,
   );
+
+  it('the README shows the sample the pages run', () => {
+    expect(readmeSnippet('cross-tab-role')).toBe(`${ROLE_SAMPLE}\n`);
+  });
 });

@@ -15,25 +15,33 @@ import { startTestServer, type TestServer } from '../../support/reference-server
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-// Runs in the page: follows the task of the URL as its user; everything it sees goes to `__tb`.
+/** The README's cross-tab sample, as the page runs it (the test checks the README still shows it). */
+export const ROLE_SAMPLE = `const client = createTaskBridgeClient({ baseUrl: location.origin, getAccessToken: () => user });
+const stream = client.task(taskId);
+stream.connection$.subscribe(({ role, status }) => {
+  // 'leader': this tab streams the task for every tab of this user; 'follower': another tab does
+  show(role, status);
+});`;
+
+// Runs in the page: follows the task of the URL as its user; everything it sees goes to \`__tb\`.
 const PAGE_SCRIPT = `
+const { createTaskBridgeClient } = TB;
 const params = new URLSearchParams(location.search);
 const taskId = params.get('task');
 const user = params.get('user');
 const state = (window.__tb = { ids: [], times: [], roles: [], role: null, status: null, done: false, error: null });
+const show = (role, status) => {
+  if (state.roles[state.roles.length - 1] !== role) state.roles.push(role);
+  state.role = role;
+  state.status = status;
+};
 if (taskId) {
-  const client = TB.createTaskBridgeClient({ baseUrl: location.origin, getAccessToken: () => user });
-  const stream = client.task(taskId);
+${ROLE_SAMPLE}
   window.__stream = stream;
   stream.events$.subscribe({
     next: (event) => { state.ids.push(event.eventId); state.times.push(Date.now()); },
     complete: () => { state.done = true; },
     error: (error) => { state.error = error.code ?? String(error); },
-  });
-  stream.connection$.subscribe((connection) => {
-    if (state.roles[state.roles.length - 1] !== connection.role) state.roles.push(connection.role);
-    state.role = connection.role;
-    state.status = connection.status;
   });
 }
 `;
