@@ -39,9 +39,12 @@ export interface ConnectionState {
   /** The last error (cleared once live again); the fatal one when `failed`. */
   error: TaskBridgeError | null;
   /**
-   * Which tab streams the task (cross-tab coordination): `leader` (this tab holds the transport),
-   * `follower` (another tab of this browser does and posts every event here; `transport` is `null`) or
-   * `solo` (no coordination).
+   * Which tab streams the task (cross-tab coordination, `TaskBridgeClientOptions.crossTab`): `leader`
+   * (this tab holds the transport and writes the checkpoint), `follower` (another tab of this browser
+   * streams it and posts every event here: `transport` is `null`, and `status` reads `live` — the
+   * leader's own connection state is not mirrored; also while this tab waits for the lock, usually a
+   * few ms) or `solo` (no coordination: turned off, no Web Locks or `BroadcastChannel`, the checkpoint
+   * still loading, or the stream has ended).
    */
   role: TabRole;
 }

@@ -72,9 +72,10 @@ export interface StreamPort {
 export type EventMessage = Extract<DataMessage, { type: 'event' }>;
 
 /**
- * Which tab streams a task: `solo` (no cross-tab coordination: no Web Locks or `BroadcastChannel`, or
- * turned off), `leader` (this tab holds the transport and writes the checkpoint for every tab) or
- * `follower` (another tab of the same origin and subject streams it and posts its events here).
+ * Which tab streams a task: `solo` (no cross-tab coordination: no Web Locks or `BroadcastChannel`,
+ * turned off, or the stream is not running), `leader` (this tab holds the transport and writes the
+ * checkpoint for every tab) or `follower` (another tab of the same origin and subject streams it and
+ * posts its events here). See `ConnectionState.role`.
  */
 export type TabRole = 'solo' | 'leader' | 'follower';
 
