@@ -9,18 +9,32 @@ import { FakeLocks } from './test-support';
 
 afterEach(() => vi.unstubAllGlobals());
 
-const envFor = (options: CrossTabOptions | false | undefined, token: string) =>
-  crossTabEnvironment(options, {
-    key: (taskId) => `taskbridge:http%3A%2F%2Fapi.test:${taskId}`,
-    headers: async () => ({ Authorization: `Bearer ${token}` }),
-    clock: systemClock,
-    page: null,
-  });
+const deps = (token: string) => ({
+  key: (taskId: string) => `taskbridge:http%3A%2F%2Fapi.test:${taskId}`,
+  headers: async () => ({ Authorization: `Bearer ${token}` }),
+  clock: systemClock,
+  page: null,
+});
+
+/** As in a browser: no `process` while the environment is made (synchronously). */
+function envFor(options: CrossTabOptions | false | undefined, token: string) {
+  const g = globalThis as { process?: unknown };
+  const { process } = g;
+  g.process = undefined;
+  try {
+    return crossTabEnvironment(options, deps(token));
+  } finally {
+    g.process = process;
+  }
+}
 
 describe('crossTabEnvironment', () => {
-  it('is off without Web Locks (Node, React Native), without BroadcastChannel, or when turned off', () => {
+  it('is off without Web Locks (React Native, old browsers), in Node, without BroadcastChannel, or when turned off', () => {
     expect(envFor(undefined, 'alice')).toBeNull();
     vi.stubGlobal('navigator', { locks: new FakeLocks() });
+    expect(envFor(undefined, 'alice')).not.toBeNull();
+    // Node 22+ has both APIs, but no tabs.
+    expect(crossTabEnvironment(undefined, deps('alice'))).toBeNull();
     expect(envFor(false, 'alice')).toBeNull();
     vi.stubGlobal('BroadcastChannel', undefined);
     expect(envFor(undefined, 'alice')).toBeNull();

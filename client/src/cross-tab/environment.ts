@@ -5,6 +5,7 @@
  */
 import type { Clock } from '../clock';
 import type { EnvironmentSource } from '../environment';
+import { isNodeRuntime } from '../platform';
 
 /** Options of cross-tab coordination (`TaskBridgeClientOptions.crossTab`). */
 export interface CrossTabOptions {
@@ -77,8 +78,9 @@ interface Platform {
 }
 
 /**
- * The cross-tab environment of a client, or `null` (every stream alone) when `options` is `false`
- * or Web Locks or `BroadcastChannel` are missing.
+ * The cross-tab environment of a client, or `null` (every stream alone) when `options` is `false`,
+ * when Web Locks or `BroadcastChannel` are missing, or in Node (newer versions have both, but a server
+ * process has no tabs to share with, and an open channel would keep it alive).
  */
 export function crossTabEnvironment(
   options: CrossTabOptions | false | undefined,
@@ -87,7 +89,7 @@ export function crossTabEnvironment(
   const g = globalThis as Platform;
   const locks = g.navigator?.locks;
   const Channel = g.BroadcastChannel;
-  if (options === false || !locks || !Channel) return null;
+  if (options === false || !locks || !Channel || isNodeRuntime()) return null;
   const subject = async () => {
     if (options?.subject !== undefined) return options.subject;
     const headers = JSON.stringify(await deps.headers());
