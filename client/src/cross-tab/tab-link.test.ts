@@ -206,6 +206,19 @@ describe('cross-tab election', () => {
     expect(b.signals).toEqual(['LEAD']);
   });
 
+  it('two followers that find the leader silent: one takes over, the other stands down', async () => {
+    const a = await openTab();
+    const b = await openTab();
+    const c = await openTab();
+    channels.muted.add(a.channel as TabChannel);
+    await vi.advanceTimersByTimeAsync(LEADER_TIMEOUT_MS + 3 * HEARTBEAT_MS);
+    const leaders = [b, c].filter((tab) => tab.signals.at(-1) === 'LEAD');
+    expect(leaders).toHaveLength(1);
+    expect([...b.signals, ...c.signals].filter((signal) => signal === 'LEAD')).toHaveLength(1);
+    expect(a.signals).toEqual(['LEAD', 'FOLLOW']);
+    expect(locks.state(NAME)).toEqual({ held: true, pending: 2 });
+  });
+
   it('when the leader leaves, the next tab leads once the leader has flushed the shared checkpoint', async () => {
     let flushed!: () => void;
     const a = await openTab({ flush: () => new Promise((resolve) => (flushed = resolve)) });

@@ -80,6 +80,8 @@ export const tabLink = fromCallback<EventObject, TabLinkInput>(({ input, sendBac
     leading = true;
     stream.writes = true;
     sendBack({ type: 'LEAD' });
+    // At once: other followers that also found the old leader silent stand down instead of stealing.
+    post({ type: 'heartbeat' });
   };
 
   const follow = () => {
