@@ -41,9 +41,9 @@ export interface ConnectionState {
   /**
    * Which tab streams the task (cross-tab coordination, `TaskBridgeClientOptions.crossTab`): `leader`
    * (this tab holds the transport and writes the checkpoint), `follower` (another tab of this browser
-   * streams it and posts every event here: `transport` is `null`, and `status` reads `live` — the
-   * leader's own connection state is not mirrored; also while this tab waits for the lock, usually a
-   * few ms) or `solo` (no coordination: turned off, no Web Locks or `BroadcastChannel`, the checkpoint
+   * streams it and posts every event here: `transport` is `null`; `status` is `connecting` until a
+   * leader answers, then `live` — the leader's own connection state is not mirrored; a tab alone is a
+   * follower only while it waits for the lock, usually a few ms) or `solo` (no coordination: turned off, no Web Locks or `BroadcastChannel`, the checkpoint
    * still loading, or the stream has ended).
    */
   role: TabRole;
@@ -82,13 +82,10 @@ function statusOf(snapshot: MachineSnapshot): ConnectionStatus {
   if (value === 'stopped') return 'stopped';
   const lifecycle = value.attached.lifecycle;
   if (typeof lifecycle === 'string') {
-    // A follower is live: the leader tab streams for it.
-    return lifecycle === 'done' || lifecycle === 'failed'
-      ? lifecycle
-      : lifecycle === 'following'
-        ? 'live'
-        : 'connecting';
+    return lifecycle === 'done' || lifecycle === 'failed' ? lifecycle : 'connecting';
   }
+  // A follower is live once a leader tab has answered it: that tab streams for it.
+  if ('following' in lifecycle) return lifecycle.following === 'heard' ? 'live' : 'connecting';
   const link = lifecycle.link;
   if (typeof link === 'string') return LINK_STATUS[link];
   if ('running' in link && typeof link.running === 'object') return 'live';
@@ -101,7 +98,7 @@ function statusOf(snapshot: MachineSnapshot): ConnectionStatus {
  */
 function roleOf({ value, context }: MachineSnapshot): TabRole {
   const lifecycle = value === 'stopped' ? value : value.attached.lifecycle;
-  if (lifecycle === 'following') return 'follower';
+  if (typeof lifecycle === 'object' && 'following' in lifecycle) return 'follower';
   const leads = lifecycle === 'resolving' || typeof lifecycle === 'object';
   return leads && context.env.tabs !== null ? 'leader' : 'solo';
 }

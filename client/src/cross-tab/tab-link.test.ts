@@ -29,6 +29,8 @@ interface Tab {
   page: (event: EnvironmentEvent | { type: 'PAGE_HIDE' }) => void;
   actor: AnyActorRef;
   flushes: number;
+  /** How often a leader answered this tab (`HEARD`: its stream reads as live). */
+  heard: number;
 }
 
 let locks: FakeLocks;
@@ -65,7 +67,7 @@ async function settle(): Promise<void> {
 /** Opens a tab following task `t`, its stream restored at `cursor`. */
 async function openTab(options: { cursor?: string; replayLimit?: number; flush?: () => Promise<void> } = {}) {
   const sequencer = createSequencer({ initialCursor: options.cursor ?? null });
-  const tab = { got: [], trimmed: [], signals: [], flushes: 0 } as unknown as Tab;
+  const tab = { got: [], trimmed: [], signals: [], flushes: 0, heard: 0 } as unknown as Tab;
   tab.stream = {
     taskId: 't',
     relay: null,
@@ -110,6 +112,7 @@ async function openTab(options: { cursor?: string; replayLimit?: number; flush?:
     on: {
       LEAD: { actions: assign(() => (tab.signals.push('LEAD'), {})) },
       FOLLOW: { actions: assign(() => (tab.signals.push('FOLLOW'), {})) },
+      HEARD: { actions: assign(() => ((tab.heard += 1), {})) },
     },
   });
   tab.actor = createActor(parent).start();
@@ -130,6 +133,7 @@ describe('cross-tab election', () => {
     const b = await openTab();
     expect(a.signals).toEqual(['LEAD']);
     expect(b.signals).toEqual([]);
+    expect([a.heard, b.heard]).toEqual([0, 1]);
     expect([a.stream.writes, b.stream.writes]).toEqual([true, false]);
     stream(a, '1', '2', '3');
     // A duplicate from the transport (a reconnect's replay) is dropped before the relay.

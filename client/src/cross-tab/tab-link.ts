@@ -3,7 +3,7 @@
  * (it runs the transport, writes the shared checkpoint and posts every event it delivers on a
  * `BroadcastChannel` of the same name); the others follow, delivering what the leader posts through
  * their own sequencer. Everything here is the `tabLink` callback actor of a stream's machine: it tells
- * the machine `LEAD` (run the transport) and `FOLLOW` (stop it).
+ * the machine `LEAD` (run the transport), `FOLLOW` (stop it) and `HEARD` (a leader answered).
  *
  * Why each mechanism:
  * - every posted event names the cursor it follows (`after`): a follower that sees a different cursor
@@ -144,6 +144,7 @@ export const tabLink = fromCallback<EventObject, TabLinkInput>(({ input, sendBac
     heard = clock.now();
     if (data.type === 'replay' && data.to === me) {
       synced = true;
+      sendBack({ type: 'HEARD' });
       for (const entry of data.entries) take(entry, true);
     } else if (data.type === 'event' && synced && !leading) take(data, false);
   };

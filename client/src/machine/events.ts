@@ -32,7 +32,9 @@ export type TaskStreamControlEvent =
   /** Cross-tab: this tab got the task's lock; run the transport. */
   | { type: 'LEAD' }
   /** Cross-tab: this tab lost or gave up the lock; stop the transport, follow the leader. */
-  | { type: 'FOLLOW' };
+  | { type: 'FOLLOW' }
+  /** Cross-tab: the leader answered this follower (it is caught up: the stream reads as live). */
+  | { type: 'HEARD' };
 
 /** Every event the task stream machine accepts. */
 export type TaskStreamEvent = TaskStreamControlEvent | EnvironmentEvent | TransportRunEvent;

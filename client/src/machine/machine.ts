@@ -144,6 +144,8 @@ export const taskStreamMachine = taskStreamSetup.createMachine({
             },
             following: {
               id: 'following',
+              initial: 'waiting',
+              states: { waiting: { on: { HEARD: 'heard' } }, heard: {} },
               on: { LEAD: 'resolving' },
             },
             resolving: {
