@@ -15,6 +15,7 @@ import {
   buildCrossTabSite,
   type CountingServer,
   exactlyOnce,
+  type PageRecord,
   readRecord,
   ROLE_SAMPLE,
   startCountingServer,
@@ -57,16 +58,49 @@ async function follow(taskId: string, user = 'alice', first = false): Promise<Pa
   return page;
 }
 
+/** A first page that leads and `followers` pages that follow, all on one new task; the gate still shut. */
+async function pagesOnOneTask(count: number, followers: number) {
+  const { server, taskId } = await setUp(count, 10);
+  const leader = await follow(taskId, 'alice', true);
+  await waitFor(leader, 'live', 'leader');
+  const others: Page[] = [];
+  for (let i = 0; i < followers; i += 1) others.push(await follow(taskId));
+  await Promise.all(others.map((p) => waitFor(p, 'live', 'follower')));
+  return { server, taskId, a: leader, others };
+}
+
+/** Waits until the page has received at least `n` events. */
+function received(page: Page, n: number): Promise<unknown> {
+  return page.waitForFunction(
+    (min) => (window as unknown as { __tb: { ids: string[] } }).__tb.ids.length >= min,
+    n,
+  );
+}
+
+/** How many events the page has received. */
+function receivedCount(page: Page): Promise<number> {
+  return page.evaluate(() => (window as unknown as { __tb: { ids: string[] } }).__tb.ids.length);
+}
+
+/** Each record got the log exactly once, in order, and folded the task's whole text. */
+function expectExactlyOnce(records: PageRecord[], log: string[], count: number): void {
+  for (const record of records) {
+    expect(exactlyOnce(record, log).ok).toBe(true);
+    expect(record.snapshot.text).toBe(textOf(count));
+  }
+}
+
 describe('cross-tab: one stream per task in one browser', () => {
   it(
     'three pages: one stream; every page gets every event once, in order; the terminal event reaches all and no lock is left',
     async () => {
-      const { server, taskId } = await setUp(120, 10);
-      const a = await follow(taskId, 'alice', true);
-      await waitFor(a, 'live', 'leader');
-      const b = await follow(taskId);
-      const c = await follow(taskId);
-      await Promise.all([waitFor(b, 'live', 'follower'), waitFor(c, 'live', 'follower')]);
+      const {
+        server,
+        taskId,
+        a,
+        others: [b, c],
+      } = await pagesOnOneTask(120, 2);
+      if (!b || !c) throw new Error('two followers expected');
       server.openGate();
       await Promise.all([a, b, c].map((p) => waitFor(p, 'done')));
       const log = await server.log(taskId);
@@ -84,11 +118,8 @@ describe('cross-tab: one stream per task in one browser', () => {
       );
       expect(opened).toBe(1);
       expect(server.maxConcurrent(taskId)).toBe(1);
-      for (const record of records) {
-        expect(exactlyOnce(record, log).ok).toBe(true);
-        expect(record.snapshot.text).toBe(textOf(120));
-        expect(record.done).toBe(true);
-      }
+      expectExactlyOnce(records, log, 120);
+      expect(records.map((r) => r.done)).toEqual([true, true, true]);
       expect(records.map((r) => r.roles.at(-2))).toEqual(['leader', 'follower', 'follower']);
       for (const record of after) {
         expect(record.status).toBe('done');
@@ -101,14 +132,15 @@ describe('cross-tab: one stream per task in one browser', () => {
   it(
     'closing the leader mid-stream hands over within 1 s, without loss',
     async () => {
-      const { server, taskId } = await setUp(300, 10);
-      const a = await follow(taskId, 'alice', true);
-      await waitFor(a, 'live', 'leader');
-      const b = await follow(taskId);
-      const c = await follow(taskId);
-      await Promise.all([waitFor(b, 'live', 'follower'), waitFor(c, 'live', 'follower')]);
+      const {
+        server,
+        taskId,
+        a,
+        others: [b, c],
+      } = await pagesOnOneTask(300, 2);
+      if (!b || !c) throw new Error('two followers expected');
       server.openGate();
-      await a.waitForFunction(() => (window as unknown as { __tb: { ids: string[] } }).__tb.ids.length >= 60);
+      await received(a, 60);
       const closedAt = Date.now();
       await a.close();
       await Promise.all([b, c].map((p) => waitFor(p, 'done')));
@@ -134,10 +166,7 @@ describe('cross-tab: one stream per task in one browser', () => {
       expect(streams).toHaveLength(2);
       expect(server.maxConcurrent(taskId)).toBe(1);
       expect(leaders).toBe(1);
-      for (const record of records) {
-        expect(exactlyOnce(record, log).ok).toBe(true);
-        expect(record.snapshot.text).toBe(textOf(300));
-      }
+      expectExactlyOnce(records, log, 300);
     },
     E2E_TIMEOUT,
   );
@@ -176,22 +205,18 @@ describe('cross-tab: one stream per task in one browser', () => {
   it(
     'reloading a follower, then the leader, mid-stream: both resume, nothing lost or repeated, one stream at a time',
     async () => {
-      const { server, taskId } = await setUp(400, 10);
-      const a = await follow(taskId, 'alice', true);
-      await waitFor(a, 'live', 'leader');
-      const b = await follow(taskId);
-      await waitFor(b, 'live', 'follower');
+      const {
+        server,
+        taskId,
+        a,
+        others: [b],
+      } = await pagesOnOneTask(400, 1);
+      if (!b) throw new Error('a follower expected');
       server.openGate();
-      const count = (p: Page) =>
-        p.evaluate(() => (window as unknown as { __tb: { ids: string[] } }).__tb.ids.length);
-      await a.waitForFunction(() => (window as unknown as { __tb: { ids: string[] } }).__tb.ids.length >= 80);
+      await received(a, 80);
       await b.reload();
       await waitFor(b, 'live', 'follower');
-      const followerBack = await count(a);
-      await a.waitForFunction(
-        (n) => (window as unknown as { __tb: { ids: string[] } }).__tb.ids.length >= n,
-        followerBack + 80,
-      );
+      await received(a, (await receivedCount(a)) + 80);
       await a.reload();
       await waitFor(b, 'live', 'leader');
       await waitFor(a, null, 'follower');
@@ -206,10 +231,7 @@ describe('cross-tab: one stream per task in one browser', () => {
       );
       expect(server.maxConcurrent(taskId)).toBe(1);
       expect(streams).toBe(2);
-      for (const record of [ra!, rb!]) {
-        expect(exactlyOnce(record, log).ok).toBe(true);
-        expect(record.snapshot.text).toBe(textOf(400));
-      }
+      expectExactlyOnce([ra!, rb!], log, 400);
     },
     E2E_TIMEOUT,
   );
@@ -218,13 +240,15 @@ describe('cross-tab: one stream per task in one browser', () => {
     'bfcache: pagehide (persisted) makes the leader let go at once; pageshow (persisted) brings it back as a follower',
     async () => {
       // Playwright turns the bfcache off: the page lifecycle events are synthetic, the handlers real.
-      const { server, taskId } = await setUp(300, 10);
-      const a = await follow(taskId, 'alice', true);
-      await waitFor(a, 'live', 'leader');
-      const b = await follow(taskId);
-      await waitFor(b, 'live', 'follower');
+      const {
+        server,
+        taskId,
+        a,
+        others: [b],
+      } = await pagesOnOneTask(300, 1);
+      if (!b) throw new Error('a follower expected');
       server.openGate();
-      await a.waitForFunction(() => (window as unknown as { __tb: { ids: string[] } }).__tb.ids.length >= 60);
+      await received(a, 60);
       const hiddenAt = Date.now();
       await a.evaluate(() => dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true })));
       await waitFor(b, 'live', 'leader');
@@ -245,10 +269,7 @@ describe('cross-tab: one stream per task in one browser', () => {
       expect(streams).toBe(2);
       expect(server.maxConcurrent(taskId)).toBe(1);
       expect(ra?.roles.slice(1, 4)).toEqual(['follower', 'leader', 'follower']);
-      for (const record of [ra!, rb!]) {
-        expect(exactlyOnce(record, log).ok).toBe(true);
-        expect(record.snapshot.text).toBe(textOf(300));
-      }
+      expectExactlyOnce([ra!, rb!], log, 300);
     },
     E2E_TIMEOUT,
   );
