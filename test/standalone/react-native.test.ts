@@ -75,6 +75,24 @@ describe('examples/react-native', () => {
   });
 
   it(
+    'tsc: the app type-checks against the packed declarations and the real native modules',
+    async () => {
+      const result = await runCommand(
+        process.execPath,
+        [join(APP, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'],
+        {
+          cwd: APP,
+          timeoutMs: JEST_TIMEOUT_MS,
+        },
+      );
+      timings.tsc = result.durationMs;
+      expect(result.exitCode, result.output).toBe(0);
+      expect(result.output).toBe('');
+    },
+    JEST_TIMEOUT_MS,
+  );
+
+  it(
     'jest (React Native preset): the app streams from this reference server over every transport and resumes',
     async () => {
       const result = await runCommand(process.execPath, [JEST, '--ci'], {
