@@ -6,13 +6,14 @@
  * through background → foreground, a network drop and an app restart with checkpoints in AsyncStorage.
  * This driver asserts on exit code and output, and checks against the server that those tasks ran here.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TaskEvent } from '@taskbridge/protocol';
 import { createDemoAuthResolver, createSummarizeHandler, demoHandlers } from '@taskbridge/server-reference';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkReadmeExcerpts } from '../support/readme-excerpts';
 import { startTestServer, type TestServer } from '../support/reference-server';
 import {
   assertLockedDependencies,
@@ -127,4 +128,12 @@ describe('examples/react-native', () => {
     },
     JEST_TIMEOUT_MS,
   );
+});
+
+describe('README, React Native section', () => {
+  it('every excerpt is copied from the tested example', async () => {
+    const { count, stale } = await checkReadmeExcerpts('examples/react-native/');
+    expect(count).toBeGreaterThanOrEqual(4);
+    expect(stale).toEqual([]);
+  });
 });

@@ -4,13 +4,13 @@ import type { AppStateLike, NetInfoLike, NetInfoStateLike } from './native-modul
 
 function fakeAppState(initial: string) {
   const listeners = new Set<(state: string) => void>();
-  const appState: AppStateLike & { set(state: string): void; listeners: number } = {
+  const appState = {
     currentState: initial,
-    addEventListener(_type, listener) {
+    addEventListener(_type: 'change', listener: (state: string) => void) {
       listeners.add(listener);
       return { remove: () => listeners.delete(listener) };
     },
-    set(state) {
+    set(state: string) {
       this.currentState = state;
       for (const listener of listeners) listener(state);
     },
@@ -18,7 +18,7 @@ function fakeAppState(initial: string) {
       return listeners.size;
     },
   };
-  return appState;
+  return appState satisfies AppStateLike;
 }
 
 function fakeNetInfo(initial: NetInfoStateLike) {
