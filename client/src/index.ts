@@ -63,7 +63,7 @@ export type {
   WebSocketLike,
 } from './platform';
 export type { RouteFunction, RouteOptions } from './routes';
-export { createTransportContext } from './platform';
+export { createTransportContext, EVENT_SOURCE_SENDS_HEADERS } from './platform';
 export type { FileAttachment } from './http';
 
 // Checkpoints
