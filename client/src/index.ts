@@ -22,6 +22,8 @@ export type {
 } from './task-snapshot';
 export { initialTaskSnapshot, reduceTaskSnapshot } from './task-snapshot';
 export type { ConnectionState, ConnectionStatus } from './connection-state';
+export type { TabRole } from './machine/context';
+export type { CrossTabOptions } from './cross-tab/environment';
 export { IDLE_CONNECTION_STATE } from './connection-state';
 
 // Wire types apps handle directly (re-exported so apps need not depend on the protocol package)

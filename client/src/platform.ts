@@ -221,7 +221,8 @@ function readGlobal<T>(name: string): T | undefined {
   return (value ?? undefined) as T | undefined;
 }
 
-function isNodeRuntime(): boolean {
+/** True in Node (and runtimes that present themselves as Node): no page, no tabs. */
+export function isNodeRuntime(): boolean {
   const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
   return typeof proc?.versions?.node === 'string';
 }
