@@ -26,15 +26,16 @@ const PACKAGING = 'test/packaging/**';
 const conditions = ['@taskbridge/source', ...defaultServerConditions.filter((c) => c !== 'module')];
 
 /**
- * The packed-package tests and the standalone apps take minutes of mostly CPU each: started first,
- * they run beside the rest of the suite instead of after it.
+ * Order of the run, on two workers: the standalone apps first (minutes of CPU, side by side), the
+ * socket-and-timer suites next, the packed-package tests last, when the rest is nearly done — their
+ * four concurrent `tsc` runs would otherwise starve the timing-sensitive suites of CPU.
  */
-const heavy = (spec: TestSpecification) =>
-  spec.project.name === 'packaging' || spec.moduleId.includes('/test/standalone/');
-class HeavyFirst extends BaseSequencer {
+const rank = (spec: TestSpecification) =>
+  spec.moduleId.includes('/test/standalone/') ? 0 : spec.project.name === 'packaging' ? 2 : 1;
+class RunOrder extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);
-    return [...sorted.filter(heavy), ...sorted.filter((spec) => !heavy(spec))];
+    return [0, 1, 2].flatMap((r) => sorted.filter((spec) => rank(spec) === r));
   }
 }
 
@@ -47,8 +48,8 @@ export default defineConfig({
     pool: 'forks',
     // Most files wait on sockets, servers and child processes, not on the CPU: vitest's default of
     // (cores - 1) workers would run them one at a time on a 2-core machine.
-    maxWorkers: 3,
-    sequence: { sequencer: HeavyFirst },
+    maxWorkers: 2,
+    sequence: { sequencer: RunOrder },
     projects: [
       {
         extends: true,

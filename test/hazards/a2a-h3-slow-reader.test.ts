@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { collect, createA2AClient, lastState, outputChunks, TaskState } from '../support/a2a-client';
 import { lastStateOf, openRawA2A, startParams } from '../support/a2a-raw';
 import { Gates, settleWithin } from '../support/hazard-deferred';
-import { readLog, terminalLog } from '../support/hazard-streams';
+import { expectFinished, readLog, terminalLog } from '../support/hazard-streams';
 import { startTestServer, type TestServer } from '../support/reference-server';
 
 const EVENTS = 3000;
@@ -94,10 +94,8 @@ describe('H3: a stalled A2A reader beside fast ones', () => {
     await vi.waitFor(() => expect(server.server.engine.subscriptionCount).toBe(3));
     gates.open(taskId);
     // The task ends while the stalled reader still reads nothing: the producer never waits for it.
-    const log = await vi.waitFor(() => terminalLog(server.request, taskId), {
-      timeout: 30_000,
-      interval: 50,
-    });
+    await vi.waitFor(() => expectFinished(server.request, taskId), { timeout: 60_000, interval: 50 });
+    const log = await terminalLog(server.request, taskId);
     const messages = log.flatMap((e) => (e.type === 'TASK_MESSAGE' ? [e.payload.message] : []));
     expect(messages).toHaveLength(EVENTS);
     for (const responses of await Promise.all(streams)) {
@@ -119,7 +117,7 @@ describe('H3: a stalled A2A reader beside fast ones', () => {
     const recovered = await fast[0]!.getTask({ tenant: '', id: taskId });
     expect(outputChunks([{ payload: { $case: 'task', value: recovered } }])).toEqual(messages);
     expect(await readLog(server.request, taskId)).toHaveLength(log.length);
-  }, 45_000);
+  }, 90_000);
 
   it('a reader stalled longer than stallTimeoutMs is cut off: its subscription and socket are released', async () => {
     const strict = await startTestServer({
@@ -138,7 +136,7 @@ describe('H3: a stalled A2A reader beside fast ones', () => {
       gates.open(taskId);
       // The queue bound is out of reach here: only the stall timeout can end this stream.
       await vi.waitFor(() => expect(strict.server.engine.subscriptionCount).toBe(0), { timeout: 10_000 });
-      await vi.waitFor(() => terminalLog(strict.request, taskId), { timeout: 30_000, interval: 50 });
+      await vi.waitFor(() => expectFinished(strict.request, taskId), { timeout: 60_000, interval: 50 });
       // Reading again finds what was sent before the cut, then the end: no terminal state (resubscribe).
       slow.resume();
       await settleWithin(slow.ended, 5000, 'the cut-off response');
@@ -147,5 +145,5 @@ describe('H3: a stalled A2A reader beside fast ones', () => {
     } finally {
       await strict.close();
     }
-  }, 45_000);
+  }, 90_000);
 });

@@ -244,6 +244,17 @@ export async function readLog(request: RequestFn, taskId: string, subject = 'ali
   }
 }
 
+/**
+ * Throws until the task's terminal event is stored (pair with `vi.waitFor`). One one-event poll per
+ * check: re-reading a log of megabytes every few ms would slow down the very server under test.
+ */
+export async function expectFinished(request: RequestFn, taskId: string, subject = 'alice'): Promise<void> {
+  const { taskStatus } = await pollOnce(request, taskId, { maxEvents: 1 }, subject);
+  if (taskStatus !== 'COMPLETED' && taskStatus !== 'FAILED' && taskStatus !== 'CANCELLED') {
+    throw new Error(`task ${taskId} is ${taskStatus ?? 'of unknown status'}, not finished yet`);
+  }
+}
+
 /** The log once its terminal event is stored (polls until then; pair with `vi.waitFor`). */
 export async function terminalLog(request: RequestFn, taskId: string): Promise<TaskEvent[]> {
   const events = await readLog(request, taskId);

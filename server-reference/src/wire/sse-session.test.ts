@@ -81,7 +81,7 @@ describe('SSE session: bounded writes (H3)', () => {
     };
     const subscription = scripted([backlog]);
     const session = runSseSession(sink, subscription, { taskId: 't', heartbeatIntervalMs: 60_000 });
-    await vi.waitFor(() => expect(ids).toHaveLength(10_000));
+    await vi.waitFor(() => expect(ids).toHaveLength(10_000), { timeout: 20_000 });
     subscription.close();
     await session;
     const frame = `id: 1\ndata: ${JSON.stringify(backlog[0])}\n\n`.length;
