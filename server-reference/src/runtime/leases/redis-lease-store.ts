@@ -13,8 +13,8 @@ return 1
 `;
 // KEYS: leases. ARGV: member, now. Removes only a lease still expired.
 const CLAIM = `
-local until = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if until == false or tonumber(until) > tonumber(ARGV[2]) then return 0 end
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if score == false or tonumber(score) > tonumber(ARGV[2]) then return 0 end
 redis.call('ZREM', KEYS[1], ARGV[1])
 return 1
 `;
