@@ -42,7 +42,8 @@ export class WorkerCliError extends Error {
 function positiveOf(name: string, raw: string | undefined): number | undefined {
   if (raw === undefined || raw === '') return undefined;
   const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 1) throw new WorkerCliError(`${name} must be a positive integer`);
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new WorkerCliError(`${name} must be a positive integer`);
   return value;
 }
 

@@ -36,7 +36,12 @@ export interface QueueCluster {
   /** Starts one more worker with the cluster's worker arguments (plus `extraArgs`). */
   startWorker(extraArgs?: readonly string[]): Promise<WorkerProcess>;
   /** Creates a task through `api`; resolves with its id. */
-  create(api: ApiInstance, taskType: string, input?: Record<string, unknown>, subject?: string): Promise<string>;
+  create(
+    api: ApiInstance,
+    taskType: string,
+    input?: Record<string, unknown>,
+    subject?: string,
+  ): Promise<string>;
   /** Every stored event of a task (read through the first API's backend). */
   events(taskId: string): Promise<TaskEvent[]>;
   /** Resolves with the task's events once its terminal event is stored. */
@@ -115,10 +120,12 @@ export async function startQueueCluster(options: QueueClusterOptions): Promise<Q
             detach();
             resolve();
           }
-          void store.subscribe(taskId, (event) => isTerminalEvent(event) && done()).then((off) => {
-            detach = off;
-            void store.head(taskId).then((head) => head.terminal && done());
-          });
+          void store
+            .subscribe(taskId, (event) => isTerminalEvent(event) && done())
+            .then((off) => {
+              detach = off;
+              void store.head(taskId).then((head) => head.terminal && done());
+            });
         });
       }
     },

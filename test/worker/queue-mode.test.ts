@@ -24,7 +24,8 @@ const json = (body: unknown): RequestInit => ({
 });
 const pidOf = (event: TaskEvent | undefined) =>
   event?.type === 'TASK_MESSAGE' ? Number(event.payload.message.split(' ')[0]) : Number.NaN;
-const count = (log: readonly TaskEvent[], type: TaskEvent['type']) => log.filter((e) => e.type === type).length;
+const count = (log: readonly TaskEvent[], type: TaskEvent['type']) =>
+  log.filter((e) => e.type === type).length;
 
 describe('queue mode: 2 API instances, 3 workers', () => {
   it('200 tasks through both instances all complete on the workers, one TASK_STARTED and one terminal each', async () => {

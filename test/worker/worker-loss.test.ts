@@ -41,7 +41,8 @@ function show(log: readonly TaskEvent[]): string {
   const lines: string[] = [];
   let run: { pid: number | null; first: string; last: string; count: number } | undefined;
   const flush = () => {
-    if (run) lines.push(`  ${run.first}…${run.last} TASK_MESSAGE ×${run.count} from worker pid ${String(run.pid)}`);
+    if (run)
+      lines.push(`  ${run.first}…${run.last} TASK_MESSAGE ×${run.count} from worker pid ${String(run.pid)}`);
     run = undefined;
   };
   for (const event of log) {
@@ -88,7 +89,9 @@ describe('a worker SIGKILLed mid-task', () => {
     await runner.kill();
     const log = await cluster.finished(taskId, 10_000);
     const noticedMs = performance.now() - killedAt;
-    console.log(`'fail': WORKER_LOST ${noticedMs.toFixed(0)} ms after the SIGKILL (lease ${LEASE_MS} ms)\n${show(log)}`);
+    console.log(
+      `'fail': WORKER_LOST ${noticedMs.toFixed(0)} ms after the SIGKILL (lease ${LEASE_MS} ms)\n${show(log)}`,
+    );
     expect(log.filter((e) => isTerminalEvent(e))).toHaveLength(1);
     expect(log.at(-1)).toMatchObject({
       type: 'TASK_FAILED',
@@ -122,6 +125,31 @@ describe('a worker SIGKILLed mid-task', () => {
     expect(pids.slice(firstOfNew).every((p) => p === survivor.pid)).toBe(true);
     expect(pids.slice(firstOfNew)).toHaveLength(60);
     await survivor.kill();
+  }, 30_000);
+
+  it("'retry' with a paused worker (SIGSTOP): the new run fences it; resumed, it writes nothing and aborts its handler", async () => {
+    const workers = [await cluster.startWorker(), await cluster.startWorker()];
+    const taskId = await cluster.create(api, 'paced-retry', { count: 40, intervalMs: 20 });
+    const early = await waitForMessages(taskId, 3);
+    const stale = runnerOf(early, workers);
+    const survivor = workers.find((w) => w !== stale) as WorkerProcess;
+    stale.child.kill('SIGSTOP');
+    // The re-run is under way on the survivor before the paused worker wakes up.
+    await vi.waitFor(
+      async () =>
+        expect((await cluster.events(taskId)).some((e) => messagePid(e) === survivor.pid)).toBe(true),
+      { timeout: 10_000, interval: 25 },
+    );
+    stale.child.kill('SIGCONT');
+    await vi.waitFor(() => expect(stale.output).toContain(`aborted ${taskId}`), { timeout: 5_000 });
+    const log = await cluster.finished(taskId, 15_000);
+    console.log(`'retry' with a paused worker: the stream\n${show(log)}`);
+    const pids = log.map(messagePid).filter((p): p is number => p !== null);
+    const firstOfNew = pids.indexOf(survivor.pid);
+    expect(pids.slice(0, firstOfNew).every((p) => p === stale.pid)).toBe(true);
+    expect(pids.slice(firstOfNew).every((p) => p === survivor.pid)).toBe(true);
+    expect(log.filter((e) => e.type === 'TASK_STARTED')).toHaveLength(1);
+    expect(log.at(-1)).toMatchObject({ type: 'TASK_COMPLETED', payload: { result: { pid: survivor.pid } } });
   }, 30_000);
 
   it("'retry' while suspended: answered through the API meanwhile, the re-run on another worker finds the durable answer", async () => {
@@ -165,7 +193,9 @@ describe('a worker SIGKILLed mid-task', () => {
 describe('SIGTERM on a worker', () => {
   it('drains: running tasks finish, no new one is taken, the process exits 0', async () => {
     const draining = await cluster.startWorker();
-    const running = await Promise.all([0, 1].map(() => cluster.create(api, 'paced', { count: 30, intervalMs: 30 })));
+    const running = await Promise.all(
+      [0, 1].map(() => cluster.create(api, 'paced', { count: 30, intervalMs: 30 })),
+    );
     await Promise.all(running.map((taskId) => waitForMessages(taskId, 2)));
     const exited = draining.stop();
     // Created after the SIGTERM: it must wait for another worker.
@@ -174,7 +204,10 @@ describe('SIGTERM on a worker', () => {
     expect(await exited).toBe(0);
     for (const taskId of running) {
       const log = await cluster.events(taskId);
-      expect(log.at(-1)).toMatchObject({ type: 'TASK_COMPLETED', payload: { result: { pid: draining.pid } } });
+      expect(log.at(-1)).toMatchObject({
+        type: 'TASK_COMPLETED',
+        payload: { result: { pid: draining.pid } },
+      });
       expect(log.filter((e) => e.type === 'TASK_MESSAGE')).toHaveLength(30);
     }
     expect(await cluster.events(later)).toEqual([]);

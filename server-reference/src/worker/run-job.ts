@@ -72,16 +72,17 @@ export async function runJob(
     return;
   }
   const lease: Lease = { taskId, epoch, policy: deps.policyOf(task.taskType), maxAttempts: deps.maxAttempts };
-  let run: RunningTask | undefined;
+  let stopRun: () => void = () => undefined;
   let abandoned = false;
   // Held before the registry says this epoch began: a worker lost in between leaves a lease to reap.
   const kept = await keepLease(leases, lease, {
     leaseMs: deps.leaseMs,
     now: deps.now,
-    onLost: () => run?.execution.stop(),
+    onLost: () => stopRun(),
   });
   await backend.tasks.update(taskId, { epoch, runner: deps.runnerId, updatedAt: deps.now() });
-  run = executeTask({
+  if (kept.lost) return;
+  const run = executeTask({
     backend,
     task,
     handler,
@@ -95,6 +96,7 @@ export async function runJob(
     logger: deps.logger,
   });
   const active = run;
+  stopRun = () => active.execution.stop();
   onActive({
     run: active,
     lease,

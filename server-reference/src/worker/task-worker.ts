@@ -89,7 +89,8 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
   const logger = options.logger ?? silentLogger;
   const now = Date.now;
   const id = options.workerId ?? `${hostname()}:${process.pid}:${globalThis.crypto.randomUUID().slice(0, 8)}`;
-  const backend = options.backend ?? createRedisBackend({ redis: options.redis, keyPrefix: options.keyPrefix });
+  const backend =
+    options.backend ?? createRedisBackend({ redis: options.redis, keyPrefix: options.keyPrefix });
   const build = createEventBuilder(now);
   const tasks = openTaskQueue(options, { backend, build, now, logger });
   const active = new Map<string, ActiveJob>();
@@ -130,9 +131,7 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
     },
   );
   // E.g. a lock BullMQ could not renew while Redis was away: logged, never an uncaught 'error'.
-  worker.on('error', (error) =>
-    logger({ level: 'warn', msg: 'worker queue error', error: error.message }),
-  );
+  worker.on('error', (error) => logger({ level: 'warn', msg: 'worker queue error', error: error.message }));
   let closing: Promise<void> | undefined;
   return {
     id,

@@ -5,7 +5,11 @@
 import { Queue } from 'bullmq';
 import type { EventBuilder } from '../../engine/event-builder';
 import type { TaskBridgeBackend } from '../../engine/state/backend';
-import { FAIL_FAST, newRedisClient, type RedisConnectionSpec } from '../../engine/state/redis/redis-connection';
+import {
+  FAIL_FAST,
+  newRedisClient,
+  type RedisConnectionSpec,
+} from '../../engine/state/redis/redis-connection';
 import type { Logger } from '../../logger';
 import type { LeaseStore } from '../leases/lease';
 import { type Reaper, startReaper } from '../leases/reaper';

@@ -45,11 +45,23 @@ export async function applyLossPolicy(lease: Lease, deps: LossPolicyDeps): Promi
   if (lease.policy === 'retry' && lease.epoch < lease.maxAttempts) {
     await deps.enqueue(taskId, task.taskType, next);
     await backend.tasks.update(taskId, { status: 'ACCEPTED', runner: null, updatedAt: deps.now() });
-    logger({ level: 'warn', msg: 'worker lost: task queued again', taskId, taskType: task.taskType, epoch: next });
+    logger({
+      level: 'warn',
+      msg: 'worker lost: task queued again',
+      taskId,
+      taskType: task.taskType,
+      epoch: next,
+    });
     return;
   }
   const result = await backend.events.append(deps.build.failed(taskId, lostFailure(lease)), { epoch: next });
   if (!result.ok) return;
   await backend.tasks.update(taskId, { status: 'FAILED', runner: null, updatedAt: deps.now() });
-  logger({ level: 'warn', msg: 'worker lost: task failed', taskId, taskType: task.taskType, code: WORKER_LOST });
+  logger({
+    level: 'warn',
+    msg: 'worker lost: task failed',
+    taskId,
+    taskType: task.taskType,
+    code: WORKER_LOST,
+  });
 }

@@ -24,7 +24,7 @@ function recordOf([raw, state, answer, delivered]: StoredFields): SuspensionReco
 
 /** Creates the store. */
 export function createRedisSuspensionStore(context: RedisContext): SuspensionStore {
-  const { commands, guard, scripts, keys } = context;
+  const { guard, scripts, keys } = context;
   return {
     async open(taskId, suspension) {
       const record: RecordJson = {
@@ -33,7 +33,11 @@ export function createRedisSuspensionStore(context: RedisContext): SuspensionSto
         expiresAt: suspension.expiresAt,
       };
       const reply = (await guard(() =>
-        scripts.run(SCRIPTS.openSuspension, [keys.suspensions(taskId)], [suspension.suspendId, JSON.stringify(record)]),
+        scripts.run(
+          SCRIPTS.openSuspension,
+          [keys.suspensions(taskId)],
+          [suspension.suspendId, JSON.stringify(record)],
+        ),
       )) as StoredFields | null;
       return reply ? recordOf(reply) : null;
     },
