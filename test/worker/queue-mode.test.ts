@@ -5,6 +5,7 @@
  * worker running it; an answer through the other resumes a handler suspended on a worker.
  */
 import { isTerminalEvent, type TaskEvent } from '@taskbridge/protocol';
+import { createDemoAuthResolver, createReferenceServer } from '@taskbridge/server-reference';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ApiInstance, type QueueCluster, startQueueCluster } from '../support/queue-cluster';
 
@@ -122,5 +123,13 @@ describe('queue mode: 2 API instances, 3 workers', () => {
       'TASK_MESSAGE',
       'TASK_COMPLETED',
     ]);
+  });
+});
+
+describe('queue mode configuration', () => {
+  it("runtime 'bullmq' without redis is refused before anything connects", () => {
+    expect(() => createReferenceServer({ auth: createDemoAuthResolver(), runtime: 'bullmq' })).toThrow(
+      /runtime 'bullmq' queues tasks in Redis: pass `redis`/,
+    );
   });
 });
