@@ -23,12 +23,14 @@ export function jobIdOf(taskId: string, epoch: number): string {
 }
 
 /**
- * Options of every task job: no BullMQ retries (a lost run is the lease reaper's to retry or fail,
- * per task type), and finished jobs kept 1 hour / 10,000 at most (the job id keeps `submit`
- * idempotent meanwhile; the task's state is in the registry and event log anyway).
+ * Options of every task job. BullMQ retries a job only when its run could not begin (Redis
+ * unreachable at pick-up: 5 attempts, 1 s, 2 s, 4 s … apart); a run that began and was lost is the
+ * lease reaper's to retry or fail, per task type. Finished jobs are kept 1 hour / 10,000 at most
+ * (the job id keeps `submit` idempotent meanwhile; the task's state is in the registry and log).
  */
 export const TASK_JOB_OPTIONS = {
-  attempts: 1,
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 1000 },
   removeOnComplete: { age: 3600, count: 10_000 },
   removeOnFail: { age: 3600, count: 10_000 },
 } as const;
