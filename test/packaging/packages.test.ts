@@ -219,8 +219,8 @@ describe.concurrent('the packed packages', { timeout: 600_000 }, () => {
       expect(bad, `${name}: no stack trace`).not.toMatch(/^\s+at /m);
       if (!help.stdout.includes('--port')) continue; // not a server (e.g. a worker needs Redis)
       const starts: { args: string[]; env: Record<string, string> }[] = [
-        { args: ['--port', '0'], env: {} },
-        { args: [], env: { PORT: '0' } },
+        { args: ['--auth', 'demo', '--port', '0'], env: {} },
+        { args: [], env: { PORT: '0', TASKBRIDGE_AUTH: 'demo' } },
       ];
       for (const how of starts) {
         const server = start(bin(name), [...how.args, '--quiet'], { cwd: appDir, env: how.env });
