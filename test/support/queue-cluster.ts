@@ -4,6 +4,7 @@
  * `taskbridge-worker` child processes running the fixture handlers of test/worker/fixtures.
  */
 import { fileURLToPath } from 'node:url';
+import { vi } from 'vitest';
 import { isTerminalEvent, type TaskEvent } from '@taskbridge/protocol';
 import {
   createDemoAuthResolver,
@@ -44,6 +45,8 @@ export interface QueueCluster {
   ): Promise<string>;
   /** Every stored event of a task (read through the first API's backend). */
   events(taskId: string): Promise<TaskEvent[]>;
+  /** Resolves with the `suspendId` of the task's first `TASK_SUSPENDED` once it is stored. */
+  suspendIdOf(taskId: string): Promise<string>;
   /** Resolves with the task's events once its terminal event is stored. */
   finished(taskId: string, timeoutMs?: number): Promise<TaskEvent[]>;
   close(): Promise<void>;
@@ -103,6 +106,15 @@ export async function startQueueCluster(options: QueueClusterOptions): Promise<Q
       return ((await res.json()) as { taskId: string }).taskId;
     },
     events,
+    suspendIdOf: (taskId) =>
+      vi.waitFor(
+        async () => {
+          const found = (await events(taskId)).find((e) => e.type === 'TASK_SUSPENDED');
+          if (found?.type !== 'TASK_SUSPENDED') throw new Error(`task ${taskId} is not suspended yet`);
+          return found.payload.suspendId;
+        },
+        { timeout: 15_000, interval: 25 },
+      ),
     async finished(taskId, timeoutMs = 20_000) {
       const until = Date.now() + timeoutMs;
       const { events: store } = first.server.engine.backend;

@@ -91,18 +91,11 @@ describe('queue mode: 2 API instances, 3 workers', () => {
   it('an approval answered through instance A resumes the handler suspended on a worker', async () => {
     const [a, b] = cluster.apis as [ApiInstance, ApiInstance];
     const taskId = await cluster.create(b, 'ask');
-    const suspended = await vi.waitFor(
-      async () => {
-        const found = (await cluster.events(taskId)).find((e) => e.type === 'TASK_SUSPENDED');
-        expect(found).toBeDefined();
-        return found as TaskEvent & { payload: { suspendId: string } };
-      },
-      { timeout: 15_000, interval: 50 },
-    );
+    const suspendId = await cluster.suspendIdOf(taskId);
     const answered = await a.request(
       `/api/v1/tasks/${taskId}/actions`,
       json({
-        suspendId: suspended.payload.suspendId,
+        suspendId,
         clientActionId: crypto.randomUUID(),
         actionType: 'approve',
         payload: { comment: 'through A' },

@@ -155,20 +155,13 @@ describe('a worker SIGKILLed mid-task', () => {
   it("'retry' while suspended: answered through the API meanwhile, the re-run on another worker finds the durable answer", async () => {
     const first = await cluster.startWorker();
     const taskId = await cluster.create(api, 'ask-retry');
-    const suspended = await vi.waitFor(
-      async () => {
-        const found = (await cluster.events(taskId)).find((e) => e.type === 'TASK_SUSPENDED');
-        expect(found).toBeDefined();
-        return found as TaskEvent & { payload: { suspendId: string } };
-      },
-      { timeout: 15_000, interval: 25 },
-    );
+    const suspendId = await cluster.suspendIdOf(taskId);
     await first.kill();
     const answered = await api.request(`/api/v1/tasks/${taskId}/actions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
-        suspendId: suspended.payload.suspendId,
+        suspendId,
         clientActionId: crypto.randomUUID(),
         actionType: 'approve',
         payload: { while: 'no worker held it' },
