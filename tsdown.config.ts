@@ -68,6 +68,13 @@ function entriesOf(folder: string): Entries {
   return entries;
 }
 
+/**
+ * Shared chunks live in `dist/chunks/`, apart from the entries: with `hash: false` a shared declaration
+ * chunk could otherwise take an entry's name (`index.d.ts`, demoting the entry to `index2.d.ts`), as
+ * happened to the client once `./react-native` shared its declarations.
+ */
+const chunkFileNames = { esm: 'chunks/[name].js', cjs: 'chunks/[name].cjs' } as const;
+
 /** Node-only packages resolve `node:*` builtins; the others run in browsers and Node alike. */
 const NODE_PACKAGES = new Set(['server-reference']);
 
@@ -93,15 +100,24 @@ function packageConfigs(folder: string): UserConfig[] {
     checks: { pluginTimings: false },
   };
   const configs: UserConfig[] = [
-    { ...shared, entry: esm, format: 'esm', dts: true },
+    {
+      ...shared,
+      entry: esm,
+      format: 'esm',
+      dts: true,
+      outputOptions: { chunkFileNames: chunkFileNames.esm },
+    },
     {
       ...shared,
       entry: cjs,
       format: 'cjs',
       dts: true,
-      // CJS interop helpers otherwise land in the first entry chunk, which the shared chunks then
-      // require: a require cycle, and a stray `__toESM` among that entry's exports.
-      outputOptions: { codeSplitting: { groups: [{ name: 'runtime', test: /rolldown[:/\\]runtime/ }] } },
+      outputOptions: {
+        chunkFileNames: chunkFileNames.cjs,
+        // CJS interop helpers otherwise land in the first entry chunk, which the shared chunks then
+        // require: a require cycle, and a stray `__toESM` among that entry's exports.
+        codeSplitting: { groups: [{ name: 'runtime', test: /rolldown[:/\\]runtime/ }] },
+      },
     },
   ];
   if (Object.keys(bins).length > 0)

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { BACKEND_SUITES, TEST_BACKEND_ENV, TEST_BACKENDS } from './test/support/backends.js';
 
 const workspaces = (
@@ -24,6 +25,19 @@ const PACKAGING = 'test/packaging/**';
 // DOM ones included: a `browser` condition would hand the server under test `ws`'s browser stub.
 const conditions = ['@taskbridge/source', ...defaultServerConditions.filter((c) => c !== 'module')];
 
+/**
+ * The packed-package tests and the standalone apps take minutes of mostly CPU each: started first,
+ * they run beside the rest of the suite instead of after it.
+ */
+const heavy = (spec: TestSpecification) =>
+  spec.project.name === 'packaging' || spec.moduleId.includes('/test/standalone/');
+class HeavyFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    return [...sorted.filter(heavy), ...sorted.filter((spec) => !heavy(spec))];
+  }
+}
+
 export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions } },
@@ -31,6 +45,10 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
+    // Most files wait on sockets, servers and child processes, not on the CPU: vitest's default of
+    // (cores - 1) workers would run them one at a time on a 2-core machine.
+    maxWorkers: 3,
+    sequence: { sequencer: HeavyFirst },
     projects: [
       {
         extends: true,
@@ -42,12 +60,6 @@ export default defineConfig({
             'examples/**/*.test.{ts,tsx}',
           ],
           exclude: [...EXCLUDE, ...BACKEND_SUITES, PACKAGING],
-          // Type tests of the public API (`*.test-d.ts`), checked by tsc in the same run.
-          typecheck: {
-            enabled: true,
-            include: ['{client,react}/src/**/*.test-d.{ts,tsx}'],
-            tsconfig: './tsconfig.json',
-          },
         },
       },
       { extends: true, test: { name: 'packaging', include: [`${PACKAGING}/*.test.ts`], exclude: EXCLUDE } },

@@ -14,10 +14,10 @@ import {
 } from './checkpoint/checkpoint-store';
 import { createCheckpointWriter } from './checkpoint/checkpoint-writer';
 import { createDefaultCheckpointStore } from './checkpoint/fallback';
+import { type CrossTabOptions, crossTabEnvironment } from './cross-tab/environment';
 import type { Diagnostic, DiagnosticListener } from './diagnostics';
 import { browserEnvironment, type EnvironmentSource } from './environment';
 import type { HistoryTrimmedPolicy } from './history-trimmed';
-import { errorFromFetchFailure, errorFromResponse } from './errors';
 import { createHttpApi } from './http';
 import { type ConnectionConfigInput, resolveConnectionConfig } from './machine/config';
 import { type StreamEnvironment, taskStreamMachine } from './machine/machine';
@@ -27,6 +27,7 @@ import {
   type TransportHealthStore,
 } from './machine/transport-health';
 import { type ConnectionOptions, createTransportContext } from './platform';
+import { pollReachability } from './reachability';
 import type { RequestRetryOptions } from './retry';
 import type { StreamContext } from './stream-context';
 import { createTaskCommands } from './task-commands';
@@ -117,6 +118,14 @@ export interface TaskBridgeClientOptions extends ConnectionOptions {
    * fallback, climb-back, retries, the end), e.g. `createBrowserInspector().inspect`. Default: none.
    */
   inspect?: StreamInspector;
+  /**
+   * One stream per task across the tabs of a browser (same origin, same `subject`): one leader tab
+   * holds the transport and writes the checkpoint, the others receive its events over a
+   * `BroadcastChannel` (see {@link CrossTabOptions}; `ConnectionState.role` says which this tab is).
+   * Default: on where Web Locks and `BroadcastChannel` exist (secure browser contexts), else every
+   * stream alone. `false` turns it off.
+   */
+  crossTab?: CrossTabOptions | false;
 }
 
 /** A task found in the checkpoint store that has not reached its terminal event. */
@@ -268,30 +277,17 @@ export function createTaskBridgeClient(options: TaskBridgeClientOptions): TaskBr
     now: clock.now,
     random: Math.random,
     refreshCredentials: options.refreshAccessToken ?? null,
-    // protocol/SPEC.md §5/§6: a WebSocket 1008 before the ack, or an SSE response that opens and dies
-    // before its first frame, may mean auth, an unknown task or a bad cursor; one short poll tells which.
-    async confirmTaskReachable({ taskId, cursor }) {
-      const fetchFn = context.getFetch();
-      if (!fetchFn) return null;
-      const after = cursor === null ? '' : `&afterEventId=${encodeURIComponent(cursor)}`;
-      const url = `${context.resolveUrl('events', { taskId })}?waitTimeoutMs=0&maxEvents=1${after}`;
-      let response: Response;
-      try {
-        response = await fetchFn(url, { headers: (await context.getCredentials()).headers });
-      } catch (error) {
-        throw errorFromFetchFailure(error);
-      }
-      if (response.ok) {
-        void response.body?.cancel().catch(() => undefined);
-        return null;
-      }
-      const error = await errorFromResponse(response, clock.now());
-      return error.retryable ? null : error;
-    },
+    confirmTaskReachable: pollReachability(context),
     diagnostic,
     detachGraceMs: options.detachGraceMs ?? 500,
     isOnline: () => environment?.isOnline() ?? true,
     isHidden: () => environment?.isHidden() ?? false,
+    tabs: crossTabEnvironment(options.crossTab, {
+      key: keyOf,
+      headers: async () => (await context.getCredentials()).headers,
+      clock,
+      page: environment,
+    }),
   };
 
   // Running streams are held; streams nobody has attached yet only weakly, so `task(id)` has no side

@@ -5,6 +5,7 @@
 import type { TaskBridgeError, TransportName } from '@taskbridge/protocol';
 import type { SnapshotFrom } from 'xstate';
 import { toTaskBridgeError } from './errors';
+import type { TabRole } from './machine/context';
 import type { taskStreamMachine } from './machine/machine';
 
 /**
@@ -37,6 +38,15 @@ export interface ConnectionState {
   nextRetryAt: number | null;
   /** The last error (cleared once live again); the fatal one when `failed`. */
   error: TaskBridgeError | null;
+  /**
+   * Which tab streams the task (cross-tab coordination, `TaskBridgeClientOptions.crossTab`): `leader`
+   * (this tab holds the transport and writes the checkpoint), `follower` (another tab of this browser
+   * streams it and posts every event here: `transport` is `null`; `status` is `connecting` until a
+   * leader answers, then `live` — the leader's own connection state is not mirrored; a tab alone is a
+   * follower only while it waits for the lock, usually a few ms) or `solo` (no coordination: turned off, no Web Locks or `BroadcastChannel`, the checkpoint
+   * still loading, or the stream has ended).
+   */
+  role: TabRole;
 }
 
 /** The state of a stream that has not started. */
@@ -48,6 +58,7 @@ export const IDLE_CONNECTION_STATE: Readonly<ConnectionState> = Object.freeze({
   probing: null,
   nextRetryAt: null,
   error: null,
+  role: 'solo',
 });
 
 type MachineSnapshot = SnapshotFrom<typeof taskStreamMachine>;
@@ -73,10 +84,23 @@ function statusOf(snapshot: MachineSnapshot): ConnectionStatus {
   if (typeof lifecycle === 'string') {
     return lifecycle === 'done' || lifecycle === 'failed' ? lifecycle : 'connecting';
   }
+  // A follower is live once a leader tab has answered it: that tab streams for it.
+  if ('following' in lifecycle) return lifecycle.following === 'heard' ? 'live' : 'connecting';
   const link = lifecycle.link;
   if (typeof link === 'string') return LINK_STATUS[link];
   if ('running' in link && typeof link.running === 'object') return 'live';
   return LINK_STATUS[Object.keys(link)[0] as keyof typeof LINK_STATUS] ?? 'connecting';
+}
+
+/**
+ * A follower is in `following`; a tab sharing its task that runs the transport (or resolves it) leads;
+ * before that (restoring the checkpoint) and once the stream has ended, nothing is shared: `solo`.
+ */
+function roleOf({ value, context }: MachineSnapshot): TabRole {
+  const lifecycle = value === 'stopped' ? value : value.attached.lifecycle;
+  if (typeof lifecycle === 'object' && 'following' in lifecycle) return 'follower';
+  const leads = lifecycle === 'resolving' || typeof lifecycle === 'object';
+  return leads && context.env.tabs !== null ? 'leader' : 'solo';
 }
 
 /**
@@ -91,7 +115,9 @@ export function toConnectionState(snapshot: MachineSnapshot): ConnectionState {
     return { ...IDLE_CONNECTION_STATE, status: 'failed', error: toTaskBridgeError(snapshot.error) };
   }
   const status = statusOf(snapshot);
-  const hasTransport = status === 'connecting' || status === 'live' || status === 'backoff';
+  const role = roleOf(snapshot);
+  const hasTransport =
+    role !== 'follower' && (status === 'connecting' || status === 'live' || status === 'backoff');
   const transport = hasTransport ? (context.transports[context.index]?.name ?? null) : null;
   const { probe, probeIndex } = context.runs;
   const probeName =
@@ -104,6 +130,7 @@ export function toConnectionState(snapshot: MachineSnapshot): ConnectionState {
     probing: status === 'live' ? probeName : null,
     nextRetryAt: status === 'backoff' ? context.nextRetryAt : null,
     error: context.error,
+    role,
   };
 }
 
@@ -116,6 +143,7 @@ export function connectionStatesEqual(a: ConnectionState, b: ConnectionState): b
     a.degraded === b.degraded &&
     a.probing === b.probing &&
     a.nextRetryAt === b.nextRetryAt &&
-    a.error === b.error
+    a.error === b.error &&
+    a.role === b.role
   );
 }

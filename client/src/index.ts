@@ -22,6 +22,8 @@ export type {
 } from './task-snapshot';
 export { initialTaskSnapshot, reduceTaskSnapshot } from './task-snapshot';
 export type { ConnectionState, ConnectionStatus } from './connection-state';
+export type { TabRole } from './machine/context';
+export type { CrossTabOptions } from './cross-tab/environment';
 export { IDLE_CONNECTION_STATE } from './connection-state';
 
 // Wire types apps handle directly (re-exported so apps need not depend on the protocol package)
@@ -61,7 +63,7 @@ export type {
   WebSocketLike,
 } from './platform';
 export type { RouteFunction, RouteOptions } from './routes';
-export { createTransportContext } from './platform';
+export { createTransportContext, EVENT_SOURCE_SENDS_HEADERS } from './platform';
 export type { FileAttachment } from './http';
 
 // Checkpoints

@@ -37,12 +37,21 @@ export interface EventSourceLike {
 }
 
 /**
+ * Marks an {@link EventSourceConstructor} that sends the `headers` of its init (as React Native's
+ * `react-native-sse` does over XHR): the SSE transport then passes `Authorization`, the extra headers and
+ * `Last-Event-ID` there instead of putting the cursor and credentials in the URL (protocol/SPEC.md §5, §9).
+ * Set it as a static property with the value `true`.
+ */
+export const EVENT_SOURCE_SENDS_HEADERS: unique symbol = Symbol.for('taskbridge.event-source.sends-headers');
+
+/**
  * An `EventSource` constructor. The `eventsource` package (v4) accepts `{ fetch }`, which is how the
- * client sets headers and checks status codes (protocol/SPEC.md §5, §9); a native `EventSource` ignores it.
+ * client sets headers and checks status codes (protocol/SPEC.md §5, §9); one marked with
+ * {@link EVENT_SOURCE_SENDS_HEADERS} gets `{ headers }`; a native `EventSource` ignores both.
  */
 export type EventSourceConstructor = new (
   url: string,
-  init?: { fetch?: FetchFunction; withCredentials?: boolean },
+  init?: { fetch?: FetchFunction; withCredentials?: boolean; headers?: Record<string, string> },
 ) => EventSourceLike;
 
 /** A `fetch` function (the global one by default). */
@@ -212,7 +221,8 @@ function readGlobal<T>(name: string): T | undefined {
   return (value ?? undefined) as T | undefined;
 }
 
-function isNodeRuntime(): boolean {
+/** True in Node (and runtimes that present themselves as Node): no page, no tabs. */
+export function isNodeRuntime(): boolean {
   const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
   return typeof proc?.versions?.node === 'string';
 }

@@ -78,6 +78,7 @@ function setup(...scripts: MemoryScript[]): Setup {
       detachGraceMs: 500,
       isOnline: () => true,
       isHidden: () => false,
+      tabs: null,
     },
     system: () =>
       (root ??= createActor(

@@ -51,6 +51,8 @@ export class TaskStreamStore implements TaskStream, StreamPort {
   #sequencer: Sequencer | undefined;
   #writer: CheckpointWriter | undefined;
   #actor: Actor<typeof taskStreamMachine> | undefined;
+  relay: StreamPort['relay'] = null;
+  writes = true;
 
   constructor(taskId: string, context: StreamContext) {
     this.taskId = taskId;
@@ -166,7 +168,9 @@ export class TaskStreamStore implements TaskStream, StreamPort {
       });
     }
     const { eventId, type } = event;
-    const decision = (this.#sequencer ??= createSequencer()).accept(event);
+    const sequencer = (this.#sequencer ??= createSequencer());
+    const after = sequencer.cursor();
+    const decision = sequencer.accept(event);
     if (decision !== 'deliver')
       return diagnostic({ type: 'duplicate-dropped', taskId, eventId, reason: decision, transport });
     if (conformance === 'off-schema-payload')
@@ -177,8 +181,10 @@ export class TaskStreamStore implements TaskStream, StreamPort {
     const terminalEvent = isTerminalEvent(event) ? (event as TaskEvent) : null;
     // Scheduled before the app sees the event: an app that stops the stream while handling it still
     // gets it in the checkpoint (the write itself happens later, after the app's handling).
-    this.#writer?.schedule(snapshot);
-    if (terminalEvent !== null) void this.#writer?.flush();
+    const writer = this.writes ? this.#writer : undefined;
+    writer?.schedule(snapshot);
+    if (terminalEvent !== null) void writer?.flush();
+    this.relay?.(transport, message, after);
     this.#state = { snapshot, connection: this.#state.connection, failure: this.#state.failure };
     this.#events?.next(event);
     this.#notify();
@@ -187,12 +193,8 @@ export class TaskStreamStore implements TaskStream, StreamPort {
 
   /** The server no longer has every event after the cursor (protocol/SPEC.md §11): say so, then apply the policy. */
   #trimmed(transport: TransportName, info: HistoryTrimmed): void {
-    const { diagnostic, onHistoryTrimmed } = this.#context;
-    const failure = applyHistoryTrimmed(
-      { ...info, taskId: this.taskId, transport },
-      onHistoryTrimmed,
-      diagnostic,
-    );
+    const { diagnostic, onHistoryTrimmed: policy } = this.#context;
+    const failure = applyHistoryTrimmed({ ...info, taskId: this.taskId, transport }, policy, diagnostic);
     this.#update({ ...this.#state, snapshot: withHistoryTrimmed(this.#state.snapshot, info) });
     if (failure !== null) this.#actor?.send({ type: 'FAIL', error: failure });
   }

@@ -14,8 +14,9 @@ export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /**
  * The full client's budget in `npm test`, minified + gzip: a ratchet at today's size plus a little, so
  * nothing grows unnoticed. The target is {@link CLIENT_TARGET_BYTES}; the bench reports the distance.
+ * Raised from 52 KiB when cross-tab coordination (on by default) took the client from 50.9 to 52.2 KiB.
  */
-export const CLIENT_BUDGET_BYTES = 52 * 1024;
+export const CLIENT_BUDGET_BYTES = 53 * 1024;
 /**
  * The full client's target, minified + gzip (issue "Client core, one lifecycle"). Of today's size, the
  * required libraries (xstate, rxjs, reconnecting-websocket, eventsource, idb-keyval) take ≈ 22 KiB and

@@ -1,9 +1,10 @@
 /**
  * The demo in a real browser (headless Chromium), served by the real reference server: a `summarize`
  * task streams into the page to the server's exact text, three reloads mid-stream lose and repeat
- * nothing and create no second task, the approval dialog drives the suspension, cancel cancels, and
- * the vanilla page streams too — with the handlers in the server process and, the same tests, on a
- * worker process (queue mode). "Exactly the server's events" is checked against the server's log.
+ * nothing and create no second task, a second tab on the task follows the first (one stream), the
+ * approval dialog drives the suspension, cancel cancels, and the vanilla page streams too — with the
+ * handlers in the server process and, the same tests, on a worker process (queue mode). "Exactly the
+ * server's events" is checked against the server's log.
  */
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -126,6 +127,28 @@ describe.each(['in-process', 'queue'] as const)('React demo in Chromium (%s runt
       await waitForStatus(page, 'completed');
       const { events, state } = await expectServerLog(server, page);
       expect(state.text).toBe((completedResult(events) as { summary: string }).summary);
+      expect(server.server.engine.taskCount).toBe(1);
+    },
+    E2E_TIMEOUT,
+  );
+
+  it(
+    'two tabs on one task: one streams it (leader), the other receives it (follower); both show the server’s text',
+    async () => {
+      const { page, server } = await open(30);
+      await summarizeText(page, FIXTURE_TEXT);
+      await waitForEventCount(page, 5);
+      const second = await (browser as BrowserPage).context.newPage();
+      await page.getByTestId('open-tab').waitFor();
+      await second.goto(`${server.url}/${await page.getByTestId('open-tab').getAttribute('href')}`);
+      const badge = (p: typeof page, role: string) =>
+        p.locator(`[data-testid="connection-badge"][data-role="${role}"]`).waitFor({ timeout: 10_000 });
+      await Promise.all([badge(second, 'follower'), badge(page, 'leader')]);
+      expect(await second.getByTestId('tab-role').textContent()).toBe('tab: follower');
+      expect((await readPage(second)).transport).toBe('none');
+      await Promise.all([waitForStatus(page, 'completed'), waitForStatus(second, 'completed')]);
+      await expectServerLog(server, page);
+      await expectServerLog(server, second);
       expect(server.server.engine.taskCount).toBe(1);
     },
     E2E_TIMEOUT,

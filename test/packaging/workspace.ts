@@ -95,11 +95,23 @@ export function promisedFiles(manifest: Manifest): string[] {
   return [...new Set(paths.map((path) => path.replace(/^\.\//, '')))];
 }
 
+/**
+ * Optional peers of a platform this Node app is not: `@taskbridge/client/react-native` takes React
+ * Native's modules as arguments and never imports them, so the entry loads and type-checks without them
+ * here; the React Native example installs them (test/standalone/react-native.test.ts).
+ */
+const OTHER_PLATFORM_PEERS: ReadonlySet<string> = new Set([
+  'react-native',
+  'react-native-sse',
+  '@react-native-async-storage/async-storage',
+  '@react-native-community/netinfo',
+]);
+
 /** The peer dependencies an app adds to use every entry point (optional ones included). */
 export function peersOf(packages: readonly PublishedPackage[]): string[] {
   const ours = new Set(packages.map((p) => p.name));
   return [...new Set(packages.flatMap((p) => Object.keys(p.manifest.peerDependencies ?? {})))].filter(
-    (name) => !ours.has(name),
+    (name) => !ours.has(name) && !OTHER_PLATFORM_PEERS.has(name),
   );
 }
 

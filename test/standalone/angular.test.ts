@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { TaskEvent } from '@taskbridge/protocol';
 import { createDemoAuthResolver, createSummarizeHandler, demoHandlers } from '@taskbridge/server-reference';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkReadmeExcerpts } from '../support/readme-excerpts';
 import { startTestServer, type TestServer } from '../support/reference-server';
 import { type CommandResult, installWhenMissing, runCommand } from '../support/standalone-app';
 
@@ -123,31 +124,8 @@ describe('examples/angular', () => {
 
 describe('README, Angular section', () => {
   it('every excerpt is copied from the tested example', async () => {
-    const readme = await readFile(join(REPO_ROOT, 'README.md'), 'utf8');
-    const excerpts = [...readme.matchAll(EXCERPT)];
-    expect(excerpts.length).toBeGreaterThanOrEqual(6);
-    for (const [, file, code] of excerpts) {
-      const source = withoutIndentation(await readFile(join(REPO_ROOT, file as string), 'utf8'));
-      let from = 0;
-      for (const part of (code as string).split(ELISION)) {
-        const at = source.indexOf(withoutIndentation(part), from);
-        expect(at, `README excerpt of ${file} is not in it:\n${part}`).toBeGreaterThanOrEqual(0);
-        from = at + 1;
-      }
-    }
+    const { count, stale } = await checkReadmeExcerpts('examples/angular/');
+    expect(count).toBeGreaterThanOrEqual(6);
+    expect(stale).toEqual([]);
   });
 });
-
-/** A README code block marked as an excerpt of a file: `<!-- excerpt: path -->` on the line before. */
-const EXCERPT = /<!-- excerpt: (examples\/angular\/\S+) -->\n```\w*\n([\s\S]*?)\n```/g;
-/** A line `// …` in an excerpt skips lines of the source. */
-const ELISION = /^\s*\/\/ …\n/m;
-
-/** README excerpts are dedented; compare lines without their indentation. */
-function withoutIndentation(text: string): string {
-  return text
-    .split('\n')
-    .map((line) => line.trim())
-    .join('\n')
-    .trim();
-}

@@ -5,6 +5,7 @@
  */
 import type { TaskBridgeError, TransportName } from '@taskbridge/protocol';
 import type { Checkpoint } from '../checkpoint/checkpoint-store';
+import type { CrossTabEnvironment } from '../cross-tab/environment';
 import type { DiagnosticListener } from '../diagnostics';
 import type { Transport } from '../transports/transport';
 import { type ConnectionConfig, DEFAULT_CONNECTION_CONFIG } from './config';
@@ -56,7 +57,27 @@ export interface StreamPort {
   deliver(transport: TransportName, message: DataMessage): void;
   /** Takes the stored checkpoint (`undefined`: none) before the first connection. Must not throw. */
   restore(checkpoint: Checkpoint | undefined): void;
+  /** Writes the latest checkpoint now. */
+  flush(): Promise<void>;
+  /**
+   * Cross-tab: hears each event the data path delivers, with the cursor it followed (the leader posts
+   * it to the other tabs). Must not throw. `null`: none.
+   */
+  relay: ((transport: TransportName, message: EventMessage, after: string | null) => void) | null;
+  /** False while this tab follows another: only the leader writes the shared checkpoint. */
+  writes: boolean;
 }
+
+/** An event as the data path receives it. */
+export type EventMessage = Extract<DataMessage, { type: 'event' }>;
+
+/**
+ * Which tab streams a task: `solo` (no cross-tab coordination: no Web Locks or `BroadcastChannel`,
+ * turned off, or the stream is not running), `leader` (this tab holds the transport and writes the
+ * checkpoint for every tab) or `follower` (another tab of the same origin and subject streams it and
+ * posts its events here). See `ConnectionState.role`.
+ */
+export type TabRole = 'solo' | 'leader' | 'follower';
 
 /** What a client shares with each of its streams' machines (one object per client). */
 export interface StreamEnvironment {
@@ -87,6 +108,8 @@ export interface StreamEnvironment {
   isOnline(): boolean;
   /** Page visibility now; read when a stream starts. */
   isHidden(): boolean;
+  /** Cross-tab coordination; `null`: every stream runs alone. */
+  tabs: CrossTabEnvironment | null;
 }
 
 /** Input of the task stream machine. */

@@ -28,7 +28,13 @@ export type TaskStreamControlEvent =
   /** The data path delivered the terminal event: close every transport, `done`. */
   | { type: 'TERMINAL' }
   /** The data path failed the stream (e.g. history trimmed under the `'fail'` policy). */
-  | { type: 'FAIL'; error: TaskBridgeError };
+  | { type: 'FAIL'; error: TaskBridgeError }
+  /** Cross-tab: this tab got the task's lock; run the transport. */
+  | { type: 'LEAD' }
+  /** Cross-tab: this tab lost or gave up the lock; stop the transport, follow the leader. */
+  | { type: 'FOLLOW' }
+  /** Cross-tab: the leader answered this follower (it is caught up: the stream reads as live). */
+  | { type: 'HEARD' };
 
 /** Every event the task stream machine accepts. */
 export type TaskStreamEvent = TaskStreamControlEvent | EnvironmentEvent | TransportRunEvent;

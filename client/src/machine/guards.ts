@@ -38,6 +38,8 @@ export const taskStreamGuards = {
   /** The event comes from the climb-back probe. */
   isProbeRun: ({ context, event }: GuardArgs) =>
     context.runs.probe !== null && runIdOf(event) === context.runs.probe,
+  /** Other tabs may share the task (Web Locks and `BroadcastChannel`, not turned off). */
+  sharesTabs: ({ context }: GuardArgs) => context.env.tabs !== null,
   /** The last observer is leaving. */
   isLastObserver: ({ context }: GuardArgs) => context.observers <= 1,
   /** The stored checkpoint already holds the terminal event: nothing to connect for. */

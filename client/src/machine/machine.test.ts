@@ -52,6 +52,7 @@ describe('happy path', () => {
       probing: null,
       nextRetryAt: null,
       error: null,
+      role: 'solo',
     });
     expect(socket.connections.map((c) => [c.taskId, c.cursor])).toEqual([[TASK_ID, '41']]);
   });

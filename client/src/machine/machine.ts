@@ -58,7 +58,8 @@ const wentLive = [
 /**
  * The per-task-stream state machine (XState v5). Top level: `attached` (parallel: `observers`,
  * `network`, `visibility`, `lifecycle`) until the last observer has been gone for the detach grace or
- * the client stops it: `stopped`. `lifecycle`: `restoring` → `resolving` → `link` → `done` | `failed`.
+ * the client stops it: `stopped`. `lifecycle`: `restoring` → (cross-tab: `following` until `LEAD`) → `resolving` → `link` → `done` |
+ * `failed`; `FOLLOW` goes back to `following`.
  * `link`: `running` (`connecting` → `awaitingFirstFrame` → `live`) → `recovering` (transient
  * classification) → `backoff` | `refreshingCredentials` | `confirmingPolicyClose` |
  * `confirmingEarlyClose` → `running`; parked in `offline` or `paused`.
@@ -129,12 +130,26 @@ export const taskStreamMachine = taskStreamSetup.createMachine({
                 input: ({ context }) => ({ env: context.env, taskId: context.stream.taskId }),
                 onDone: [
                   { guard: 'isRestoredTerminal', target: 'done', actions: 'restore' },
-                  { target: 'resolving', actions: 'restore' },
+                  { target: 'electing', actions: 'restore' },
                 ],
-                onError: { target: 'resolving', actions: 'reportCheckpointError' },
+                onError: { target: 'electing', actions: 'reportCheckpointError' },
               },
             },
+            // Cross-tab: follow until this tab holds the task's lock (then LEAD), or stream alone.
+            electing: {
+              always: [
+                { guard: 'sharesTabs', target: 'following', actions: 'joinTabs' },
+                { target: 'resolving' },
+              ],
+            },
+            following: {
+              id: 'following',
+              initial: 'waiting',
+              states: { waiting: { on: { HEARD: 'heard' } }, heard: {} },
+              on: { LEAD: 'resolving' },
+            },
             resolving: {
+              on: { FOLLOW: 'following' },
               invoke: {
                 src: 'resolveTransports',
                 input: ({ context }) => ({ env: context.env }),
@@ -153,6 +168,7 @@ export const taskStreamMachine = taskStreamSetup.createMachine({
               entry: 'markDown',
               exit: 'stopRuns',
               on: {
+                FOLLOW: '#following',
                 OFFLINE: { target: '.offline' },
                 VISIBILITY_HIDDEN: { guard: 'pausesWhenHidden', target: '.paused' },
                 // A restored page may hold a connection the browser froze: reconnect from the checkpoint.
@@ -340,8 +356,8 @@ export const taskStreamMachine = taskStreamSetup.createMachine({
                 },
               },
             },
-            done: { type: 'final' },
-            failed: { id: 'failed', type: 'final', entry: 'reportFailure' },
+            done: { type: 'final', entry: 'leaveTabs' },
+            failed: { id: 'failed', type: 'final', entry: ['reportFailure', 'leaveTabs'] },
           },
         },
       },

@@ -11,6 +11,8 @@ import {
   type ErrorActorEvent,
   fromPromise,
   setup,
+  spawnChild,
+  stopChild,
 } from 'xstate';
 import type { Checkpoint } from '../checkpoint/checkpoint-store';
 import {
@@ -49,6 +51,8 @@ import type { TaskStreamEvent } from './events';
 import { taskStreamGuards } from './guards';
 import { earlyEndsAfter, fallBackPlan, retrySamePlan } from './retry-plan';
 import { transportRun } from './transport-run';
+import type { CrossTabEnvironment } from '../cross-tab/environment';
+import { tabLink } from '../cross-tab/tab-link';
 
 /** Input of the `confirmTaskReachable` actor (exported so the machine's declared type can name it). */
 export interface ConfirmInput {
@@ -84,6 +88,7 @@ export const taskStreamSetup = setup({
   },
   actors: {
     transportRun,
+    tabLink,
     loadCheckpoint: fromPromise<Checkpoint | undefined, { env: StreamEnvironment; taskId: string }>(
       ({ input }) => input.env.loadCheckpoint(input.taskId),
     ),
@@ -243,6 +248,13 @@ export const taskStreamSetup = setup({
     setConfirmedError: assign({
       error: ({ context, event }) => outputOf<TaskBridgeError | null>(event) ?? context.error,
     }),
+    // Cross-tab (see cross-tab/tab-link.ts): one `tabs` child for as long as the stream shares its task.
+    // (Only after the `sharesTabs` guard: `tabs` is set.)
+    joinTabs: spawnChild('tabLink', {
+      id: 'tabs',
+      input: ({ context: { stream, env } }) => ({ stream, tabs: env.tabs as CrossTabEnvironment }),
+    }),
+    leaveTabs: stopChild('tabs'),
     reportFailure: ({ context }) =>
       context.env.diagnostic({
         type: 'stream-failed',

@@ -98,8 +98,9 @@ export interface StartOptions {
 /** True while the stream's link is in `state` (e.g. `backoff`, `refreshingCredentials`). */
 export function linkIn(harness: Harness, state: string): boolean {
   const value = harness.actor.getSnapshot().value;
-  if (value === 'stopped' || typeof value.attached.lifecycle === 'string') return false;
-  const link = value.attached.lifecycle.link;
+  const lifecycle = value === 'stopped' ? 'stopped' : value.attached.lifecycle;
+  if (typeof lifecycle === 'string' || !('link' in lifecycle)) return false;
+  const link = lifecycle.link;
   return typeof link === 'string' ? link === state : state in link;
 }
 
@@ -146,6 +147,9 @@ export async function start(options: StartOptions): Promise<Harness> {
     restore: (checkpoint) => {
       if (checkpoint) cursor = checkpoint.lastEventId;
     },
+    flush: () => Promise.resolve(),
+    relay: null,
+    writes: true,
   };
   const env: StreamEnvironment = {
     loadCheckpoint: () => options.checkpoint ?? Promise.resolve(undefined),
@@ -162,6 +166,7 @@ export async function start(options: StartOptions): Promise<Harness> {
     detachGraceMs: 500,
     isOnline: () => options.online ?? true,
     isHidden: () => options.hidden ?? false,
+    tabs: null,
   };
   const actor = createActor(options.machine ?? taskStreamMachine, {
     input: { stream, env },

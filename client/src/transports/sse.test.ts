@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { EventSource } from 'eventsource';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type ConnectionOptions, createTransportContext } from '../platform';
+import { type ConnectionOptions, createTransportContext, EVENT_SOURCE_SENDS_HEADERS } from '../platform';
 import { createSseTransport } from './sse';
 import type { TransportMessage } from './transport';
 import { errorOf } from './test-support';
@@ -268,6 +268,35 @@ describe('SSE transport', () => {
       url: `${baseUrl}/api/v1/tasks/t1/events/stream?lastEventId=4-0&access_token=tok`,
       init: undefined,
     });
+  });
+
+  it('sends cursor and credentials as headers, not in the URL, through an EventSource marked EVENT_SOURCE_SENDS_HEADERS', async () => {
+    const created: Array<{ url: string; init: unknown }> = [];
+    class HeaderSending {
+      static readonly [EVENT_SOURCE_SENDS_HEADERS] = true;
+      constructor(url: string, init?: unknown) {
+        created.push({ url, init });
+      }
+      addEventListener() {}
+      close() {}
+    }
+    const context = createTransportContext({
+      baseUrl,
+      getAccessToken: () => 'tok',
+      headers: { 'X-App': 'demo' },
+      platform: { EventSource: HeaderSending },
+    });
+    const getStreamTicket = vi.fn(async () => 'ticket');
+    createSseTransport({ ...context, getStreamTicket }).connect(
+      { taskId: 't1', getCursor: () => '4-0', signal: new AbortController().signal },
+      () => undefined,
+    );
+    await vi.waitFor(() => expect(created).toHaveLength(1));
+    expect(created[0]).toEqual({
+      url: `${baseUrl}/api/v1/tasks/t1/events/stream`,
+      init: { headers: { 'X-App': 'demo', Authorization: 'Bearer tok', 'Last-Event-ID': '4-0' } },
+    });
+    expect(getStreamTicket).not.toHaveBeenCalled();
   });
 
   it('is supported wherever fetch exists', () => {

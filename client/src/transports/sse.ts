@@ -23,6 +23,7 @@ import {
 } from '../errors';
 import {
   type Credentials,
+  EVENT_SOURCE_SENDS_HEADERS,
   type EventSourceLike,
   type FetchFunction,
   type TransportContext,
@@ -73,6 +74,7 @@ export function createSseTransport(context: TransportContext): Transport {
 async function connect(context: TransportContext, request: TransportRequest, link: TransportLink) {
   const Constructor = context.getEventSource() ?? PackageEventSource;
   const supportsFetch = SUPPORTS_FETCH in Constructor;
+  const sendsHeaders = !supportsFetch && EVENT_SOURCE_SENDS_HEADERS in Constructor;
   let credentials: Credentials;
   let url: string;
   try {
@@ -82,7 +84,7 @@ async function connect(context: TransportContext, request: TransportRequest, lin
     return link.emit({ type: 'error', error: toTaskBridgeError(cause) });
   }
   if (link.ended) return;
-  if (!supportsFetch) {
+  if (!supportsFetch && !sendsHeaders) {
     // A native EventSource sends no headers: the cursor and credentials go in the URL, a single-use
     // ticket rather than the token when the server offers them (protocol/SPEC.md §12).
     try {
@@ -96,8 +98,13 @@ async function connect(context: TransportContext, request: TransportRequest, lin
 
   let source: EventSourceLike;
   try {
-    const fetch = supportsFetch ? checkedFetch({ context, request, link, credentials }) : undefined;
-    source = new Constructor(url, fetch ? { fetch } : undefined);
+    if (supportsFetch) {
+      source = new Constructor(url, { fetch: checkedFetch({ context, request, link, credentials }) });
+    } else if (sendsHeaders) {
+      source = new Constructor(url, { headers: withCursorHeader(credentials.headers, request.getCursor()) });
+    } else {
+      source = new Constructor(url);
+    }
   } catch (cause) {
     return link.emit({ type: 'error', error: toTaskBridgeError(cause) });
   }
@@ -175,6 +182,11 @@ function checkedFetch({ context, request, link, credentials }: Connection): Fetc
     }
     return response;
   };
+}
+
+/** Credentials and extra headers plus `Last-Event-ID` when there is a cursor (protocol/SPEC.md §5). */
+function withCursorHeader(headers: Record<string, string>, cursor: string | null): Record<string, string> {
+  return cursor === null ? { ...headers } : { ...headers, 'Last-Event-ID': cursor };
 }
 
 function withCursor(url: string, cursor: string | null): string {

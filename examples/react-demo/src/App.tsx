@@ -8,8 +8,16 @@ import { loadRun, type Run, saveRun } from './run-store';
 import { StartForm } from './StartForm';
 import { TaskPanel } from './TaskPanel';
 
+// `?task=<id>` follows a task another tab started (the panel's "open in another tab" link): with
+// several tabs on one task, one of them streams it and the others receive its events.
+function initialRun(): Run | null {
+  const taskId = new URLSearchParams(location.search).get('task');
+  if (taskId === null) return loadRun();
+  return { resumeKey: `task:${taskId}`, taskType: 'summarize', input: {}, fileName: null, taskId };
+}
+
 export function App() {
-  const [run, setRun] = useState<Run | null>(loadRun);
+  const [run, setRun] = useState<Run | null>(initialRun);
   // The uploaded file exists only in this page load; after a reload the run follows its task id.
   const [files, setFiles] = useState<File[]>([]);
 

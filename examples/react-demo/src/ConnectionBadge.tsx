@@ -3,7 +3,9 @@
  * so a fallback such as `websocket → polling` stays visible. Both come from the stream's `connection$`,
  * which replays the current state to a new subscriber and then every change: a transport that went live
  * before this badge mounted (a reload, a stream another component already followed) is not missed, and
- * once the stream ends the badge keeps showing the transport that carried it last.
+ * once the stream ends the badge keeps showing the transport that carried it last. With several tabs
+ * on one task, it says whether this tab holds the stream (`leader`) or receives it from another tab
+ * (`follower`, no transport of its own).
  */
 import type { ConnectionState } from '@taskbridge/client';
 import type { TransportName } from '@taskbridge/protocol';
@@ -44,6 +46,13 @@ function useTransportHistory(taskId: string | null): TransportHistory {
   return history;
 }
 
+// `solo`: nothing shared (one tab, or no Web Locks / BroadcastChannel), nothing to say.
+const ROLE_LABELS: Record<ConnectionState['role'], string | null> = {
+  leader: 'tab: leader',
+  follower: 'tab: follower',
+  solo: null,
+};
+
 export function ConnectionBadge({
   taskId,
   connection,
@@ -55,6 +64,7 @@ export function ConnectionBadge({
   // While connecting or live the state names the transport; once the stream ended (or is parked), the
   // one that carried it last.
   const transport = connection.transport ?? last ?? 'none';
+  const role = ROLE_LABELS[connection.role];
   return (
     <div
       className={`badge ${connection.status}`}
@@ -62,11 +72,13 @@ export function ConnectionBadge({
       data-transport={transport}
       data-status={connection.status}
       data-attempt={connection.attempt}
+      data-role={connection.role}
     >
       <span className="dot" aria-hidden="true" />
       <strong>{transport}</strong>
       <span>{connection.status}</span>
       <span>retries {connection.attempt}</span>
+      {role && <span data-testid="tab-role">{role}</span>}
       {connection.degraded && <span>degraded</span>}
       <span className="path">
         path: <span data-testid="transport-path">{path.join(' → ')}</span>

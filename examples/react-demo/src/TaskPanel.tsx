@@ -124,6 +124,16 @@ export function TaskPanel({ run, files, onReset }: TaskPanelProps) {
         <button type="button" data-testid="new-task" onClick={onReset}>
           New task
         </button>
+        {taskId !== null && (
+          <a
+            href={`?task=${encodeURIComponent(taskId)}`}
+            target="_blank"
+            rel="noopener"
+            data-testid="open-tab"
+          >
+            Open in another tab
+          </a>
+        )}
       </div>
       <ConnectionBadge taskId={taskId} connection={task.connection} />
     </section>
