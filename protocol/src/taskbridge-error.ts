@@ -46,6 +46,11 @@ export type ClientErrorCode =
  *   event, bytes per task).
  * - `TASK_DEADLINE_EXCEEDED`: the task was not finished by its deadline (the engine's
  *   `taskDeadlineMs`).
+ * - `WORKER_LOST`: the worker process running the task stopped renewing its lease (it died, froze
+ *   or lost Redis) and the task type's policy is not to run it again (retryable: a new task may
+ *   succeed).
+ * - `TASK_SUBMISSION_ERROR`: the server could not hand the task to its runtime (e.g. the queue was
+ *   unreachable); the create was answered 503 with the same code.
  */
 export type TaskFailureCode =
   | 'TASK_EXECUTION_FAILED'
@@ -54,6 +59,8 @@ export type TaskFailureCode =
   | 'INVALID_HANDLER_OUTPUT'
   | 'TASK_LIMIT_EXCEEDED'
   | 'TASK_DEADLINE_EXCEEDED'
+  | 'WORKER_LOST'
+  | 'TASK_SUBMISSION_ERROR'
   | A2AFailureCode;
 
 /**

@@ -64,4 +64,18 @@ describe('taskbridge-server command line', () => {
       code: 'AUTHENTICATION_ERROR',
     });
   });
+
+  it('--runtime bullmq queues tasks for workers and needs Redis; in-process is the default', () => {
+    expect(readCliConfig(['--auth', 'demo'], env).options.runtime).toBeUndefined();
+    expect(() => readCliConfig(['--auth', 'demo', '--runtime', 'bullmq'], env)).toThrow(/needs --redis/);
+    expect(() => readCliConfig(['--auth', 'demo', '--runtime', 'temporal'], env)).toThrow(
+      /expected in-process or bullmq/,
+    );
+    const config = readCliConfig(['--auth', 'demo'], {
+      REDIS_URL: '/tmp/r.sock',
+      TASKBRIDGE_RUNTIME: 'bullmq',
+    } as NodeJS.ProcessEnv);
+    expect(config.options).toMatchObject({ redis: '/tmp/r.sock', runtime: 'bullmq' });
+    expect(CLI_USAGE).toContain('--runtime');
+  });
 });

@@ -35,6 +35,9 @@ export const CLI_USAGE = `Usage: taskbridge-server --auth <jwt|demo> [options]
   --redis <url>                keep tasks and events in Redis (>= 7.0) so several instances share
                                them: redis://host:6379/0, rediss://..., or a unix socket path
                                (env REDIS_URL; default: in memory, lost on exit)
+  --runtime <in-process|bullmq> where handlers run (env TASKBRIDGE_RUNTIME; default in-process).
+                               bullmq: tasks are queued in Redis (needs --redis) for taskbridge-worker
+                               processes; none run here
   --no-websocket --no-sse --no-polling
   --shutdown-timeout-ms <n>    default 1000
   --quiet                      no logs (no access log)
@@ -127,6 +130,7 @@ export function readCliConfig(argv: readonly string[], env: NodeJS.ProcessEnv): 
         'no-stream-tickets': { type: 'boolean', default: false },
         static: { type: 'string' },
         redis: { type: 'string' },
+        runtime: { type: 'string' },
         cors: { type: 'boolean', default: false },
         'no-websocket': { type: 'boolean', default: false },
         'no-sse': { type: 'boolean', default: false },
@@ -148,6 +152,12 @@ export function readCliConfig(argv: readonly string[], env: NodeJS.ProcessEnv): 
     throw new CliError('--auth is required (jwt, or demo for demos only)');
   else throw new CliError(`--auth ${kind}: expected jwt or demo`);
   const allowedOrigins = [...(values['allowed-origin'] ?? []), ...listOf(env.TASKBRIDGE_ALLOWED_ORIGINS)];
+  const redis = values.redis ?? env.REDIS_URL;
+  const runtime = values.runtime ?? env.TASKBRIDGE_RUNTIME ?? 'in-process';
+  if (runtime !== 'in-process' && runtime !== 'bullmq') {
+    throw new CliError(`--runtime ${runtime}: expected in-process or bullmq`);
+  }
+  if (runtime === 'bullmq' && !redis) throw new CliError('--runtime bullmq needs --redis (or REDIS_URL)');
   const shutdownTimeoutMs = numberOf('--shutdown-timeout-ms', values['shutdown-timeout-ms']);
   const port = numberOf('--port', values.port);
   if (port !== undefined && (!Number.isInteger(port) || port > 65_535)) {
@@ -173,7 +183,8 @@ export function readCliConfig(argv: readonly string[], env: NodeJS.ProcessEnv): 
       },
       ...(shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs }),
       ...(values.static ? { staticDir: values.static } : {}),
-      ...((values.redis ?? env.REDIS_URL) ? { redis: (values.redis ?? env.REDIS_URL) as string } : {}),
+      ...(redis ? { redis } : {}),
+      ...(runtime === 'bullmq' ? { runtime } : {}),
     },
   };
 }

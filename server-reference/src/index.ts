@@ -18,6 +18,11 @@ export {
 } from './engine/limits';
 export { MAX_TIMER_DELAY_MS } from './engine/runner/long-timeout';
 
+// Runtimes: what runs the handlers (in-process here; BullMQ workers in `/worker`)
+export type { RuntimeContext, TaskRuntime, TaskRuntimeFactory } from './runtime/runtime';
+export type { InProcessRuntime } from './runtime/in-process';
+export { createInProcessRuntime } from './runtime/in-process';
+
 // Engine state: the backend interfaces and the memory backend
 export type { RetentionOptions, RetentionSettings, TaskBridgeBackend } from './engine/state/backend';
 export type { ControlChannel, ControlListener, ControlMessage } from './engine/state/control-channel';

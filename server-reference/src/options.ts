@@ -6,6 +6,7 @@ import type { CorsOptions } from 'cors';
 import type { EngineLimitOptions } from './engine/limits';
 import type { TaskBridgeBackend } from './engine/state/backend';
 import type { RedisConnectionSpec } from './engine/state/redis/redis-connection';
+import type { TaskRuntimeFactory } from './runtime/runtime';
 import type { TaskHandler } from './engine/types';
 import type { AuthResolver } from './auth/auth';
 import type { CallerPolicy } from './auth/caller';
@@ -73,6 +74,16 @@ export interface ReferenceServerOptions {
    * Default: none (the memory backend).
    */
   redis?: RedisConnectionSpec;
+  /**
+   * What runs the task handlers. `'in-process'` (the default): this process. `'bullmq'` ("queue
+   * mode", needs `redis`): created tasks are queued for worker processes (`createTaskWorker` /
+   * `taskbridge-worker` from `@taskbridge/server-reference/worker`, same Redis, default queue name)
+   * and no handler runs here; `handlers` still declare the task types and their `validateInput`. A
+   * factory (e.g. `createBullmqRuntime({ redis, queueName })`) chooses the queue's options.
+   *
+   * @throws {TypeError} from `createReferenceServer` for `'bullmq'` without `redis`.
+   */
+  runtime?: 'in-process' | 'bullmq' | TaskRuntimeFactory;
   /**
    * Route templates: a base path such as `/api/v1/projects/{projectId}` (every route under it), or
    * individual templates. Default: protocol/SPEC.md §1.

@@ -14,6 +14,8 @@ import { isDemoAuthResolver } from './auth/demo';
 import { createTaskBridgeApp } from './express/app';
 import { attachWebSocket } from './express/websocket';
 import { type ReferenceServerOptions, resolveServerOptions } from './options';
+import { createBullmqRuntime } from './runtime/bullmq/bullmq-runtime';
+import type { TaskRuntimeFactory } from './runtime/runtime';
 
 /** `streamTickets` with `store` as its store, unless tickets are off or a store was chosen. */
 function withTicketStore(
@@ -23,6 +25,19 @@ function withTicketStore(
   if (setting === false) return false;
   if (setting === undefined || setting === true) return { store };
   return setting.store ? setting : { ...setting, store };
+}
+
+/** The runtime factory `options.runtime` asks for (`undefined`: the engine's in-process default). */
+function runtimeOf(options: ReferenceServerOptions): TaskRuntimeFactory | undefined {
+  const { runtime } = options;
+  if (runtime === undefined || runtime === 'in-process') return undefined;
+  if (runtime !== 'bullmq') return runtime;
+  if (options.redis === undefined) {
+    throw new TypeError(
+      "TaskBridge server: runtime 'bullmq' queues tasks in Redis: pass `redis` (CLI: --redis or REDIS_URL)",
+    );
+  }
+  return createBullmqRuntime({ redis: options.redis });
 }
 
 /** A running (or ready to run) reference server. */
@@ -72,6 +87,7 @@ let demoWarningEmitted = false;
 export function createReferenceServer(options: ReferenceServerOptions): ReferenceServer {
   // Resolved first: a configuration error throws before any connection is opened.
   const base = resolveServerOptions(options);
+  const runtime = runtimeOf(options);
   // A Redis backend made from the `redis` shorthand is the server's: it closes it.
   const ownRedis =
     options.backend === undefined && options.redis !== undefined
@@ -106,6 +122,7 @@ export function createReferenceServer(options: ReferenceServerOptions): Referenc
     logger: resolved.logger,
     ...(options.limits ? { limits: options.limits } : {}),
     ...(backend ? { backend } : {}),
+    ...(runtime ? { runtime } : {}),
   });
   const shutdown = new AbortController();
   // Every pending long poll listens for shutdown; hundreds at once are normal, not a leak.

@@ -2,7 +2,9 @@
  * The demo in a real browser (headless Chromium), served by the real reference server: a `summarize`
  * task streams into the page to the server's exact text, three reloads mid-stream lose and repeat
  * nothing and create no second task, a second tab on the task follows the first (one stream), the
- * approval dialog drives the suspension, cancel cancels, and the vanilla page streams too. "Exactly the server's events" is checked against the server's log.
+ * approval dialog drives the suspension, cancel cancels, and the vanilla page streams too — with the
+ * handlers in the server process and, the same tests, on a worker process (queue mode). "Exactly the
+ * server's events" is checked against the server's log.
  */
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +17,9 @@ import {
   buildDemo,
   completedResult,
   type DemoBuild,
+  type DemoQueue,
   type DemoServer,
+  startDemoQueue,
   startDemoServer,
   streamedText,
 } from './support/demo-server';
@@ -32,6 +36,8 @@ const E2E_TIMEOUT = 60_000;
 let build: DemoBuild | undefined;
 let srv: DemoServer | undefined;
 let browser: BrowserPage | undefined;
+/** Set while the demo runs in queue mode (handlers on a worker process). */
+let queue: DemoQueue | undefined;
 
 // Missing Chromium fails each test (openBrowserPage), never skips it.
 beforeAll(async () => {
@@ -50,7 +56,7 @@ afterEach(async () => {
 });
 
 async function open(tokenDelayMs?: number, path = '/') {
-  srv = await startDemoServer((build as DemoBuild).dir, tokenDelayMs);
+  srv = await startDemoServer((build as DemoBuild).dir, tokenDelayMs, queue);
   browser = await openBrowserPage();
   await browser.page.goto(`${srv.url}${path}`);
   return { page: browser.page, server: srv };
@@ -67,7 +73,17 @@ async function expectServerLog(server: DemoServer, page: BrowserPage['page']) {
   return { events, state };
 }
 
-describe('React demo in Chromium', () => {
+// The same tests with the handlers in the server process and on a worker (queue mode): the page
+// sees no difference.
+describe.each(['in-process', 'queue'] as const)('React demo in Chromium (%s runtime)', (mode) => {
+  beforeAll(async () => {
+    if (mode === 'queue') queue = await startDemoQueue();
+  }, 60_000);
+  afterAll(async () => {
+    await queue?.close();
+    queue = undefined;
+  });
+
   it(
     'streams summarize of an uploaded text file to the server’s summary, token by token',
     async () => {

@@ -159,6 +159,8 @@ export async function createConsumerApp(
     'src/readme/node-client.ts': readmeSnippet('node-client', snippets),
     'src/readme/react.tsx': readmeSnippet('react', snippets),
     'src/readme/server.ts': readmeSnippet('server', snippets),
+    'src/readme/worker-api.ts': readmeSnippet('worker-api', snippets),
+    'src/readme/worker.ts': readmeSnippet('worker', snippets),
     'src/readme/msw-browser.ts': readmeSnippet('msw-browser', snippets),
     'test/readme-msw.test.ts': readmeSnippet('msw-vitest', snippets),
     'src/entries.ts': everyEntrySource(packages, 'esm'),

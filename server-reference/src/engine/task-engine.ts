@@ -16,7 +16,8 @@ import {
   type TaskStatusResponse,
 } from '@taskbridge/protocol';
 import { type Logger, silentLogger } from '../logger';
-import { createInProcessRuntime, type InProcessRuntime } from '../runtime/in-process';
+import { createInProcessRuntime } from '../runtime/in-process';
+import type { TaskRuntime, TaskRuntimeFactory } from '../runtime/runtime';
 import { actionError, decideAction } from './actions';
 import { taskNotFound } from './errors';
 import { createEventBuilder, type EventBuilder } from './event-builder';
@@ -63,6 +64,13 @@ export interface TaskEngineOptions {
    * `code`, `error`). Default: silent.
    */
   logger?: Logger;
+  /**
+   * What runs the handlers. Default: the in-process runtime (handlers run in this process). The
+   * BullMQ runtime of `@taskbridge/server-reference/worker` (`createBullmqRuntime`) queues them for
+   * worker processes instead: the engine then still needs each task type's handler for `taskTypes`
+   * and `validateInput`, but never calls it.
+   */
+  runtime?: TaskRuntimeFactory;
 }
 
 /** A create call's result: the response body and whether a new task was made (201) or not (200). */
@@ -100,7 +108,7 @@ export class TaskEngine {
   readonly #now: () => number;
   readonly #generateId: () => string;
   readonly #build: EventBuilder;
-  readonly #runtime: InProcessRuntime;
+  readonly #runtime: TaskRuntime;
   readonly #subscriptions = new Set<Subscription>();
   readonly #createListeners = new Set<(taskId: string) => void>();
   readonly #inFlight: InFlightTasks;
@@ -122,7 +130,7 @@ export class TaskEngine {
       return head.terminal !== null || !(await this.backend.tasks.get(taskId));
     });
     this.#streams = new StreamQuota(this.limits.maxStreamsPerSubject, this.limits.maxStreams);
-    this.#runtime = createInProcessRuntime({
+    this.#runtime = (options.runtime ?? createInProcessRuntime)({
       backend: this.backend,
       handlerFor: (taskType) => this.#handlers.get(taskType),
       build: this.#build,
@@ -173,7 +181,8 @@ export class TaskEngine {
    *   `input`/`metadata` nested deeper than `MAX_JSON_DEPTH` or input the handler's `validateInput`
    *   refuses (which may also answer 413 `PAYLOAD_TOO_LARGE`); `RATE_LIMITED` (429) when the caller
    *   has `limits.maxInFlightTasksPerSubject` unfinished tasks (a repeat of an existing create is
-   *   still answered).
+   *   still answered); `TASK_SUBMISSION_ERROR` (503) when the runtime could not take the task (the
+   *   task is then failed with the same code).
    */
   async createTask(
     auth: AuthContext,
@@ -235,7 +244,7 @@ export class TaskEngine {
     }
     this.#created += 1;
     for (const listener of Array.from(this.#createListeners)) listener(task.taskId);
-    await this.#runtime.submit(task);
+    await this.#submit(task);
     return {
       created: true,
       response: {
@@ -342,7 +351,7 @@ export class TaskEngine {
   /**
    * Cancel (protocol/SPEC.md §7). Writes `TASK_CANCELLED` at once (`reason` default
    * `'cancelled_by_user'`) — the event log's terminal claim decides a race with the handler's own
-   * end — then tells the handler's runner to abort its `signal`; `ALREADY_TERMINAL` when the task had
+   * end — then tells the runtime, which aborts the handler's `signal` wherever it runs; `ALREADY_TERMINAL` when the task had
    * ended.
    *
    * @throws {TaskBridgeError} `TASK_NOT_FOUND`.
@@ -355,8 +364,7 @@ export class TaskEngine {
     await this.backend.tasks
       .update(taskId, { status: 'CANCELLED', runner: null, updatedAt: this.#now() })
       .catch(() => undefined);
-    // A lost message costs nothing: the runner's next append is refused by the log.
-    await this.backend.control.publish({ type: 'cancel', taskId, reason: why }).catch(() => undefined);
+    await this.#runtime.cancel(taskId, why);
     return { taskId, status: 'CANCELLATION_REQUESTED' };
   }
 
@@ -390,9 +398,7 @@ export class TaskEngine {
     // Stored before the handler resumes, so it precedes whatever the handler emits next.
     const accepted = await this.backend.events.append(this.#build.actionAccepted(taskId, request));
     if (!accepted.ok) return respond(202, 'REJECTED_ALREADY_RESOLVED');
-    await this.backend.control
-      .publish({ type: 'answer', taskId, suspendId: request.suspendId })
-      .catch(() => undefined);
+    await this.#runtime.deliverAction(taskId, request.suspendId);
     return respond(202, 'ACCEPTED');
   }
 
@@ -405,6 +411,23 @@ export class TaskEngine {
     for (const subscription of Array.from(this.#subscriptions)) subscription.close();
     await this.#runtime.shutdown();
     if (this.#ownsBackend) await this.backend.close().catch(() => undefined);
+  }
+
+  // A task the runtime could not take (its queue is unreachable) ends at once with the peer's
+  // TASK_SUBMISSION_ERROR, so it is never left waiting for a run that will not come.
+  async #submit(task: StoredTask): Promise<void> {
+    try {
+      await this.#runtime.submit(task);
+    } catch (cause) {
+      const failure = {
+        code: 'TASK_SUBMISSION_ERROR' as const,
+        message: 'the task could not be handed to its runtime; retry with a new clientRequestId',
+        retryable: true,
+      };
+      await this.backend.events.append(this.#build.failed(task.taskId, failure)).catch(() => undefined);
+      this.#inFlight.release(task.owner, task.taskId);
+      throw new TaskBridgeError({ ...failure, details: { taskId: task.taskId }, cause });
+    }
   }
 
   async #owned(auth: AuthContext, taskId: string): Promise<StoredTask> {

@@ -1,32 +1,11 @@
 /**
  * The default runtime: handlers run in this process, each started in a microtask after its create.
+ * Cancels and answers go out on the backend's control channel, so with a shared backend they reach
+ * the instance running the handler even when the request arrived elsewhere.
  */
-import type { EventBuilder } from '../engine/event-builder';
-import type { EngineLimits } from '../engine/limits';
 import { executeTask, type RunningTask } from '../engine/runner/execute-task';
-import type { TaskBridgeBackend } from '../engine/state/backend';
-import type { TaskHandler } from '../engine/types';
-import type { Logger } from '../logger';
-import type { StoredTask } from '../engine/state/task-registry';
-import type { TaskRuntime } from './runtime';
-
-/** Options of {@link createInProcessRuntime}. */
-export interface InProcessRuntimeOptions {
-  backend: TaskBridgeBackend;
-  /** The handler of a `taskType`, or `undefined` (the task then never starts). */
-  handlerFor(taskType: string): TaskHandler | undefined;
-  build: EventBuilder;
-  /** Clock, ms since epoch. */
-  now: () => number;
-  /** Id generator (`suspendId`s, the runner id). */
-  generateId: () => string;
-  /** Event limits and the task deadline every run enforces. Default: none. */
-  limits?: EngineLimits;
-  /** Where handler faults are logged. Default: silent. */
-  logger?: Logger;
-  /** Called once when a run is over (terminal written, lost, or stopped). Default: none. */
-  onRunEnd?: (task: StoredTask) => void;
-}
+import { controlRelay } from './control-relay';
+import type { RuntimeContext, TaskRuntime } from './runtime';
 
 /** The in-process {@link TaskRuntime}, plus the number of runs in progress. */
 export interface InProcessRuntime extends TaskRuntime {
@@ -35,32 +14,34 @@ export interface InProcessRuntime extends TaskRuntime {
 }
 
 /** Creates the in-process runtime. Each run gets epoch 1: in one process a task runs exactly once. */
-export function createInProcessRuntime(options: InProcessRuntimeOptions): InProcessRuntime {
+export function createInProcessRuntime(context: RuntimeContext): InProcessRuntime {
+  const { backend } = context;
   const runs = new Map<string, RunningTask>();
-  const runnerId = `in-process:${options.generateId()}`;
+  const runnerId = `in-process:${context.generateId()}`;
   return {
     submit(task) {
-      const handler = options.handlerFor(task.taskType);
+      const handler = context.handlerFor(task.taskType);
       if (!handler || runs.has(task.taskId)) return Promise.resolve();
       const run = executeTask({
-        backend: options.backend,
+        backend,
         task,
         handler,
         epoch: 1,
         runnerId,
-        build: options.build,
-        now: options.now,
-        generateId: options.generateId,
-        ...(options.limits ? { limits: options.limits } : {}),
-        ...(options.logger ? { logger: options.logger } : {}),
+        build: context.build,
+        now: context.now,
+        generateId: context.generateId,
+        limits: context.limits,
+        logger: context.logger,
       });
       runs.set(task.taskId, run);
       void run.done.then(() => {
         runs.delete(task.taskId);
-        options.onRunEnd?.(task);
+        context.onRunEnd(task);
       });
       return Promise.resolve();
     },
+    ...controlRelay(backend),
     shutdown() {
       for (const run of runs.values()) run.execution.stop();
       return Promise.resolve();

@@ -4,7 +4,7 @@
  * of the server's authoritative event log (what the page must show: every event once, in order).
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,9 +17,13 @@ import {
   type ReferenceServer,
   createReferenceServer,
   silentLogger,
+  type TaskHandler,
 } from '@taskbridge/server-reference';
+import { startRedisServer } from '../../support/redis-server';
+import { startWorkerProcess, type WorkerProcess } from '../../support/worker-process';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const DEMO_WORKER_HANDLERS = fileURLToPath(new URL('../fixtures/demo-worker-handlers.ts', import.meta.url));
 const VITE = join(ROOT, 'node_modules/vite/bin/vite.js');
 
 /** The subject the demo page sends as its bearer token (`?user=` default). */
@@ -48,6 +52,48 @@ export async function buildDemo(): Promise<DemoBuild> {
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * In queue mode the server declares the task types (and their input checks) but must never run a
+ * handler: one that runs anyway fails its task, which fails the test.
+ */
+function notRunHere(handlers: Record<string, TaskHandler>): Record<string, TaskHandler> {
+  return Object.fromEntries(
+    Object.entries(handlers).map(([type, handler]) => {
+      const guard: TaskHandler = () => Promise.reject(new Error(`${type} ran in the API process`));
+      if (handler.validateInput) guard.validateInput = handler.validateInput;
+      return [type, guard];
+    }),
+  );
+}
+
+/** Queue mode for the demo: a Redis and one `taskbridge-worker` running the demo handlers. */
+export interface DemoQueue {
+  readonly redisUrl: string;
+  /** Where `startDemoServer` writes the `summarize` pace for the worker. */
+  readonly delayFile: string;
+  readonly worker: WorkerProcess;
+  close(): Promise<void>;
+}
+
+/** Starts the Redis and the worker of {@link DemoQueue}. */
+export async function startDemoQueue(): Promise<DemoQueue> {
+  const redis = await startRedisServer();
+  const delayFile = join(redis.path, '..', 'summarize-delay-ms');
+  await writeFile(delayFile, '40');
+  const worker = await startWorkerProcess(redis.url, ['--handlers', DEMO_WORKER_HANDLERS], {
+    TB_DEMO_DELAY_FILE: delayFile,
+  });
+  return {
+    redisUrl: redis.url,
+    delayFile,
+    worker,
+    async close() {
+      await worker.kill();
+      await redis.stop();
+    },
+  };
+}
+
 /** A running demo server. */
 export interface DemoServer {
   server: ReferenceServer;
@@ -64,7 +110,13 @@ export interface DemoServer {
  * Starts the reference server with the demo handlers and `staticDir`. `tokenDelayMs` paces `summarize`
  * (default 40, as in `npm start`).
  */
-export async function startDemoServer(staticDir: string, tokenDelayMs = 40): Promise<DemoServer> {
+export async function startDemoServer(
+  staticDir: string,
+  tokenDelayMs = 40,
+  queue?: DemoQueue,
+): Promise<DemoServer> {
+  // Queue mode: the worker's `summarize` reads its pace from this file at each task.
+  if (queue) await writeFile(queue.delayFile, String(tokenDelayMs));
   // As `npm start` runs it: the demo resolver by name, and the `access_token` query for the page's
   // browser WebSocket.
   const server = createReferenceServer({
@@ -72,7 +124,9 @@ export async function startDemoServer(staticDir: string, tokenDelayMs = 40): Pro
     allowAccessTokenQuery: true,
     logger: silentLogger,
     staticDir,
-    handlers: { ...demoHandlers, summarize: createSummarizeHandler({ tokenDelayMs }) },
+    ...(queue
+      ? { handlers: notRunHere(demoHandlers), redis: queue.redisUrl, runtime: 'bullmq' as const }
+      : { handlers: { ...demoHandlers, summarize: createSummarizeHandler({ tokenDelayMs }) } }),
   });
   const created: string[] = [];
   server.engine.onTaskCreated((taskId) => created.push(taskId));

@@ -21,18 +21,31 @@ export interface AnswerWait {
   cancel(): void;
 }
 
+/** The error a suspension that nobody answered in time rejects with. */
+export function suspensionExpired(suspendId: string): TaskBridgeError {
+  return new TaskBridgeError({
+    code: 'SUSPENSION_EXPIRED',
+    message: `suspension ${suspendId} expired`,
+    retryable: false,
+    details: { suspendId },
+  });
+}
+
 /**
  * Starts waiting for the answer to `suspendId`. Start it before the `TASK_SUSPENDED` event is
  * appended: a client may answer as soon as it sees the event.
  *
- * @param expiresInMs - the suspension's expiry, ms, any finite value ≥ 0 (long delays are chained);
- *   `undefined` = never.
+ * @param expiresInMs - the suspension's expiry, ms, any finite value (≤ 0: at once; long delays are
+ *   chained); `undefined` = never.
+ * @param options.announced - the suspension was announced by an earlier run (a re-run on another
+ *   worker): its answer may already be stored, so the store is read once at the start too.
  */
 export function waitForAnswer(
   execution: Execution,
   suspensions: SuspensionStore,
   suspendId: string,
   expiresInMs: number | undefined,
+  options: { announced?: boolean } = {},
 ): AnswerWait {
   const { taskId, signal } = execution;
   let finished = false;
@@ -68,20 +81,14 @@ export function waitForAnswer(
     suspensions.expire(taskId, suspendId).then((record) => {
       // An answer accepted just before the timer fired wins the race.
       if (record?.state === 'answered') return take();
-      fail(
-        new TaskBridgeError({
-          code: 'SUSPENSION_EXPIRED',
-          message: `suspension ${suspendId} expired`,
-          retryable: false,
-          details: { suspendId },
-        }),
-      );
+      fail(suspensionExpired(suspendId));
     }, fail);
   };
 
   detach = execution.onAnswer(suspendId, take);
   signal.addEventListener('abort', onAbort, { once: true });
   if (signal.aborted) onAbort();
+  if (options.announced && !finished) take();
   if (expiresInMs !== undefined && !finished) {
     // Chained: a plain setTimeout of 3e9 ms fires after 1 ms (32-bit overflow).
     cancelTimer = setLongTimeout(expire, expiresInMs);

@@ -27,6 +27,11 @@ export interface ExecuteTaskOptions {
   handler: TaskHandler;
   /** Fencing token of this run, ≥ 1 (see `AppendOptions.epoch`). */
   epoch: number;
+  /**
+   * True when an earlier run of the task already wrote `TASK_STARTED` (a re-run after its worker was
+   * lost): the run writes no second one. Default false.
+   */
+  resume?: boolean;
   /** Who runs it, recorded in the registry (`StoredTask.runner`). */
   runnerId: string;
   build: EventBuilder;
@@ -150,7 +155,7 @@ export function executeTask(options: ExecuteTaskOptions): RunningTask {
         context,
         emit: (item) => execution.emit(build.fromYield(taskId, item)),
         started: async () => {
-          await execution.append(build.started(taskId));
+          if (!options.resume) await execution.append(build.started(taskId));
           await record({ status: 'RUNNING', runner: options.runnerId, epoch: options.epoch });
         },
         completed: complete,

@@ -4,12 +4,12 @@
  */
 import type { JsonObject } from '@taskbridge/protocol';
 import type { EventBuilder } from '../event-builder';
-import type { SuspensionStore } from '../state/suspension-store';
+import type { SuspensionRecord, SuspensionStore } from '../state/suspension-store';
 import type { StoredTask } from '../state/task-registry';
 import { checkSuspendOptions } from '../handler-output';
 import type { ActionAnswer, TaskContext, TaskYield } from '../types';
 import { abortError } from './abort-error';
-import { waitForAnswer } from './answer-wait';
+import { suspensionExpired, waitForAnswer } from './answer-wait';
 import type { Execution } from './execution';
 import { setLongTimeout } from './long-timeout';
 
@@ -30,6 +30,13 @@ export function createHandlerContext(deps: HandlerContextDeps): TaskContext {
   const { execution, task, suspensions, build, now, generateId } = deps;
   const { taskId, signal } = execution;
 
+  const resumeSuspension = async (known: SuspensionRecord): Promise<ActionAnswer> => {
+    const { suspendId } = known;
+    if (known.state === 'expired') throw suspensionExpired(suspendId);
+    const left = known.expiresAt === null ? undefined : known.expiresAt - now();
+    return waitForAnswer(execution, suspensions, suspendId, left, { announced: true }).answer;
+  };
+
   const suspend = async (requested: unknown): Promise<ActionAnswer> => {
     if (execution.closed) throw abortError();
     // Checked before anything is registered: bad options fail this call (and, uncaught, the task).
@@ -38,7 +45,14 @@ export function createHandlerContext(deps: HandlerContextDeps): TaskContext {
     const expiresAt = options.expiresInMs === undefined ? null : now() + options.expiresInMs;
     // Built first: options that cannot become an event fail here, before anything is registered.
     const event = build.suspended(taskId, suspendId, options, expiresAt);
-    await suspensions.open(taskId, { suspendId, allowedActions: [...options.allowedActions], expiresAt });
+    const known = await suspensions.open(taskId, {
+      suspendId,
+      allowedActions: [...options.allowedActions],
+      expiresAt,
+    });
+    // An earlier run of this task (on a worker that was lost) suspended here already: its
+    // TASK_SUSPENDED is out, and its answer may be decided. Nothing is announced twice.
+    if (known) return resumeSuspension(known);
     const wait = waitForAnswer(execution, suspensions, suspendId, options.expiresInMs);
     try {
       await execution.append(event);

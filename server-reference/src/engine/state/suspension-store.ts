@@ -55,11 +55,17 @@ export type ActionDecision =
  * Suspensions per task. Kept until the task is evicted; answers stay until the runner took them.
  */
 export interface SuspensionStore {
-  /** Registers an open suspension (before its `TASK_SUSPENDED` event is appended). */
+  /**
+   * Registers an open suspension (before its `TASK_SUSPENDED` event is appended), once: a `suspendId`
+   * already registered (a re-run of the task on another worker suspending again at the same point)
+   * is left as it is.
+   *
+   * @returns `null` when it was registered now, else the suspension as stored (its answer included).
+   */
   open(
     taskId: string,
     suspension: Pick<SuspensionRecord, 'suspendId' | 'allowedActions' | 'expiresAt'>,
-  ): Promise<void>;
+  ): Promise<SuspensionRecord | null>;
   /**
    * Decides an action atomically (one decision per `clientActionId`, one accepted answer per
    * suspension, across processes), in this order: a known `clientActionId` → `DEDUPLICATED` (same

@@ -50,13 +50,11 @@ export function createMemorySuspensionStore(): SuspensionStore & { delete(taskId
   };
   return {
     open(taskId, suspension) {
-      of(taskId).byId.set(suspension.suspendId, {
-        ...suspension,
-        state: 'open',
-        answer: null,
-        delivered: false,
-      });
-      return Promise.resolve();
+      const { byId } = of(taskId);
+      const existing = byId.get(suspension.suspendId);
+      if (existing) return Promise.resolve({ ...existing });
+      byId.set(suspension.suspendId, { ...suspension, state: 'open', answer: null, delivered: false });
+      return Promise.resolve(null);
     },
     decide: (taskId, request, now, taskTerminal) =>
       Promise.resolve(decide(taskId, request, now, taskTerminal)),

@@ -18,7 +18,8 @@ export const DEFAULT_COMMAND_TIMEOUT_MS = 5_000;
 const FIRST_CONNECT_WAIT_MS = 5_000;
 
 // Failing fast while disconnected is what lets the wire layer answer 503 at once instead of hanging.
-const FAIL_FAST: RedisOptions = {
+/** Options of every connection the backend opens: fail fast while Redis is away, reconnect forever. */
+export const FAIL_FAST: RedisOptions = {
   enableOfflineQueue: false,
   autoResendUnfulfilledCommands: false,
   maxRetriesPerRequest: 0,
@@ -37,6 +38,17 @@ function optionsOfUrl(url: string): RedisOptions {
   if (url.startsWith('/')) return { path: url };
   // ioredis parses redis:// and rediss:// URLs itself; hand it over through `new Redis(url, options)`.
   return {};
+}
+
+/**
+ * A new client for `spec` with `overrides` applied over it (a client passed in is duplicated, so the
+ * caller always owns and closes what this returns).
+ */
+export function newRedisClient(spec: RedisConnectionSpec, overrides: RedisOptions): Redis {
+  if (spec instanceof Redis) return spec.duplicate(overrides);
+  if (typeof spec !== 'string') return new Redis({ ...spec, ...overrides });
+  const extra = optionsOfUrl(spec);
+  return 'path' in extra ? new Redis({ ...overrides, ...extra }) : new Redis(spec, { ...overrides });
 }
 
 /** The connections of one backend and whether the backend owns them. */

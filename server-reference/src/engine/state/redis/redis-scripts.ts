@@ -130,6 +130,18 @@ end
 return redis.call('HMGET', KEYS[1], 'r:' .. ARGV[1], 's:' .. ARGV[1], 'a:' .. ARGV[1], 'd:' .. ARGV[1])
 `;
 
+/**
+ * Registers a suspension once; returns `false` when it is new, else its record, state, answer and
+ * delivered flag. KEYS: suspensions. ARGV: suspendId, record JSON.
+ */
+export const OPEN_SUSPENSION_SCRIPT = `
+if redis.call('HSETNX', KEYS[1], 'r:' .. ARGV[1], ARGV[2]) == 1 then
+  redis.call('HSET', KEYS[1], 's:' .. ARGV[1], 'open')
+  return false
+end
+return redis.call('HMGET', KEYS[1], 'r:' .. ARGV[1], 's:' .. ARGV[1], 'a:' .. ARGV[1], 'd:' .. ARGV[1])
+`;
+
 /** The answer of an answered suspension, marking it delivered. KEYS: suspensions. ARGV: suspendId. */
 export const TAKE_ANSWER_SCRIPT = `
 if redis.call('HGET', KEYS[1], 's:' .. ARGV[1]) ~= 'answered' then return false end
@@ -154,6 +166,7 @@ export const SCRIPTS = {
   updateTask: script(UPDATE_TASK_SCRIPT),
   releaseIdempotency: script(RELEASE_IDEMPOTENCY_SCRIPT),
   decide: script(DECIDE_SCRIPT),
+  openSuspension: script(OPEN_SUSPENSION_SCRIPT),
   expireSuspension: script(EXPIRE_SUSPENSION_SCRIPT),
   takeAnswer: script(TAKE_ANSWER_SCRIPT),
 } as const;

@@ -10,10 +10,21 @@ import type { RedisContext } from './redis-context';
 import { SCRIPTS } from './redis-scripts';
 
 type RecordJson = Pick<SuspensionRecord, 'suspendId' | 'allowedActions' | 'expiresAt'>;
+/** A suspension's hash fields: record, state, answer, delivered. */
+type StoredFields = [string, string, string | null, string | null];
+
+function recordOf([raw, state, answer, delivered]: StoredFields): SuspensionRecord {
+  return {
+    ...(JSON.parse(raw) as RecordJson),
+    state: state as SuspensionRecord['state'],
+    answer: answer === null ? null : (JSON.parse(answer) as ActionAnswer),
+    delivered: delivered === '1',
+  };
+}
 
 /** Creates the store. */
 export function createRedisSuspensionStore(context: RedisContext): SuspensionStore {
-  const { commands, guard, scripts, keys } = context;
+  const { guard, scripts, keys } = context;
   return {
     async open(taskId, suspension) {
       const record: RecordJson = {
@@ -21,10 +32,14 @@ export function createRedisSuspensionStore(context: RedisContext): SuspensionSto
         allowedActions: [...suspension.allowedActions],
         expiresAt: suspension.expiresAt,
       };
-      const id = suspension.suspendId;
-      await guard(() =>
-        commands.hset(keys.suspensions(taskId), `r:${id}`, JSON.stringify(record), `s:${id}`, 'open'),
-      );
+      const reply = (await guard(() =>
+        scripts.run(
+          SCRIPTS.openSuspension,
+          [keys.suspensions(taskId)],
+          [suspension.suspendId, JSON.stringify(record)],
+        ),
+      )) as StoredFields | null;
+      return reply ? recordOf(reply) : null;
     },
     async decide(taskId, request, now, taskTerminal): Promise<ActionDecision> {
       const reply = (await guard(() =>
@@ -55,15 +70,8 @@ export function createRedisSuspensionStore(context: RedisContext): SuspensionSto
     async expire(taskId, suspendId) {
       const reply = (await guard(() =>
         scripts.run(SCRIPTS.expireSuspension, [keys.suspensions(taskId)], [suspendId]),
-      )) as [string, string, string | null, string | null] | null;
-      if (!reply) return null;
-      const [raw, state, answer, delivered] = reply;
-      return {
-        ...(JSON.parse(raw) as RecordJson),
-        state: state as SuspensionRecord['state'],
-        answer: answer === null ? null : (JSON.parse(answer) as ActionAnswer),
-        delivered: delivered === '1',
-      };
+      )) as StoredFields | null;
+      return reply ? recordOf(reply) : null;
     },
     async takeAnswer(taskId, suspendId) {
       const answer = (await guard(() =>
