@@ -26,7 +26,8 @@ import {
 } from './connection-state';
 import { protocolError, stoppedError } from './errors';
 import type { EnvironmentEvent } from './machine/events';
-import type { DataMessage, StreamPort, taskStreamMachine } from './machine/machine';
+import type { DataMessage, StreamPort, TaskStreamContext, taskStreamMachine } from './machine/machine';
+import { stopAll } from './machine/transport-run';
 import { createSequencer, type Sequencer } from './sequencer';
 import type { StreamContext } from './stream-context';
 import { derived, endIfOver, FINAL, isFinal, isSettled, settledOf } from './stream-observables';
@@ -39,6 +40,12 @@ import {
   withHistoryTrimmed,
 } from './task-snapshot';
 import type { TaskStream, TaskStreamState } from './task-stream-api';
+
+/** Stops the machine's transport runs, if it has any (a machine that crashed on creation has no context). */
+function closeRuns(actor: Actor<typeof taskStreamMachine>): void {
+  const context = actor.getSnapshot().context as TaskStreamContext | undefined;
+  if (context !== undefined) stopAll(context.runs);
+}
 
 /** The implementation behind {@link TaskStream}, and the machine's {@link StreamPort}. Internal. */
 export class TaskStreamStore implements TaskStream, StreamPort {
@@ -214,9 +221,22 @@ export class TaskStreamStore implements TaskStream, StreamPort {
     const { machine, machineEnv, system, onAttached } = this.#context;
     const actor = createActor(machine, { input: { stream: this, env: machineEnv }, parent: system() });
     this.#actor = actor;
+    const store = this;
+    // Method shorthand, not arrow properties: XState binds each handler, and a named arrow's own
+    // `name` property (bundlers that keep names add one) would put every bound copy in dictionary mode.
     actor.subscribe({
-      next: (snapshot) => this.#setConnection(toConnectionState(snapshot)),
-      error: () => this.#setConnection(toConnectionState(actor.getSnapshot())),
+      next(snapshot) {
+        store.#setConnection(toConnectionState(snapshot));
+      },
+      error() {
+        // A crashed machine ran no exit actions: close its transport runs here.
+        closeRuns(actor);
+        store.#setConnection(toConnectionState(actor.getSnapshot()));
+      },
+      complete() {
+        // Stopped from outside (not through STOP): its exit actions did not run either.
+        closeRuns(actor);
+      },
     });
     onAttached(this);
     actor.start();

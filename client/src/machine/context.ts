@@ -10,7 +10,7 @@ import type { DiagnosticListener } from '../diagnostics';
 import type { Transport } from '../transports/transport';
 import { type ConnectionConfig, DEFAULT_CONNECTION_CONFIG } from './config';
 import type { TransportHealthStore } from './transport-health';
-import type { DataMessage, TransportRunInput } from './transport-run';
+import type { DataMessage, TransportRun, TransportRunInput } from './transport-run';
 
 /**
  * Why the machine asks whether the task is reachable before deciding what a failure means:
@@ -118,14 +118,14 @@ export interface TaskStreamMachineInput {
   env: StreamEnvironment;
 }
 
-/** The transport runs of a stream, named by id (`run-<seq>`). */
+/** The transport runs of a stream, each named by its id (`run-<seq>`). */
 export interface Runs {
   /** How many runs were started (names the next one). */
   readonly seq: number;
   /** The active run: the transport the stream uses (or is connecting). */
-  readonly active: string | null;
+  readonly active: TransportRun | null;
   /** A climb-back probe of a better transport, running beside the active one. */
-  readonly probe: string | null;
+  readonly probe: TransportRun | null;
   /** The probe's rung. */
   readonly probeIndex: number | null;
 }
