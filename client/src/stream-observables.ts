@@ -1,6 +1,7 @@
 /**
  * A task stream's state seen from RxJS and promises: `snapshot$` and `connection$` are derived from the
- * store's one listener set (only `events$` needs a subject), and `settled()` is one more listener.
+ * store's one listener set, `events$` fans out through a minimal subject, and `settled()` is one more
+ * listener.
  */
 import { Observable, type Subscriber } from 'rxjs';
 import { stoppedError } from './errors';
@@ -77,4 +78,47 @@ export function settledOf(store: StateStore): Promise<TaskSnapshot> {
     // Attaching may settle it at once (e.g. a stopped stream).
     if (over || check()) off();
   });
+}
+
+const NO_SUBSCRIBERS: readonly Subscriber<never>[] = Object.freeze([]);
+
+/**
+ * What `events$` needs of a subject, and no more (every open stream has one): its subscribers, copied
+ * on write so that an emission iterates a stable array without copying it, and how it ended, so that
+ * a subscriber arriving while the others are being told is ended the same way (as by an ended subject).
+ */
+export class EventChannel<T> {
+  #subscribers: readonly Subscriber<T>[] = NO_SUBSCRIBERS;
+  // `undefined` while running; then `{ error }`, or `null` once completed.
+  #end: { error: unknown } | null | undefined;
+
+  /** Adds `subscriber`; the teardown removes it, then calls `release`. */
+  add(subscriber: Subscriber<T>, release: () => void): () => void {
+    this.#subscribers = [...this.#subscribers, subscriber];
+    return () => {
+      this.#subscribers = this.#subscribers.filter((s) => s !== subscriber);
+      release();
+    };
+  }
+
+  next(value: T): void {
+    for (const subscriber of this.#subscribers) subscriber.next(value);
+  }
+
+  /** Errors every subscriber, and whoever subscribes after, with `error`; completes them when `undefined`. */
+  end(error: unknown): void {
+    const subscribers = this.#subscribers;
+    this.#subscribers = NO_SUBSCRIBERS;
+    this.#end = error === undefined ? null : { error };
+    for (const subscriber of subscribers) this.endIfEnded(subscriber);
+  }
+
+  /** Ends `subscriber` as the channel ended; false (and nothing done) while it runs. */
+  endIfEnded(subscriber: Subscriber<unknown>): boolean {
+    const end = this.#end;
+    if (end === undefined) return false;
+    if (end === null) subscriber.complete();
+    else subscriber.error(end.error);
+    return true;
+  }
 }

@@ -14,7 +14,7 @@ import {
   type TransportName,
   type UnknownTaskEvent,
 } from '@taskbridge/protocol';
-import { Observable, Subject } from 'rxjs';
+import { Observable } from 'rxjs';
 import { type Actor, createActor } from 'xstate';
 import type { Checkpoint } from './checkpoint/checkpoint-store';
 import type { CheckpointWriter } from './checkpoint/checkpoint-writer';
@@ -26,11 +26,11 @@ import {
 } from './connection-state';
 import { protocolError, stoppedError } from './errors';
 import type { EnvironmentEvent } from './machine/events';
-import type { DataMessage, StreamPort, TaskStreamContext, taskStreamMachine } from './machine/machine';
-import { stopAll } from './machine/transport-run';
+import type { DataMessage, StreamPort, taskStreamMachine } from './machine/machine';
+import { stopRunsOf } from './machine/transport-run';
 import { createSequencer, type Sequencer } from './sequencer';
 import type { StreamContext } from './stream-context';
-import { derived, endIfOver, FINAL, isFinal, isSettled, settledOf } from './stream-observables';
+import { derived, endIfOver, EventChannel, FINAL, isFinal, isSettled, settledOf } from './stream-observables';
 import type { SubmitActionOptions } from './task-commands';
 import { applyHistoryTrimmed } from './history-trimmed';
 import {
@@ -41,19 +41,13 @@ import {
 } from './task-snapshot';
 import type { TaskStream, TaskStreamState } from './task-stream-api';
 
-/** Stops the machine's transport runs, if it has any (a machine that crashed on creation has no context). */
-function closeRuns(actor: Actor<typeof taskStreamMachine>): void {
-  const context = actor.getSnapshot().context as TaskStreamContext | undefined;
-  if (context !== undefined) stopAll(context.runs);
-}
-
 /** The implementation behind {@link TaskStream}, and the machine's {@link StreamPort}. Internal. */
 export class TaskStreamStore implements TaskStream, StreamPort {
   readonly taskId: string;
   readonly #context: StreamContext;
   #state: TaskStreamState;
-  readonly #listeners = new Set<() => void>();
-  #events: Subject<TaskEvent | UnknownTaskEvent> | undefined;
+  readonly #listeners = new Set<{ readonly listener: () => void }>();
+  #events: EventChannel<TaskEvent | UnknownTaskEvent> | undefined;
   #events$: Observable<TaskEvent | UnknownTaskEvent> | undefined;
   #sequencer: Sequencer | undefined;
   #writer: CheckpointWriter | undefined;
@@ -69,13 +63,9 @@ export class TaskStreamStore implements TaskStream, StreamPort {
 
   get events$(): Observable<TaskEvent | UnknownTaskEvent> {
     return (this.#events$ ??= new Observable((subscriber) => {
-      if (endIfOver(this.#state, subscriber)) return;
-      const release = this.#retain();
-      const subscription = (this.#events ??= new Subject()).subscribe(subscriber);
-      return () => {
-        subscription.unsubscribe();
-        release();
-      };
+      const events = (this.#events ??= new EventChannel());
+      if (endIfOver(this.#state, subscriber) || events.endIfEnded(subscriber)) return;
+      return events.add(subscriber, this.#retain());
     }));
   }
 
@@ -90,7 +80,7 @@ export class TaskStreamStore implements TaskStream, StreamPort {
   subscribe(listener: () => void): () => void {
     const release = this.#retain();
     // One entry per subscription, so the same function subscribed twice is two subscriptions.
-    const entry = () => listener();
+    const entry = { listener };
     this.#listeners.add(entry);
     return () => {
       if (this.#listeners.delete(entry)) release();
@@ -166,13 +156,8 @@ export class TaskStreamStore implements TaskStream, StreamPort {
     const { event, conformance } = message;
     if (event.taskId !== taskId) {
       // Another task's event (a server bug or a shared connection): never folded into this one.
-      return diagnostic({
-        type: 'foreign-event',
-        taskId,
-        eventId: event.eventId,
-        eventTaskId: event.taskId,
-        transport,
-      });
+      const eventTaskId = event.taskId;
+      return diagnostic({ type: 'foreign-event', taskId, eventId: event.eventId, eventTaskId, transport });
     }
     const { eventId, type } = event;
     const sequencer = (this.#sequencer ??= createSequencer());
@@ -222,20 +207,14 @@ export class TaskStreamStore implements TaskStream, StreamPort {
     const actor = createActor(machine, { input: { stream: this, env: machineEnv }, parent: system() });
     this.#actor = actor;
     const store = this;
-    // Method shorthand, not arrow properties: XState binds each handler, and a named arrow's own
-    // `name` property (bundlers that keep names add one) would put every bound copy in dictionary mode.
+    // Methods, not named arrows: XState binds each, and binding a function with an own `name` is costly.
     actor.subscribe({
       next(snapshot) {
         store.#setConnection(toConnectionState(snapshot));
       },
       error() {
-        // A crashed machine ran no exit actions: close its transport runs here.
-        closeRuns(actor);
+        stopRunsOf(actor.getSnapshot()); // a crashed machine ran no exit actions
         store.#setConnection(toConnectionState(actor.getSnapshot()));
-      },
-      complete() {
-        // Stopped from outside (not through STOP): its exit actions did not run either.
-        closeRuns(actor);
       },
     });
     onAttached(this);
@@ -248,8 +227,7 @@ export class TaskStreamStore implements TaskStream, StreamPort {
       const failure = connection.status === 'failed' ? connection.error : null;
       if (FINAL.has(connection.status)) {
         // Every observer is told how the stream ended.
-        if (previous.snapshot.terminalEvent !== null) this.#events?.complete();
-        else this.#events?.error(failure ?? stoppedError());
+        this.#events?.end(previous.snapshot.terminalEvent === null ? (failure ?? stoppedError()) : undefined);
       }
       this.#update({ snapshot: previous.snapshot, connection, failure });
     }
@@ -265,6 +243,6 @@ export class TaskStreamStore implements TaskStream, StreamPort {
   }
 
   #notify(): void {
-    for (const listener of this.#listeners) listener();
+    for (const { listener } of this.#listeners) listener();
   }
 }

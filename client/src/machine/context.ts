@@ -181,6 +181,9 @@ export interface TaskStreamContext {
 /** No failures: the counters after a stable connection. */
 export const NO_FAILURES: Failures = { attempt: 0, onTransport: 0, authRefreshes: 0, earlyEnds: 0 };
 
+/** No transport refused the protocol yet (one shared array, not one per stream). */
+export const NONE_NOT_PROTOCOL: readonly TransportName[] = Object.freeze([]);
+
 const NO_RUNS: Runs = { seq: 0, active: null, probe: null, probeIndex: null };
 
 /** The context a stream starts with: no ladder yet (resolved after the checkpoint), one observer. */
@@ -199,7 +202,7 @@ export function initialContext({ stream, env }: TaskStreamMachineInput): TaskStr
     error: null,
     failedIn: null,
     nextRetryAt: null,
-    notProtocol: [],
+    notProtocol: NONE_NOT_PROTOCOL,
     downSince: null,
   };
 }

@@ -31,6 +31,7 @@ import {
   initialContext,
   ladderFor,
   NO_FAILURES,
+  NONE_NOT_PROTOCOL,
   type ReachabilityCheckReason,
   type RunPhase,
   runInputAt,
@@ -50,7 +51,7 @@ import {
 import type { TaskStreamEvent } from './events';
 import { taskStreamGuards } from './guards';
 import { earlyEndsAfter, fallBackPlan, retrySamePlan } from './retry-plan';
-import { stopAll, TransportRun } from './transport-run';
+import { stopRunsOf, TransportRun } from './transport-run';
 import type { CrossTabEnvironment } from '../cross-tab/environment';
 import { tabLink } from '../cross-tab/tab-link';
 
@@ -136,7 +137,7 @@ export const taskStreamSetup = setup({
     stopRuns: enqueueActions(({ context, enqueue }) => {
       const { seq, active, probe } = context.runs;
       if (active === null && probe === null) return;
-      enqueue(() => stopAll(context.runs));
+      enqueue(() => stopRunsOf({ context }));
       enqueue.assign({ runs: { seq, active: null, probe: null, probeIndex: null } });
     }),
     startProbe: enqueueActions(({ context, enqueue, self }) => {
@@ -198,7 +199,7 @@ export const taskStreamSetup = setup({
         nextRetryAt: null,
         failures: { ...context.failures, earlyEnds: 0 },
         liveIndex: context.index,
-        notProtocol: [],
+        notProtocol: NONE_NOT_PROTOCOL,
         downSince: null,
       });
       // It works again for this origin: the next stream may start on it.

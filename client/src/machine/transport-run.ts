@@ -13,7 +13,7 @@
 import type { TaskBridgeError } from '@taskbridge/protocol';
 import { toTaskBridgeError } from '../errors';
 import type { Transport, TransportMessage, TransportRequest } from '../transports/transport';
-import type { StreamPort } from './context';
+import type { Runs, StreamPort } from './context';
 
 /** The messages a transport run hands to the data path, synchronously and in transport order. */
 export type DataMessage = Extract<
@@ -79,7 +79,11 @@ export class TransportRun {
   /** Opens the connection. Never throws. */
   start(): void {
     const { transport, taskId, stream } = this.#input;
-    const request: TransportRequest = { taskId, getCursor: cursorOf(stream), signal: this.#controller.signal };
+    const request: TransportRequest = {
+      taskId,
+      getCursor: cursorOf(stream),
+      signal: this.#controller.signal,
+    };
     try {
       transport.connect(request, (message) => this.#receive(message));
     } catch (error) {
@@ -138,10 +142,11 @@ export class TransportRun {
 }
 
 /**
- * Stops every run in `runs`. The machine's exit actions do it on every way out of a connection; the
- * stream calls it too when its machine ends without them (stopped from outside, or crashed).
+ * Stops the transport runs of a machine snapshot. The machine's exit actions do it on every way out
+ * of a connection; the stream calls this when its machine crashed (no exit actions ran). A machine
+ * that crashed before its first state has no context, hence no runs.
  */
-export function stopAll(runs: { readonly active: TransportRun | null; readonly probe: TransportRun | null }): void {
-  runs.active?.stop();
-  runs.probe?.stop();
+export function stopRunsOf(snapshot: { readonly context?: { readonly runs: Runs } }): void {
+  snapshot.context?.runs.active?.stop();
+  snapshot.context?.runs.probe?.stop();
 }
