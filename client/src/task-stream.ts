@@ -15,7 +15,7 @@ import {
   type UnknownTaskEvent,
 } from '@taskbridge/protocol';
 import { Observable } from 'rxjs';
-import { type Actor, createActor } from 'xstate';
+import { type Actor, createActor, type SnapshotFrom } from 'xstate';
 import type { Checkpoint } from './checkpoint/checkpoint-store';
 import type { CheckpointWriter } from './checkpoint/checkpoint-writer';
 import {
@@ -206,17 +206,18 @@ export class TaskStreamStore implements TaskStream, StreamPort {
     const { machine, machineEnv, system, onAttached } = this.#context;
     const actor = createActor(machine, { input: { stream: this, env: machineEnv }, parent: system() });
     this.#actor = actor;
-    const store = this;
     // Methods, not named arrows: XState binds each, and binding a function with an own `name` is costly.
-    actor.subscribe({
-      next(snapshot) {
-        store.#setConnection(toConnectionState(snapshot));
+    const observer = {
+      store: this,
+      next(snapshot: SnapshotFrom<typeof machine>) {
+        this.store.#setConnection(toConnectionState(snapshot));
       },
       error() {
         stopRunsOf(actor.getSnapshot()); // a crashed machine ran no exit actions
-        store.#setConnection(toConnectionState(actor.getSnapshot()));
+        this.store.#setConnection(toConnectionState(actor.getSnapshot()));
       },
-    });
+    };
+    actor.subscribe(observer);
     onAttached(this);
     actor.start();
   }
