@@ -12,7 +12,8 @@
  */
 import type { TaskBridgeError } from '@taskbridge/protocol';
 import { toTaskBridgeError } from '../errors';
-import type { Transport, TransportMessage, TransportRequest } from '../transports/transport';
+import { RunRequest } from '../transports/run-request';
+import type { Transport, TransportMessage } from '../transports/transport';
 import type { Runs, StreamPort } from './context';
 
 /** The messages a transport run hands to the data path, synchronously and in transport order. */
@@ -51,8 +52,8 @@ function cursorOf(stream: StreamPort): () => string | null {
 }
 
 /**
- * One connection of one transport. {@link start} connects with a fresh `AbortSignal` (aborted by
- * {@link stop}, which closes the connection), forwards data to the stream synchronously, and turns
+ * One connection of one transport. {@link start} connects with a fresh request (stopped by
+ * {@link stop}, which closes the connection and aborts the request's signal), forwards data to the stream synchronously, and turns
  * lifecycle into machine events. Any first frame (ack, event, heartbeat, even a malformed frame) proves
  * nothing is buffering; later frames become `ACTIVITY`, throttled so a token stream does not cost one
  * machine transition per token. A polling transport's `open` is a whole checked response, so it counts
@@ -66,7 +67,8 @@ export class TransportRun {
   readonly id: string;
   readonly #input: TransportRunInput;
   readonly #parent: RunParent;
-  readonly #controller = new AbortController();
+  #request: RunRequest | undefined;
+  #stopped = false;
   #firstFrameSent = false;
   #lastActivityAt = Number.NEGATIVE_INFINITY;
 
@@ -76,14 +78,11 @@ export class TransportRun {
     this.#parent = parent;
   }
 
-  /** Opens the connection. Never throws. */
+  /** Opens the connection (not once stopped). Never throws. */
   start(): void {
+    if (this.#stopped) return;
     const { transport, taskId, stream } = this.#input;
-    const request: TransportRequest = {
-      taskId,
-      getCursor: cursorOf(stream),
-      signal: this.#controller.signal,
-    };
+    const request = (this.#request = new RunRequest(taskId, cursorOf(stream)));
     try {
       transport.connect(request, (message) => this.#receive(message));
     } catch (error) {
@@ -91,13 +90,14 @@ export class TransportRun {
     }
   }
 
-  /** Closes the connection (aborts its signal); nothing more reaches the stream or the machine. */
+  /** Closes the connection (stops its request); nothing more reaches the stream or the machine. */
   stop(): void {
-    this.#controller.abort();
+    this.#stopped = true;
+    this.#request?.stop();
   }
 
   #send(event: TransportRunEvent): void {
-    if (!this.#controller.signal.aborted) this.#parent.send(event);
+    if (!this.#stopped) this.#parent.send(event);
   }
 
   #frame(): void {
@@ -113,7 +113,7 @@ export class TransportRun {
   }
 
   #receive(message: TransportMessage): void {
-    if (this.#controller.signal.aborted) return;
+    if (this.#stopped) return;
     const runId = this.id;
     switch (message.type) {
       case 'open':
