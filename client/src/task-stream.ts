@@ -46,7 +46,7 @@ export class TaskStreamStore implements TaskStream, StreamPort {
   readonly taskId: string;
   readonly #context: StreamContext;
   #state: TaskStreamState;
-  readonly #listeners = new Set<{ readonly listener: () => void }>();
+  #listeners: Set<{ readonly listener: () => void }> | undefined; // made by the first subscribe()
   #events: EventChannel<TaskEvent | UnknownTaskEvent> | undefined;
   #events$: Observable<TaskEvent | UnknownTaskEvent> | undefined;
   #sequencer: Sequencer | undefined;
@@ -81,9 +81,9 @@ export class TaskStreamStore implements TaskStream, StreamPort {
     const release = this.#retain();
     // One entry per subscription, so the same function subscribed twice is two subscriptions.
     const entry = { listener };
-    this.#listeners.add(entry);
+    (this.#listeners ??= new Set()).add(entry);
     return () => {
-      if (this.#listeners.delete(entry)) release();
+      if (this.#listeners?.delete(entry)) release();
     };
   }
 
@@ -244,6 +244,6 @@ export class TaskStreamStore implements TaskStream, StreamPort {
   }
 
   #notify(): void {
-    for (const { listener } of this.#listeners) listener();
+    if (this.#listeners !== undefined) for (const { listener } of this.#listeners) listener();
   }
 }
