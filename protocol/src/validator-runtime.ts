@@ -29,3 +29,14 @@ export function ucs2length(text: string): number {
 export const runtimeFormats: { readonly 'date-time': (text: string) => boolean } = {
   'date-time': createCachedDateTime(),
 };
+
+/** Records the first violation on the validator and fails. */
+export function fail(
+  validate: { errors?: unknown },
+  instancePath: string,
+  keyword: string,
+  params: Record<string, unknown>,
+): false {
+  validate.errors = [{ instancePath, keyword, params }];
+  return false;
+}
