@@ -11,29 +11,31 @@ export interface ViolationParams {
   params: Record<string, unknown>;
 }
 
-const text = (value: unknown): string => String(value);
-
-// One entry per keyword the schemas use; `npm run generate:validators` fails on a keyword missing here.
-const MESSAGES: Readonly<Record<string, (params: Record<string, unknown>) => string>> = {
-  type: (p) => `must be ${text(p.type)}`,
-  required: (p) => `must have required property '${text(p.missingProperty)}'`,
-  additionalProperties: () => 'must NOT have additional properties',
-  enum: () => 'must be equal to one of the allowed values',
-  const: () => 'must be equal to constant',
-  format: (p) => `must match format "${text(p.format)}"`,
-  minLength: (p) => `must NOT have fewer than ${text(p.limit)} characters`,
-  maxLength: (p) => `must NOT have more than ${text(p.limit)} characters`,
-  minItems: (p) => `must NOT have fewer than ${text(p.limit)} items`,
-  maxItems: (p) => `must NOT have more than ${text(p.limit)} items`,
-  minimum: (p) => `must be ${text(p.comparison)} ${text(p.limit)}`,
-  maximum: (p) => `must be ${text(p.comparison)} ${text(p.limit)}`,
-  if: (p) => `must match "${text(p.failingKeyword)}" schema`,
+// One template per keyword the schemas use (`{name}` reads that param); `npm run
+// generate:validators` fails on a keyword missing here.
+const MESSAGES: Readonly<Record<string, string>> = {
+  type: 'must be {type}',
+  required: "must have required property '{missingProperty}'",
+  additionalProperties: 'must NOT have additional properties',
+  enum: 'must be equal to one of the allowed values',
+  const: 'must be equal to constant',
+  format: 'must match format "{format}"',
+  minLength: 'must NOT have fewer than {limit} characters',
+  maxLength: 'must NOT have more than {limit} characters',
+  minItems: 'must NOT have fewer than {limit} items',
+  maxItems: 'must NOT have more than {limit} items',
+  minimum: 'must be {comparison} {limit}',
+  maximum: 'must be {comparison} {limit}',
+  if: 'must match "{failingKeyword}" schema',
 };
 
-/** The keywords {@link violationMessage} words; any other reads as `must pass "<keyword>" keyword validation`. */
-export const WORDED_KEYWORDS: readonly string[] = Object.keys(MESSAGES);
+/** True for a keyword {@link violationMessage} words (any other reads as `must pass "<keyword>" keyword validation`). */
+export function isWordedKeyword(keyword: string): boolean {
+  return Object.hasOwn(MESSAGES, keyword);
+}
 
 /** ajv's message for one violation, e.g. `must have required property 'taskId'`. */
 export function violationMessage({ keyword, params }: ViolationParams): string {
-  return MESSAGES[keyword]?.(params) ?? `must pass "${keyword}" keyword validation`;
+  const template = MESSAGES[keyword] ?? `must pass "${keyword}" keyword validation`;
+  return template.replace(/\{(\w+)\}/g, (_, name: string) => String(params[name]));
 }
