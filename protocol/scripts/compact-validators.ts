@@ -4,7 +4,9 @@
  * - the schema objects ajv embeds only so that error params can point into them (`allowedValues` of an
  *   `enum`, the list of a multi-type `type`) are replaced by the referenced values themselves, so no
  *   schema (descriptions and all) reaches the bundle;
- * - `schemaPath` is dropped from error objects: nothing reads it, and each is a unique string.
+ * - `schemaPath` is dropped from error objects: nothing reads it, and each is a unique string;
+ * - each violation is recorded by one call, `fail()` of `src/validator-runtime.ts`;
+ * - ajv's error bookkeeping is folded away where it is provably constant (see {@link foldBookkeeping}).
  * Messages are left out by ajv itself (`messages: false`); `src/validation-messages.ts` words them.
  */
 import { isWordedKeyword } from '../src/validation-messages';
@@ -69,14 +71,44 @@ function assertWorded(code: string): void {
   }
 }
 
+/**
+ * With `allErrors: false` and no keyword that collects errors before deciding (`if`, `anyOf`, `oneOf`,
+ * `not`: the split of split-discriminated.ts leaves none), every violation returns at once, so ajv's
+ * error counter stays 0 for the whole call: its snapshots (`const _errs3 = errors`), the comparisons
+ * with them, the `validN` flags they set and the final `errors === 0` are all constant `true`. Checked
+ * on the code itself, then folded (the minifier drops the `if (true)` left behind). Code where the
+ * counter can move is returned as it is.
+ */
+function foldBookkeeping(code: string): string {
+  // The counter is written only where it starts, and the list of collected errors is never filled.
+  const writes = code.match(/(?<![.\w$])errors\s*(?:\+\+|[-+]?=(?!=))[^;]*;/g) ?? [];
+  const lists = code.replace(/let vErrors = null;|\.errors = vErrors;/g, '');
+  if (writes.some((w) => w !== 'errors = 0;') || /\bvErrors\b/.test(lists)) return code;
+  let result = code
+    .replace(/let vErrors = null;let errors = 0;/g, '')
+    .replace(/\.errors = vErrors;return errors === 0;/g, '.errors = null;return true;')
+    .replace(/const _errs\d+ = errors;/g, '')
+    .replace(/\b(?:errors === _errs\d+|_errs\d+ === errors|errors === 0)\b/g, 'true');
+  const flags = result.match(/\bvalid\d+ = [^;]*;/g) ?? [];
+  if (flags.some((f) => !f.endsWith(' = true;'))) return code;
+  result = result
+    .replace(/var valid\d+ = true;/g, '')
+    .replace(/\bvalid\d+\b/g, 'true')
+    .replace(/\}else \{\}/g, '}');
+  const leftover = /(?<![.\w$])(?:errors|vErrors|_errs\d+|valid\d+)\b/.exec(result);
+  if (leftover) throw new Error(`folding ajv's bookkeeping left ${leftover[0]} behind`);
+  return result;
+}
+
 /** ajv's raw standalone code (generated with `messages: false`), compacted as the module comment says. */
 export function compactValidators(code: string): string {
   assertWorded(code);
-  return inlineSchemaReferences(code)
+  const compact = inlineSchemaReferences(code)
     .replace(/schemaPath:"(?:[^"\\]|\\.)*",/g, '')
     .replace(
       /(validate\d+)\.errors = \[\{instancePath(?::(.*?))?,keyword:("\w+"),params:(\{.*?\})\}\];return false;/g,
       (_, v: string, path: string | undefined, keyword: string, params: string) =>
         `return fail(${v},${path ?? 'instancePath'},${keyword},${params});`,
     );
+  return foldBookkeeping(compact);
 }

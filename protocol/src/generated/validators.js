@@ -5,22 +5,18 @@ import { discriminated, fail, runtimeFormats, ucs2length } from '../validator-ru
 export const validateCancelTaskRequest = validate0;
 const func0 = ucs2length;
 function validate0(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
+  if (true) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
-      const _errs1 = errors;
       for (const key0 in data) {
         if (!(key0 === 'reason')) {
           return fail(validate0, instancePath, 'additionalProperties', { additionalProperty: key0 });
           break;
         }
       }
-      if (_errs1 === errors) {
+      if (true) {
         if (data.reason !== undefined) {
           let data0 = data.reason;
-          const _errs2 = errors;
-          if (errors === _errs2) {
+          if (true) {
             if (typeof data0 === 'string') {
               if (func0(data0) > 1000) {
                 return fail(validate0, instancePath + '/reason', 'maxLength', { limit: 1000 });
@@ -35,14 +31,12 @@ function validate0(data, { instancePath = '', parentData, parentDataProperty, ro
       return fail(validate0, instancePath, 'type', { type: 'object' });
     }
   }
-  validate0.errors = vErrors;
-  return errors === 0;
+  validate0.errors = null;
+  return true;
 }
 export const validateCancelTaskResponse = validate1;
 function validate1(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
+  if (true) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (
@@ -52,18 +46,13 @@ function validate1(data, { instancePath = '', parentData, parentDataProperty, ro
         return fail(validate1, instancePath, 'required', { missingProperty: missing0 });
       } else {
         if (data.taskId !== undefined) {
-          const _errs1 = errors;
           if (typeof data.taskId !== 'string') {
             return fail(validate1, instancePath + '/taskId', 'type', { type: 'string' });
           }
-          var valid0 = _errs1 === errors;
-        } else {
-          var valid0 = true;
         }
-        if (valid0) {
+        if (true) {
           if (data.status !== undefined) {
             let data1 = data.status;
-            const _errs3 = errors;
             if (typeof data1 !== 'string') {
               return fail(validate1, instancePath + '/status', 'type', { type: 'string' });
             }
@@ -72,9 +61,6 @@ function validate1(data, { instancePath = '', parentData, parentDataProperty, ro
                 allowedValues: ['CANCELLATION_REQUESTED', 'ALREADY_TERMINAL'],
               });
             }
-            var valid0 = _errs3 === errors;
-          } else {
-            var valid0 = true;
           }
         }
       }
@@ -82,14 +68,12 @@ function validate1(data, { instancePath = '', parentData, parentDataProperty, ro
       return fail(validate1, instancePath, 'type', { type: 'object' });
     }
   }
-  validate1.errors = vErrors;
-  return errors === 0;
+  validate1.errors = null;
+  return true;
 }
 export const validateCapabilitiesResponse = validate2;
 function validate2(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
+  if (true) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (
@@ -99,32 +83,24 @@ function validate2(data, { instancePath = '', parentData, parentDataProperty, ro
         return fail(validate2, instancePath, 'required', { missingProperty: missing0 });
       } else {
         if (data.protocolVersion !== undefined) {
-          const _errs1 = errors;
           if (typeof data.protocolVersion !== 'string') {
             return fail(validate2, instancePath + '/protocolVersion', 'type', { type: 'string' });
           }
-          var valid0 = _errs1 === errors;
-        } else {
-          var valid0 = true;
         }
-        if (valid0) {
+        if (true) {
           if (data.transports !== undefined) {
             let data1 = data.transports;
-            const _errs3 = errors;
-            if (errors === _errs3) {
+            if (true) {
               if (Array.isArray(data1)) {
-                var valid1 = true;
                 const len0 = data1.length;
                 for (let i0 = 0; i0 < len0; i0++) {
                   let data2 = data1[i0];
-                  const _errs5 = errors;
                   if (!(data2 === 'websocket' || data2 === 'sse' || data2 === 'polling')) {
                     return fail(validate2, instancePath + '/transports/' + i0, 'enum', {
                       allowedValues: ['websocket', 'sse', 'polling'],
                     });
                   }
-                  var valid1 = _errs5 === errors;
-                  if (!valid1) {
+                  if (!true) {
                     break;
                   }
                 }
@@ -132,20 +108,15 @@ function validate2(data, { instancePath = '', parentData, parentDataProperty, ro
                 return fail(validate2, instancePath + '/transports', 'type', { type: 'array' });
               }
             }
-            var valid0 = _errs3 === errors;
-          } else {
-            var valid0 = true;
           }
-          if (valid0) {
+          if (true) {
             if (data.heartbeatIntervalMs !== undefined) {
               let data3 = data.heartbeatIntervalMs;
-              const _errs6 = errors;
-              if (errors === _errs6) {
+              if (true) {
                 if (data3 && typeof data3 == 'object' && !Array.isArray(data3)) {
                   if (data3.websocket !== undefined) {
                     let data4 = data3.websocket;
-                    const _errs8 = errors;
-                    if (errors === _errs8) {
+                    if (true) {
                       if (typeof data4 == 'number') {
                         if (data4 < 0 || isNaN(data4)) {
                           return fail(validate2, instancePath + '/heartbeatIntervalMs/websocket', 'minimum', {
@@ -159,15 +130,11 @@ function validate2(data, { instancePath = '', parentData, parentDataProperty, ro
                         });
                       }
                     }
-                    var valid2 = _errs8 === errors;
-                  } else {
-                    var valid2 = true;
                   }
-                  if (valid2) {
+                  if (true) {
                     if (data3.sse !== undefined) {
                       let data5 = data3.sse;
-                      const _errs10 = errors;
-                      if (errors === _errs10) {
+                      if (true) {
                         if (typeof data5 == 'number') {
                           if (data5 < 0 || isNaN(data5)) {
                             return fail(validate2, instancePath + '/heartbeatIntervalMs/sse', 'minimum', {
@@ -181,47 +148,33 @@ function validate2(data, { instancePath = '', parentData, parentDataProperty, ro
                           });
                         }
                       }
-                      var valid2 = _errs10 === errors;
-                    } else {
-                      var valid2 = true;
                     }
                   }
                 } else {
                   return fail(validate2, instancePath + '/heartbeatIntervalMs', 'type', { type: 'object' });
                 }
               }
-              var valid0 = _errs6 === errors;
-            } else {
-              var valid0 = true;
             }
-            if (valid0) {
+            if (true) {
               if (data.retention !== undefined) {
                 let data6 = data.retention;
-                const _errs12 = errors;
                 if (!(data6 && typeof data6 == 'object' && !Array.isArray(data6))) {
                   return fail(validate2, instancePath + '/retention', 'type', { type: 'object' });
                 }
-                var valid0 = _errs12 === errors;
-              } else {
-                var valid0 = true;
               }
-              if (valid0) {
+              if (true) {
                 if (data.extensions !== undefined) {
                   let data7 = data.extensions;
-                  const _errs14 = errors;
-                  if (errors === _errs14) {
+                  if (true) {
                     if (Array.isArray(data7)) {
-                      var valid3 = true;
                       const len1 = data7.length;
                       for (let i1 = 0; i1 < len1; i1++) {
-                        const _errs16 = errors;
                         if (typeof data7[i1] !== 'string') {
                           return fail(validate2, instancePath + '/extensions/' + i1, 'type', {
                             type: 'string',
                           });
                         }
-                        var valid3 = _errs16 === errors;
-                        if (!valid3) {
+                        if (!true) {
                           break;
                         }
                       }
@@ -229,31 +182,20 @@ function validate2(data, { instancePath = '', parentData, parentDataProperty, ro
                       return fail(validate2, instancePath + '/extensions', 'type', { type: 'array' });
                     }
                   }
-                  var valid0 = _errs14 === errors;
-                } else {
-                  var valid0 = true;
                 }
-                if (valid0) {
+                if (true) {
                   if (data.limits !== undefined) {
                     let data9 = data.limits;
-                    const _errs18 = errors;
                     if (!(data9 && typeof data9 == 'object' && !Array.isArray(data9))) {
                       return fail(validate2, instancePath + '/limits', 'type', { type: 'object' });
                     }
-                    var valid0 = _errs18 === errors;
-                  } else {
-                    var valid0 = true;
                   }
-                  if (valid0) {
+                  if (true) {
                     if (data.routes !== undefined) {
                       let data10 = data.routes;
-                      const _errs20 = errors;
                       if (!(data10 && typeof data10 == 'object' && !Array.isArray(data10))) {
                         return fail(validate2, instancePath + '/routes', 'type', { type: 'object' });
                       }
-                      var valid0 = _errs20 === errors;
-                    } else {
-                      var valid0 = true;
                     }
                   }
                 }
@@ -266,14 +208,12 @@ function validate2(data, { instancePath = '', parentData, parentDataProperty, ro
       return fail(validate2, instancePath, 'type', { type: 'object' });
     }
   }
-  validate2.errors = vErrors;
-  return errors === 0;
+  validate2.errors = null;
+  return true;
 }
 export const validateClientActionResponse = validate3;
 function validate3(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
+  if (true) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (
@@ -284,7 +224,6 @@ function validate3(data, { instancePath = '', parentData, parentDataProperty, ro
       ) {
         return fail(validate3, instancePath, 'required', { missingProperty: missing0 });
       } else {
-        const _errs1 = errors;
         for (const key0 in data) {
           if (!(
             key0 === 'taskId' ||
@@ -296,40 +235,27 @@ function validate3(data, { instancePath = '', parentData, parentDataProperty, ro
             break;
           }
         }
-        if (_errs1 === errors) {
+        if (true) {
           if (data.taskId !== undefined) {
-            const _errs2 = errors;
             if (typeof data.taskId !== 'string') {
               return fail(validate3, instancePath + '/taskId', 'type', { type: 'string' });
             }
-            var valid0 = _errs2 === errors;
-          } else {
-            var valid0 = true;
           }
-          if (valid0) {
+          if (true) {
             if (data.suspendId !== undefined) {
-              const _errs4 = errors;
               if (typeof data.suspendId !== 'string') {
                 return fail(validate3, instancePath + '/suspendId', 'type', { type: 'string' });
               }
-              var valid0 = _errs4 === errors;
-            } else {
-              var valid0 = true;
             }
-            if (valid0) {
+            if (true) {
               if (data.clientActionId !== undefined) {
-                const _errs6 = errors;
                 if (typeof data.clientActionId !== 'string') {
                   return fail(validate3, instancePath + '/clientActionId', 'type', { type: 'string' });
                 }
-                var valid0 = _errs6 === errors;
-              } else {
-                var valid0 = true;
               }
-              if (valid0) {
+              if (true) {
                 if (data.status !== undefined) {
                   let data3 = data.status;
-                  const _errs8 = errors;
                   if (typeof data3 !== 'string') {
                     return fail(validate3, instancePath + '/status', 'type', { type: 'string' });
                   }
@@ -348,9 +274,6 @@ function validate3(data, { instancePath = '', parentData, parentDataProperty, ro
                       ],
                     });
                   }
-                  var valid0 = _errs8 === errors;
-                } else {
-                  var valid0 = true;
                 }
               }
             }
@@ -361,14 +284,12 @@ function validate3(data, { instancePath = '', parentData, parentDataProperty, ro
       return fail(validate3, instancePath, 'type', { type: 'object' });
     }
   }
-  validate3.errors = vErrors;
-  return errors === 0;
+  validate3.errors = null;
+  return true;
 }
 export const validateClientAction = validate4;
 function validate4(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
+  if (true) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (
@@ -378,7 +299,6 @@ function validate4(data, { instancePath = '', parentData, parentDataProperty, ro
       ) {
         return fail(validate4, instancePath, 'required', { missingProperty: missing0 });
       } else {
-        const _errs1 = errors;
         for (const key0 in data) {
           if (!(
             key0 === 'clientActionId' ||
@@ -391,57 +311,37 @@ function validate4(data, { instancePath = '', parentData, parentDataProperty, ro
             break;
           }
         }
-        if (_errs1 === errors) {
+        if (true) {
           if (data.clientActionId !== undefined) {
-            const _errs2 = errors;
             if (typeof data.clientActionId !== 'string') {
               return fail(validate4, instancePath + '/clientActionId', 'type', { type: 'string' });
             }
-            var valid0 = _errs2 === errors;
-          } else {
-            var valid0 = true;
           }
-          if (valid0) {
+          if (true) {
             if (data.suspendId !== undefined) {
-              const _errs4 = errors;
               if (typeof data.suspendId !== 'string') {
                 return fail(validate4, instancePath + '/suspendId', 'type', { type: 'string' });
               }
-              var valid0 = _errs4 === errors;
-            } else {
-              var valid0 = true;
             }
-            if (valid0) {
+            if (true) {
               if (data.actionType !== undefined) {
-                const _errs6 = errors;
                 if (typeof data.actionType !== 'string') {
                   return fail(validate4, instancePath + '/actionType', 'type', { type: 'string' });
                 }
-                var valid0 = _errs6 === errors;
-              } else {
-                var valid0 = true;
               }
-              if (valid0) {
+              if (true) {
                 if (data.payload !== undefined) {
                   let data3 = data.payload;
-                  const _errs8 = errors;
                   if (!(data3 && typeof data3 == 'object' && !Array.isArray(data3))) {
                     return fail(validate4, instancePath + '/payload', 'type', { type: 'object' });
                   }
-                  var valid0 = _errs8 === errors;
-                } else {
-                  var valid0 = true;
                 }
-                if (valid0) {
+                if (true) {
                   if (data.metadata !== undefined) {
                     let data4 = data.metadata;
-                    const _errs10 = errors;
                     if (!(data4 && typeof data4 == 'object' && !Array.isArray(data4))) {
                       return fail(validate4, instancePath + '/metadata', 'type', { type: 'object' });
                     }
-                    var valid0 = _errs10 === errors;
-                  } else {
-                    var valid0 = true;
                   }
                 }
               }
@@ -453,14 +353,12 @@ function validate4(data, { instancePath = '', parentData, parentDataProperty, ro
       return fail(validate4, instancePath, 'type', { type: 'object' });
     }
   }
-  validate4.errors = vErrors;
-  return errors === 0;
+  validate4.errors = null;
+  return true;
 }
 export const validateCreateTaskRequest = validate5;
 function validate5(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
+  if (true) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (
@@ -469,7 +367,6 @@ function validate5(data, { instancePath = '', parentData, parentDataProperty, ro
       ) {
         return fail(validate5, instancePath, 'required', { missingProperty: missing0 });
       } else {
-        const _errs1 = errors;
         for (const key0 in data) {
           if (!(
             key0 === 'clientRequestId' ||
@@ -481,11 +378,10 @@ function validate5(data, { instancePath = '', parentData, parentDataProperty, ro
             break;
           }
         }
-        if (_errs1 === errors) {
+        if (true) {
           if (data.clientRequestId !== undefined) {
             let data0 = data.clientRequestId;
-            const _errs2 = errors;
-            if (errors === _errs2) {
+            if (true) {
               if (typeof data0 === 'string') {
                 if (func0(data0) > 200) {
                   return fail(validate5, instancePath + '/clientRequestId', 'maxLength', { limit: 200 });
@@ -498,15 +394,11 @@ function validate5(data, { instancePath = '', parentData, parentDataProperty, ro
                 return fail(validate5, instancePath + '/clientRequestId', 'type', { type: 'string' });
               }
             }
-            var valid0 = _errs2 === errors;
-          } else {
-            var valid0 = true;
           }
-          if (valid0) {
+          if (true) {
             if (data.taskType !== undefined) {
               let data1 = data.taskType;
-              const _errs4 = errors;
-              if (errors === _errs4) {
+              if (true) {
                 if (typeof data1 === 'string') {
                   if (func0(data1) > 200) {
                     return fail(validate5, instancePath + '/taskType', 'maxLength', { limit: 200 });
@@ -519,31 +411,20 @@ function validate5(data, { instancePath = '', parentData, parentDataProperty, ro
                   return fail(validate5, instancePath + '/taskType', 'type', { type: 'string' });
                 }
               }
-              var valid0 = _errs4 === errors;
-            } else {
-              var valid0 = true;
             }
-            if (valid0) {
+            if (true) {
               if (data.input !== undefined) {
                 let data2 = data.input;
-                const _errs6 = errors;
                 if (!(data2 && typeof data2 == 'object' && !Array.isArray(data2))) {
                   return fail(validate5, instancePath + '/input', 'type', { type: 'object' });
                 }
-                var valid0 = _errs6 === errors;
-              } else {
-                var valid0 = true;
               }
-              if (valid0) {
+              if (true) {
                 if (data.metadata !== undefined) {
                   let data3 = data.metadata;
-                  const _errs8 = errors;
                   if (!(data3 && typeof data3 == 'object' && !Array.isArray(data3))) {
                     return fail(validate5, instancePath + '/metadata', 'type', { type: 'object' });
                   }
-                  var valid0 = _errs8 === errors;
-                } else {
-                  var valid0 = true;
                 }
               }
             }
@@ -554,14 +435,12 @@ function validate5(data, { instancePath = '', parentData, parentDataProperty, ro
       return fail(validate5, instancePath, 'type', { type: 'object' });
     }
   }
-  validate5.errors = vErrors;
-  return errors === 0;
+  validate5.errors = null;
+  return true;
 }
 export const validateErrorEnvelope = validate6;
 function validate6(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
+  if (true) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (
@@ -572,44 +451,28 @@ function validate6(data, { instancePath = '', parentData, parentDataProperty, ro
         return fail(validate6, instancePath, 'required', { missingProperty: missing0 });
       } else {
         if (data.code !== undefined) {
-          const _errs1 = errors;
           if (typeof data.code !== 'string') {
             return fail(validate6, instancePath + '/code', 'type', { type: 'string' });
           }
-          var valid0 = _errs1 === errors;
-        } else {
-          var valid0 = true;
         }
-        if (valid0) {
+        if (true) {
           if (data.message !== undefined) {
-            const _errs3 = errors;
             if (typeof data.message !== 'string') {
               return fail(validate6, instancePath + '/message', 'type', { type: 'string' });
             }
-            var valid0 = _errs3 === errors;
-          } else {
-            var valid0 = true;
           }
-          if (valid0) {
+          if (true) {
             if (data.details !== undefined) {
               let data2 = data.details;
-              const _errs5 = errors;
               if (!(data2 && typeof data2 == 'object' && !Array.isArray(data2))) {
                 return fail(validate6, instancePath + '/details', 'type', { type: 'object' });
               }
-              var valid0 = _errs5 === errors;
-            } else {
-              var valid0 = true;
             }
-            if (valid0) {
+            if (true) {
               if (data.timestamp !== undefined) {
-                const _errs7 = errors;
                 if (typeof data.timestamp !== 'string') {
                   return fail(validate6, instancePath + '/timestamp', 'type', { type: 'string' });
                 }
-                var valid0 = _errs7 === errors;
-              } else {
-                var valid0 = true;
               }
             }
           }
@@ -619,14 +482,12 @@ function validate6(data, { instancePath = '', parentData, parentDataProperty, ro
       return fail(validate6, instancePath, 'type', { type: 'object' });
     }
   }
-  validate6.errors = vErrors;
-  return errors === 0;
+  validate6.errors = null;
+  return true;
 }
 export const validateEventEnvelope = validate7;
 function validate7(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
+  if (true) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (
@@ -640,8 +501,7 @@ function validate7(data, { instancePath = '', parentData, parentDataProperty, ro
       } else {
         if (data.type !== undefined) {
           let data0 = data.type;
-          const _errs1 = errors;
-          if (errors === _errs1) {
+          if (true) {
             if (typeof data0 === 'string') {
               if (func0(data0) < 1) {
                 return fail(validate7, instancePath + '/type', 'minLength', { limit: 1 });
@@ -650,25 +510,17 @@ function validate7(data, { instancePath = '', parentData, parentDataProperty, ro
               return fail(validate7, instancePath + '/type', 'type', { type: 'string' });
             }
           }
-          var valid0 = _errs1 === errors;
-        } else {
-          var valid0 = true;
         }
-        if (valid0) {
+        if (true) {
           if (data.taskId !== undefined) {
-            const _errs3 = errors;
             if (typeof data.taskId !== 'string') {
               return fail(validate7, instancePath + '/taskId', 'type', { type: 'string' });
             }
-            var valid0 = _errs3 === errors;
-          } else {
-            var valid0 = true;
           }
-          if (valid0) {
+          if (true) {
             if (data.eventId !== undefined) {
               let data2 = data.eventId;
-              const _errs5 = errors;
-              if (errors === _errs5) {
+              if (true) {
                 if (typeof data2 === 'string') {
                   if (func0(data2) < 1) {
                     return fail(validate7, instancePath + '/eventId', 'minLength', { limit: 1 });
@@ -677,30 +529,19 @@ function validate7(data, { instancePath = '', parentData, parentDataProperty, ro
                   return fail(validate7, instancePath + '/eventId', 'type', { type: 'string' });
                 }
               }
-              var valid0 = _errs5 === errors;
-            } else {
-              var valid0 = true;
             }
-            if (valid0) {
+            if (true) {
               if (data.createdAt !== undefined) {
-                const _errs7 = errors;
                 if (typeof data.createdAt !== 'string') {
                   return fail(validate7, instancePath + '/createdAt', 'type', { type: 'string' });
                 }
-                var valid0 = _errs7 === errors;
-              } else {
-                var valid0 = true;
               }
-              if (valid0) {
+              if (true) {
                 if (data.payload !== undefined) {
                   let data4 = data.payload;
-                  const _errs9 = errors;
                   if (!(data4 && typeof data4 == 'object' && !Array.isArray(data4))) {
                     return fail(validate7, instancePath + '/payload', 'type', { type: 'object' });
                   }
-                  var valid0 = _errs9 === errors;
-                } else {
-                  var valid0 = true;
                 }
               }
             }
@@ -711,37 +552,27 @@ function validate7(data, { instancePath = '', parentData, parentDataProperty, ro
       return fail(validate7, instancePath, 'type', { type: 'object' });
     }
   }
-  validate7.errors = vErrors;
-  return errors === 0;
+  validate7.errors = null;
+  return true;
 }
 export const validateHeartbeat = validate8;
 function validate8(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
+  if (true) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (data.type === undefined && (missing0 = 'type')) {
         return fail(validate8, instancePath, 'required', { missingProperty: missing0 });
       } else {
         if (data.type !== undefined) {
-          const _errs1 = errors;
           if ('HEARTBEAT' !== data.type) {
             return fail(validate8, instancePath + '/type', 'const', { allowedValue: 'HEARTBEAT' });
           }
-          var valid0 = _errs1 === errors;
-        } else {
-          var valid0 = true;
         }
-        if (valid0) {
+        if (true) {
           if (data.taskId !== undefined) {
-            const _errs2 = errors;
             if (typeof data.taskId !== 'string') {
               return fail(validate8, instancePath + '/taskId', 'type', { type: 'string' });
             }
-            var valid0 = _errs2 === errors;
-          } else {
-            var valid0 = true;
           }
         }
       }
@@ -749,14 +580,12 @@ function validate8(data, { instancePath = '', parentData, parentDataProperty, ro
       return fail(validate8, instancePath, 'type', { type: 'object' });
     }
   }
-  validate8.errors = vErrors;
-  return errors === 0;
+  validate8.errors = null;
+  return true;
 }
 export const validateHistoryTrimmedSseData = validate9;
 function validate9(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
+  if (true) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (
@@ -767,39 +596,27 @@ function validate9(data, { instancePath = '', parentData, parentDataProperty, ro
         return fail(validate9, instancePath, 'required', { missingProperty: missing0 });
       } else {
         if (data.taskId !== undefined) {
-          const _errs1 = errors;
           if (typeof data.taskId !== 'string') {
             return fail(validate9, instancePath + '/taskId', 'type', { type: 'string' });
           }
-          var valid0 = _errs1 === errors;
-        } else {
-          var valid0 = true;
         }
-        if (valid0) {
+        if (true) {
           if (data.requestedAfterEventId !== undefined) {
             let data1 = data.requestedAfterEventId;
-            const _errs3 = errors;
             if (typeof data1 !== 'string' && data1 !== null) {
               return fail(validate9, instancePath + '/requestedAfterEventId', 'type', {
                 type: ['string', 'null'],
               });
             }
-            var valid0 = _errs3 === errors;
-          } else {
-            var valid0 = true;
           }
-          if (valid0) {
+          if (true) {
             if (data.firstRetainedEventId !== undefined) {
               let data2 = data.firstRetainedEventId;
-              const _errs5 = errors;
               if (typeof data2 !== 'string' && data2 !== null) {
                 return fail(validate9, instancePath + '/firstRetainedEventId', 'type', {
                   type: ['string', 'null'],
                 });
               }
-              var valid0 = _errs5 === errors;
-            } else {
-              var valid0 = true;
             }
           }
         }
@@ -808,14 +625,12 @@ function validate9(data, { instancePath = '', parentData, parentDataProperty, ro
       return fail(validate9, instancePath, 'type', { type: 'object' });
     }
   }
-  validate9.errors = vErrors;
-  return errors === 0;
+  validate9.errors = null;
+  return true;
 }
 export const validatePollEventsResponse = validate10;
 function validate10(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
+  if (true) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (
@@ -826,53 +641,36 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
         return fail(validate10, instancePath, 'required', { missingProperty: missing0 });
       } else {
         if (data.taskId !== undefined) {
-          const _errs1 = errors;
           if (typeof data.taskId !== 'string') {
             return fail(validate10, instancePath + '/taskId', 'type', { type: 'string' });
           }
-          var valid0 = _errs1 === errors;
-        } else {
-          var valid0 = true;
         }
-        if (valid0) {
+        if (true) {
           if (data.events !== undefined) {
-            const _errs3 = errors;
-            if (errors === _errs3) {
+            if (true) {
               if (!Array.isArray(data.events)) {
                 return fail(validate10, instancePath + '/events', 'type', { type: 'array' });
               }
             }
-            var valid0 = _errs3 === errors;
-          } else {
-            var valid0 = true;
           }
-          if (valid0) {
+          if (true) {
             if (data.nextAfterEventId !== undefined) {
               let data2 = data.nextAfterEventId;
-              const _errs5 = errors;
               if (typeof data2 !== 'string' && data2 !== null) {
                 return fail(validate10, instancePath + '/nextAfterEventId', 'type', {
                   type: ['string', 'null'],
                 });
               }
-              var valid0 = _errs5 === errors;
-            } else {
-              var valid0 = true;
             }
-            if (valid0) {
+            if (true) {
               if (data.hasMore !== undefined) {
-                const _errs7 = errors;
                 if (typeof data.hasMore !== 'boolean') {
                   return fail(validate10, instancePath + '/hasMore', 'type', { type: 'boolean' });
                 }
-                var valid0 = _errs7 === errors;
-              } else {
-                var valid0 = true;
               }
-              if (valid0) {
+              if (true) {
                 if (data.taskStatus !== undefined) {
                   let data4 = data.taskStatus;
-                  const _errs9 = errors;
                   if (typeof data4 !== 'string') {
                     return fail(validate10, instancePath + '/taskStatus', 'type', { type: 'string' });
                   }
@@ -887,15 +685,11 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
                       allowedValues: ['ACCEPTED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'],
                     });
                   }
-                  var valid0 = _errs9 === errors;
-                } else {
-                  var valid0 = true;
                 }
-                if (valid0) {
+                if (true) {
                   if (data.historyTrimmed !== undefined) {
                     let data5 = data.historyTrimmed;
-                    const _errs11 = errors;
-                    if (errors === _errs11) {
+                    if (true) {
                       if (data5 && typeof data5 == 'object' && !Array.isArray(data5)) {
                         let missing1;
                         if (
@@ -909,7 +703,6 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
                         } else {
                           if (data5.requestedAfterEventId !== undefined) {
                             let data6 = data5.requestedAfterEventId;
-                            const _errs13 = errors;
                             if (typeof data6 !== 'string' && data6 !== null) {
                               return fail(
                                 validate10,
@@ -918,14 +711,10 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
                                 { type: ['string', 'null'] },
                               );
                             }
-                            var valid1 = _errs13 === errors;
-                          } else {
-                            var valid1 = true;
                           }
-                          if (valid1) {
+                          if (true) {
                             if (data5.firstRetainedEventId !== undefined) {
                               let data7 = data5.firstRetainedEventId;
-                              const _errs15 = errors;
                               if (typeof data7 !== 'string' && data7 !== null) {
                                 return fail(
                                   validate10,
@@ -934,9 +723,6 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
                                   { type: ['string', 'null'] },
                                 );
                               }
-                              var valid1 = _errs15 === errors;
-                            } else {
-                              var valid1 = true;
                             }
                           }
                         }
@@ -944,9 +730,6 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
                         return fail(validate10, instancePath + '/historyTrimmed', 'type', { type: 'object' });
                       }
                     }
-                    var valid0 = _errs11 === errors;
-                  } else {
-                    var valid0 = true;
                   }
                 }
               }
@@ -958,14 +741,12 @@ function validate10(data, { instancePath = '', parentData, parentDataProperty, r
       return fail(validate10, instancePath, 'type', { type: 'object' });
     }
   }
-  validate10.errors = vErrors;
-  return errors === 0;
+  validate10.errors = null;
+  return true;
 }
 export const validateSubscribeFrame = validate11;
 function validate11(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
+  if (true) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (
@@ -974,28 +755,22 @@ function validate11(data, { instancePath = '', parentData, parentDataProperty, r
       ) {
         return fail(validate11, instancePath, 'required', { missingProperty: missing0 });
       } else {
-        const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'action' || key0 === 'taskId' || key0 === 'lastEventId')) {
             return fail(validate11, instancePath, 'additionalProperties', { additionalProperty: key0 });
             break;
           }
         }
-        if (_errs1 === errors) {
+        if (true) {
           if (data.action !== undefined) {
-            const _errs2 = errors;
             if ('subscribe' !== data.action) {
               return fail(validate11, instancePath + '/action', 'const', { allowedValue: 'subscribe' });
             }
-            var valid0 = _errs2 === errors;
-          } else {
-            var valid0 = true;
           }
-          if (valid0) {
+          if (true) {
             if (data.taskId !== undefined) {
               let data1 = data.taskId;
-              const _errs3 = errors;
-              if (errors === _errs3) {
+              if (true) {
                 if (typeof data1 === 'string') {
                   if (func0(data1) < 1) {
                     return fail(validate11, instancePath + '/taskId', 'minLength', { limit: 1 });
@@ -1004,22 +779,15 @@ function validate11(data, { instancePath = '', parentData, parentDataProperty, r
                   return fail(validate11, instancePath + '/taskId', 'type', { type: 'string' });
                 }
               }
-              var valid0 = _errs3 === errors;
-            } else {
-              var valid0 = true;
             }
-            if (valid0) {
+            if (true) {
               if (data.lastEventId !== undefined) {
                 let data2 = data.lastEventId;
-                const _errs5 = errors;
                 if (typeof data2 !== 'string' && data2 !== null) {
                   return fail(validate11, instancePath + '/lastEventId', 'type', {
                     type: ['string', 'null'],
                   });
                 }
-                var valid0 = _errs5 === errors;
-              } else {
-                var valid0 = true;
               }
             }
           }
@@ -1029,14 +797,12 @@ function validate11(data, { instancePath = '', parentData, parentDataProperty, r
       return fail(validate11, instancePath, 'type', { type: 'object' });
     }
   }
-  validate11.errors = vErrors;
-  return errors === 0;
+  validate11.errors = null;
+  return true;
 }
 export const validateSubscriptionConfirmed = validate12;
 function validate12(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
+  if (true) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (
@@ -1047,54 +813,37 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
         return fail(validate12, instancePath, 'required', { missingProperty: missing0 });
       } else {
         if (data.type !== undefined) {
-          const _errs1 = errors;
           if ('SUBSCRIPTION_CONFIRMED' !== data.type) {
             return fail(validate12, instancePath + '/type', 'const', {
               allowedValue: 'SUBSCRIPTION_CONFIRMED',
             });
           }
-          var valid0 = _errs1 === errors;
-        } else {
-          var valid0 = true;
         }
-        if (valid0) {
+        if (true) {
           if (data.taskId !== undefined) {
-            const _errs2 = errors;
             if (typeof data.taskId !== 'string') {
               return fail(validate12, instancePath + '/taskId', 'type', { type: 'string' });
             }
-            var valid0 = _errs2 === errors;
-          } else {
-            var valid0 = true;
           }
-          if (valid0) {
+          if (true) {
             if (data.replayStartedAfterEventId !== undefined) {
               let data2 = data.replayStartedAfterEventId;
-              const _errs4 = errors;
               if (typeof data2 !== 'string' && data2 !== null) {
                 return fail(validate12, instancePath + '/replayStartedAfterEventId', 'type', {
                   type: ['string', 'null'],
                 });
               }
-              var valid0 = _errs4 === errors;
-            } else {
-              var valid0 = true;
             }
-            if (valid0) {
+            if (true) {
               if (data.live !== undefined) {
-                const _errs6 = errors;
                 if (typeof data.live !== 'boolean') {
                   return fail(validate12, instancePath + '/live', 'type', { type: 'boolean' });
                 }
-                var valid0 = _errs6 === errors;
-              } else {
-                var valid0 = true;
               }
-              if (valid0) {
+              if (true) {
                 if (data.historyTrimmed !== undefined) {
                   let data4 = data.historyTrimmed;
-                  const _errs8 = errors;
-                  if (errors === _errs8) {
+                  if (true) {
                     if (data4 && typeof data4 == 'object' && !Array.isArray(data4)) {
                       let missing1;
                       if (
@@ -1107,7 +856,6 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                       } else {
                         if (data4.requestedAfterEventId !== undefined) {
                           let data5 = data4.requestedAfterEventId;
-                          const _errs10 = errors;
                           if (typeof data5 !== 'string' && data5 !== null) {
                             return fail(
                               validate12,
@@ -1116,14 +864,10 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                               { type: ['string', 'null'] },
                             );
                           }
-                          var valid1 = _errs10 === errors;
-                        } else {
-                          var valid1 = true;
                         }
-                        if (valid1) {
+                        if (true) {
                           if (data4.firstRetainedEventId !== undefined) {
                             let data6 = data4.firstRetainedEventId;
-                            const _errs12 = errors;
                             if (typeof data6 !== 'string' && data6 !== null) {
                               return fail(
                                 validate12,
@@ -1132,9 +876,6 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                                 { type: ['string', 'null'] },
                               );
                             }
-                            var valid1 = _errs12 === errors;
-                          } else {
-                            var valid1 = true;
                           }
                         }
                       }
@@ -1142,9 +883,6 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                       return fail(validate12, instancePath + '/historyTrimmed', 'type', { type: 'object' });
                     }
                   }
-                  var valid0 = _errs8 === errors;
-                } else {
-                  var valid0 = true;
                 }
               }
             }
@@ -1155,14 +893,12 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
       return fail(validate12, instancePath, 'type', { type: 'object' });
     }
   }
-  validate12.errors = vErrors;
-  return errors === 0;
+  validate12.errors = null;
+  return true;
 }
 export const validateTaskCreatedResponse = validate13;
 function validate13(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
+  if (true) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (
@@ -1173,18 +909,13 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
         return fail(validate13, instancePath, 'required', { missingProperty: missing0 });
       } else {
         if (data.taskId !== undefined) {
-          const _errs1 = errors;
           if (typeof data.taskId !== 'string') {
             return fail(validate13, instancePath + '/taskId', 'type', { type: 'string' });
           }
-          var valid0 = _errs1 === errors;
-        } else {
-          var valid0 = true;
         }
-        if (valid0) {
+        if (true) {
           if (data.status !== undefined) {
             let data1 = data.status;
-            const _errs3 = errors;
             if (typeof data1 !== 'string') {
               return fail(validate13, instancePath + '/status', 'type', { type: 'string' });
             }
@@ -1199,29 +930,18 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                 allowedValues: ['ACCEPTED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'],
               });
             }
-            var valid0 = _errs3 === errors;
-          } else {
-            var valid0 = true;
           }
-          if (valid0) {
+          if (true) {
             if (data.clientRequestId !== undefined) {
-              const _errs5 = errors;
               if (typeof data.clientRequestId !== 'string') {
                 return fail(validate13, instancePath + '/clientRequestId', 'type', { type: 'string' });
               }
-              var valid0 = _errs5 === errors;
-            } else {
-              var valid0 = true;
             }
-            if (valid0) {
+            if (true) {
               if (data.deduplicated !== undefined) {
-                const _errs7 = errors;
                 if (typeof data.deduplicated !== 'boolean') {
                   return fail(validate13, instancePath + '/deduplicated', 'type', { type: 'boolean' });
                 }
-                var valid0 = _errs7 === errors;
-              } else {
-                var valid0 = true;
               }
             }
           }
@@ -1231,15 +951,13 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
       return fail(validate13, instancePath, 'type', { type: 'object' });
     }
   }
-  validate13.errors = vErrors;
-  return errors === 0;
+  validate13.errors = null;
+  return true;
 }
 const validateTaskEventBase = validate14;
 const formats0 = runtimeFormats['date-time'];
 function validate14(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
+  if (true) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (
@@ -1251,7 +969,6 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
       ) {
         return fail(validate14, instancePath, 'required', { missingProperty: missing0 });
       } else {
-        const _errs1 = errors;
         for (const key0 in data) {
           if (!(
             key0 === 'type' ||
@@ -1264,10 +981,9 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
             break;
           }
         }
-        if (_errs1 === errors) {
+        if (true) {
           if (data.type !== undefined) {
             let data0 = data.type;
-            const _errs2 = errors;
             if (typeof data0 !== 'string') {
               return fail(validate14, instancePath + '/type', 'type', { type: 'string' });
             }
@@ -1294,36 +1010,24 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
                 ],
               });
             }
-            var valid0 = _errs2 === errors;
-          } else {
-            var valid0 = true;
           }
-          if (valid0) {
+          if (true) {
             if (data.taskId !== undefined) {
-              const _errs4 = errors;
               if (typeof data.taskId !== 'string') {
                 return fail(validate14, instancePath + '/taskId', 'type', { type: 'string' });
               }
-              var valid0 = _errs4 === errors;
-            } else {
-              var valid0 = true;
             }
-            if (valid0) {
+            if (true) {
               if (data.eventId !== undefined) {
-                const _errs6 = errors;
                 if (typeof data.eventId !== 'string') {
                   return fail(validate14, instancePath + '/eventId', 'type', { type: 'string' });
                 }
-                var valid0 = _errs6 === errors;
-              } else {
-                var valid0 = true;
               }
-              if (valid0) {
+              if (true) {
                 if (data.createdAt !== undefined) {
                   let data3 = data.createdAt;
-                  const _errs8 = errors;
-                  if (errors === _errs8) {
-                    if (errors === _errs8) {
+                  if (true) {
+                    if (true) {
                       if (typeof data3 === 'string') {
                         if (!formats0(data3)) {
                           return fail(validate14, instancePath + '/createdAt', 'format', {
@@ -1335,20 +1039,13 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
                       }
                     }
                   }
-                  var valid0 = _errs8 === errors;
-                } else {
-                  var valid0 = true;
                 }
-                if (valid0) {
+                if (true) {
                   if (data.payload !== undefined) {
                     let data4 = data.payload;
-                    const _errs10 = errors;
                     if (!(data4 && typeof data4 == 'object' && !Array.isArray(data4))) {
                       return fail(validate14, instancePath + '/payload', 'type', { type: 'object' });
                     }
-                    var valid0 = _errs10 === errors;
-                  } else {
-                    var valid0 = true;
                   }
                 }
               }
@@ -1360,14 +1057,12 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
       return fail(validate14, instancePath, 'type', { type: 'object' });
     }
   }
-  validate14.errors = vErrors;
-  return errors === 0;
+  validate14.errors = null;
+  return true;
 }
 const validateTaskEventWhen0 = validate15;
 function validate15(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
+  if (true) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (
@@ -1379,7 +1074,6 @@ function validate15(data, { instancePath = '', parentData, parentDataProperty, r
       ) {
         return fail(validate15, instancePath, 'required', { missingProperty: missing0 });
       } else {
-        const _errs1 = errors;
         for (const key0 in data) {
           if (!(
             key0 === 'suspendId' ||
@@ -1395,20 +1089,15 @@ function validate15(data, { instancePath = '', parentData, parentDataProperty, r
             break;
           }
         }
-        if (_errs1 === errors) {
+        if (true) {
           if (data.suspendId !== undefined) {
-            const _errs2 = errors;
             if (typeof data.suspendId !== 'string') {
               return fail(validate15, instancePath + '/suspendId', 'type', { type: 'string' });
             }
-            var valid0 = _errs2 === errors;
-          } else {
-            var valid0 = true;
           }
-          if (valid0) {
+          if (true) {
             if (data.kind !== undefined) {
               let data1 = data.kind;
-              const _errs4 = errors;
               if (typeof data1 !== 'string') {
                 return fail(validate15, instancePath + '/kind', 'type', { type: 'string' });
               }
@@ -1421,40 +1110,29 @@ function validate15(data, { instancePath = '', parentData, parentDataProperty, r
                   allowedValues: ['USER_ACTION_REQUIRED', 'EXTERNAL_CONFIRMATION_PENDING', 'SYSTEM_PAUSED'],
                 });
               }
-              var valid0 = _errs4 === errors;
-            } else {
-              var valid0 = true;
             }
-            if (valid0) {
+            if (true) {
               if (data.reasonCode !== undefined) {
-                const _errs6 = errors;
                 if (typeof data.reasonCode !== 'string') {
                   return fail(validate15, instancePath + '/reasonCode', 'type', { type: 'string' });
                 }
-                var valid0 = _errs6 === errors;
-              } else {
-                var valid0 = true;
               }
-              if (valid0) {
+              if (true) {
                 if (data.allowedActions !== undefined) {
                   let data3 = data.allowedActions;
-                  const _errs8 = errors;
-                  if (errors === _errs8) {
+                  if (true) {
                     if (Array.isArray(data3)) {
                       if (data3.length < 1) {
                         return fail(validate15, instancePath + '/allowedActions', 'minItems', { limit: 1 });
                       } else {
-                        var valid1 = true;
                         const len0 = data3.length;
                         for (let i0 = 0; i0 < len0; i0++) {
-                          const _errs10 = errors;
                           if (typeof data3[i0] !== 'string') {
                             return fail(validate15, instancePath + '/allowedActions/' + i0, 'type', {
                               type: 'string',
                             });
                           }
-                          var valid1 = _errs10 === errors;
-                          if (!valid1) {
+                          if (!true) {
                             break;
                           }
                         }
@@ -1463,18 +1141,14 @@ function validate15(data, { instancePath = '', parentData, parentDataProperty, r
                       return fail(validate15, instancePath + '/allowedActions', 'type', { type: 'array' });
                     }
                   }
-                  var valid0 = _errs8 === errors;
-                } else {
-                  var valid0 = true;
                 }
-                if (valid0) {
+                if (true) {
                   if (data.schemaVersion !== undefined) {
                     let data5 = data.schemaVersion;
-                    const _errs12 = errors;
                     if (!(typeof data5 == 'number' && !(data5 % 1) && !isNaN(data5))) {
                       return fail(validate15, instancePath + '/schemaVersion', 'type', { type: 'integer' });
                     }
-                    if (errors === _errs12) {
+                    if (true) {
                       if (typeof data5 == 'number') {
                         if (data5 < 1 || isNaN(data5)) {
                           return fail(validate15, instancePath + '/schemaVersion', 'minimum', {
@@ -1484,21 +1158,17 @@ function validate15(data, { instancePath = '', parentData, parentDataProperty, r
                         }
                       }
                     }
-                    var valid0 = _errs12 === errors;
-                  } else {
-                    var valid0 = true;
                   }
-                  if (valid0) {
+                  if (true) {
                     if (data.expiresAt !== undefined) {
                       let data6 = data.expiresAt;
-                      const _errs14 = errors;
                       if (typeof data6 !== 'string' && data6 !== null) {
                         return fail(validate15, instancePath + '/expiresAt', 'type', {
                           type: ['string', 'null'],
                         });
                       }
-                      if (errors === _errs14) {
-                        if (errors === _errs14) {
+                      if (true) {
+                        if (true) {
                           if (typeof data6 === 'string') {
                             if (!formats0(data6)) {
                               return fail(validate15, instancePath + '/expiresAt', 'format', {
@@ -1508,33 +1178,22 @@ function validate15(data, { instancePath = '', parentData, parentDataProperty, r
                           }
                         }
                       }
-                      var valid0 = _errs14 === errors;
-                    } else {
-                      var valid0 = true;
                     }
-                    if (valid0) {
+                    if (true) {
                       if (data.uiHints !== undefined) {
                         let data7 = data.uiHints;
-                        const _errs16 = errors;
                         if (!(data7 && typeof data7 == 'object' && !Array.isArray(data7))) {
                           return fail(validate15, instancePath + '/uiHints', 'type', { type: 'object' });
                         }
-                        var valid0 = _errs16 === errors;
-                      } else {
-                        var valid0 = true;
                       }
-                      if (valid0) {
+                      if (true) {
                         if (data.interaction !== undefined) {
                           let data8 = data.interaction;
-                          const _errs18 = errors;
                           if (!(data8 && typeof data8 == 'object' && !Array.isArray(data8))) {
                             return fail(validate15, instancePath + '/interaction', 'type', {
                               type: 'object',
                             });
                           }
-                          var valid0 = _errs18 === errors;
-                        } else {
-                          var valid0 = true;
                         }
                       }
                     }
@@ -1549,14 +1208,12 @@ function validate15(data, { instancePath = '', parentData, parentDataProperty, r
       return fail(validate15, instancePath, 'type', { type: 'object' });
     }
   }
-  validate15.errors = vErrors;
-  return errors === 0;
+  validate15.errors = null;
+  return true;
 }
 const validateTaskEventWhen1 = validate16;
 function validate16(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
+  if (true) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (
@@ -1567,7 +1224,6 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
       ) {
         return fail(validate16, instancePath, 'required', { missingProperty: missing0 });
       } else {
-        const _errs1 = errors;
         for (const key0 in data) {
           if (!(
             key0 === 'suspendId' ||
@@ -1580,42 +1236,29 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
             break;
           }
         }
-        if (_errs1 === errors) {
+        if (true) {
           if (data.suspendId !== undefined) {
-            const _errs2 = errors;
             if (typeof data.suspendId !== 'string') {
               return fail(validate16, instancePath + '/suspendId', 'type', { type: 'string' });
             }
-            var valid0 = _errs2 === errors;
-          } else {
-            var valid0 = true;
           }
-          if (valid0) {
+          if (true) {
             if (data.clientActionId !== undefined) {
-              const _errs4 = errors;
               if (typeof data.clientActionId !== 'string') {
                 return fail(validate16, instancePath + '/clientActionId', 'type', { type: 'string' });
               }
-              var valid0 = _errs4 === errors;
-            } else {
-              var valid0 = true;
             }
-            if (valid0) {
+            if (true) {
               if (data.actionType !== undefined) {
-                const _errs6 = errors;
                 if (typeof data.actionType !== 'string') {
                   return fail(validate16, instancePath + '/actionType', 'type', { type: 'string' });
                 }
-                var valid0 = _errs6 === errors;
-              } else {
-                var valid0 = true;
               }
-              if (valid0) {
+              if (true) {
                 if (data.acceptedAt !== undefined) {
                   let data3 = data.acceptedAt;
-                  const _errs8 = errors;
-                  if (errors === _errs8) {
-                    if (errors === _errs8) {
+                  if (true) {
+                    if (true) {
                       if (typeof data3 === 'string') {
                         if (!formats0(data3)) {
                           return fail(validate16, instancePath + '/acceptedAt', 'format', {
@@ -1627,19 +1270,12 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                       }
                     }
                   }
-                  var valid0 = _errs8 === errors;
-                } else {
-                  var valid0 = true;
                 }
-                if (valid0) {
+                if (true) {
                   if (data.message !== undefined) {
-                    const _errs10 = errors;
                     if (typeof data.message !== 'string') {
                       return fail(validate16, instancePath + '/message', 'type', { type: 'string' });
                     }
-                    var valid0 = _errs10 === errors;
-                  } else {
-                    var valid0 = true;
                   }
                 }
               }
@@ -1651,23 +1287,20 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
       return fail(validate16, instancePath, 'type', { type: 'object' });
     }
   }
-  validate16.errors = vErrors;
-  return errors === 0;
+  validate16.errors = null;
+  return true;
 }
 const validateTaskEventWhen2 = validate17;
 function validate17(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
+  if (true) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
-      const _errs1 = errors;
       for (const key0 in data) {
         if (!(key0 === 'message')) {
           return fail(validate17, instancePath, 'additionalProperties', { additionalProperty: key0 });
           break;
         }
       }
-      if (_errs1 === errors) {
+      if (true) {
         if (data.message !== undefined) {
           if (typeof data.message !== 'string') {
             return fail(validate17, instancePath + '/message', 'type', { type: 'string' });
@@ -1678,31 +1311,27 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
       return fail(validate17, instancePath, 'type', { type: 'object' });
     }
   }
-  validate17.errors = vErrors;
-  return errors === 0;
+  validate17.errors = null;
+  return true;
 }
 const validateTaskEventWhen3 = validate18;
 function validate18(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
+  if (true) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (data.progress === undefined && (missing0 = 'progress')) {
         return fail(validate18, instancePath, 'required', { missingProperty: missing0 });
       } else {
-        const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'progress' || key0 === 'stage' || key0 === 'message')) {
             return fail(validate18, instancePath, 'additionalProperties', { additionalProperty: key0 });
             break;
           }
         }
-        if (_errs1 === errors) {
+        if (true) {
           if (data.progress !== undefined) {
             let data0 = data.progress;
-            const _errs2 = errors;
-            if (errors === _errs2) {
+            if (true) {
               if (typeof data0 == 'number') {
                 if (data0 > 100 || isNaN(data0)) {
                   return fail(validate18, instancePath + '/progress', 'maximum', {
@@ -1721,29 +1350,18 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
                 return fail(validate18, instancePath + '/progress', 'type', { type: 'number' });
               }
             }
-            var valid0 = _errs2 === errors;
-          } else {
-            var valid0 = true;
           }
-          if (valid0) {
+          if (true) {
             if (data.stage !== undefined) {
-              const _errs4 = errors;
               if (typeof data.stage !== 'string') {
                 return fail(validate18, instancePath + '/stage', 'type', { type: 'string' });
               }
-              var valid0 = _errs4 === errors;
-            } else {
-              var valid0 = true;
             }
-            if (valid0) {
+            if (true) {
               if (data.message !== undefined) {
-                const _errs6 = errors;
                 if (typeof data.message !== 'string') {
                   return fail(validate18, instancePath + '/message', 'type', { type: 'string' });
                 }
-                var valid0 = _errs6 === errors;
-              } else {
-                var valid0 = true;
               }
             }
           }
@@ -1753,40 +1371,32 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
       return fail(validate18, instancePath, 'type', { type: 'object' });
     }
   }
-  validate18.errors = vErrors;
-  return errors === 0;
+  validate18.errors = null;
+  return true;
 }
 const validateTaskEventWhen4 = validate19;
 function validate19(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
+  if (true) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (data.message === undefined && (missing0 = 'message')) {
         return fail(validate19, instancePath, 'required', { missingProperty: missing0 });
       } else {
-        const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'message' || key0 === 'level')) {
             return fail(validate19, instancePath, 'additionalProperties', { additionalProperty: key0 });
             break;
           }
         }
-        if (_errs1 === errors) {
+        if (true) {
           if (data.message !== undefined) {
-            const _errs2 = errors;
             if (typeof data.message !== 'string') {
               return fail(validate19, instancePath + '/message', 'type', { type: 'string' });
             }
-            var valid0 = _errs2 === errors;
-          } else {
-            var valid0 = true;
           }
-          if (valid0) {
+          if (true) {
             if (data.level !== undefined) {
               let data1 = data.level;
-              const _errs4 = errors;
               if (typeof data1 !== 'string') {
                 return fail(validate19, instancePath + '/level', 'type', { type: 'string' });
               }
@@ -1795,9 +1405,6 @@ function validate19(data, { instancePath = '', parentData, parentDataProperty, r
                   allowedValues: ['info', 'warning', 'debug'],
                 });
               }
-              var valid0 = _errs4 === errors;
-            } else {
-              var valid0 = true;
             }
           }
         }
@@ -1806,14 +1413,12 @@ function validate19(data, { instancePath = '', parentData, parentDataProperty, r
       return fail(validate19, instancePath, 'type', { type: 'object' });
     }
   }
-  validate19.errors = vErrors;
-  return errors === 0;
+  validate19.errors = null;
+  return true;
 }
 const validateTaskEventWhen5 = validate20;
 function validate20(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
+  if (true) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (data.result === undefined && (missing0 = 'result')) {
@@ -1823,14 +1428,12 @@ function validate20(data, { instancePath = '', parentData, parentDataProperty, r
       return fail(validate20, instancePath, 'type', { type: 'object' });
     }
   }
-  validate20.errors = vErrors;
-  return errors === 0;
+  validate20.errors = null;
+  return true;
 }
 const validateTaskEventWhen6 = validate21;
 function validate21(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
+  if (true) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (
@@ -1840,42 +1443,29 @@ function validate21(data, { instancePath = '', parentData, parentDataProperty, r
       ) {
         return fail(validate21, instancePath, 'required', { missingProperty: missing0 });
       } else {
-        const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'code' || key0 === 'message' || key0 === 'retryable')) {
             return fail(validate21, instancePath, 'additionalProperties', { additionalProperty: key0 });
             break;
           }
         }
-        if (_errs1 === errors) {
+        if (true) {
           if (data.code !== undefined) {
-            const _errs2 = errors;
             if (typeof data.code !== 'string') {
               return fail(validate21, instancePath + '/code', 'type', { type: 'string' });
             }
-            var valid0 = _errs2 === errors;
-          } else {
-            var valid0 = true;
           }
-          if (valid0) {
+          if (true) {
             if (data.message !== undefined) {
-              const _errs4 = errors;
               if (typeof data.message !== 'string') {
                 return fail(validate21, instancePath + '/message', 'type', { type: 'string' });
               }
-              var valid0 = _errs4 === errors;
-            } else {
-              var valid0 = true;
             }
-            if (valid0) {
+            if (true) {
               if (data.retryable !== undefined) {
-                const _errs6 = errors;
                 if (typeof data.retryable !== 'boolean') {
                   return fail(validate21, instancePath + '/retryable', 'type', { type: 'boolean' });
                 }
-                var valid0 = _errs6 === errors;
-              } else {
-                var valid0 = true;
               }
             }
           }
@@ -1885,45 +1475,34 @@ function validate21(data, { instancePath = '', parentData, parentDataProperty, r
       return fail(validate21, instancePath, 'type', { type: 'object' });
     }
   }
-  validate21.errors = vErrors;
-  return errors === 0;
+  validate21.errors = null;
+  return true;
 }
 const validateTaskEventWhen7 = validate22;
 function validate22(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
+  if (true) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (data.reason === undefined && (missing0 = 'reason')) {
         return fail(validate22, instancePath, 'required', { missingProperty: missing0 });
       } else {
-        const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'reason' || key0 === 'message')) {
             return fail(validate22, instancePath, 'additionalProperties', { additionalProperty: key0 });
             break;
           }
         }
-        if (_errs1 === errors) {
+        if (true) {
           if (data.reason !== undefined) {
-            const _errs2 = errors;
             if (typeof data.reason !== 'string') {
               return fail(validate22, instancePath + '/reason', 'type', { type: 'string' });
             }
-            var valid0 = _errs2 === errors;
-          } else {
-            var valid0 = true;
           }
-          if (valid0) {
+          if (true) {
             if (data.message !== undefined) {
-              const _errs4 = errors;
               if (typeof data.message !== 'string') {
                 return fail(validate22, instancePath + '/message', 'type', { type: 'string' });
               }
-              var valid0 = _errs4 === errors;
-            } else {
-              var valid0 = true;
             }
           }
         }
@@ -1932,14 +1511,12 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
       return fail(validate22, instancePath, 'type', { type: 'object' });
     }
   }
-  validate22.errors = vErrors;
-  return errors === 0;
+  validate22.errors = null;
+  return true;
 }
 export const validateTaskStatusResponse = validate23;
 function validate23(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
+  if (true) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (
@@ -1954,28 +1531,19 @@ function validate23(data, { instancePath = '', parentData, parentDataProperty, r
         return fail(validate23, instancePath, 'required', { missingProperty: missing0 });
       } else {
         if (data.taskId !== undefined) {
-          const _errs1 = errors;
           if (typeof data.taskId !== 'string') {
             return fail(validate23, instancePath + '/taskId', 'type', { type: 'string' });
           }
-          var valid0 = _errs1 === errors;
-        } else {
-          var valid0 = true;
         }
-        if (valid0) {
+        if (true) {
           if (data.taskType !== undefined) {
-            const _errs3 = errors;
             if (typeof data.taskType !== 'string') {
               return fail(validate23, instancePath + '/taskType', 'type', { type: 'string' });
             }
-            var valid0 = _errs3 === errors;
-          } else {
-            var valid0 = true;
           }
-          if (valid0) {
+          if (true) {
             if (data.status !== undefined) {
               let data2 = data.status;
-              const _errs5 = errors;
               if (typeof data2 !== 'string') {
                 return fail(validate23, instancePath + '/status', 'type', { type: 'string' });
               }
@@ -1990,55 +1558,36 @@ function validate23(data, { instancePath = '', parentData, parentDataProperty, r
                   allowedValues: ['ACCEPTED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'],
                 });
               }
-              var valid0 = _errs5 === errors;
-            } else {
-              var valid0 = true;
             }
-            if (valid0) {
+            if (true) {
               if (data.createdAt !== undefined) {
-                const _errs7 = errors;
                 if (typeof data.createdAt !== 'string') {
                   return fail(validate23, instancePath + '/createdAt', 'type', { type: 'string' });
                 }
-                var valid0 = _errs7 === errors;
-              } else {
-                var valid0 = true;
               }
-              if (valid0) {
+              if (true) {
                 if (data.updatedAt !== undefined) {
-                  const _errs9 = errors;
                   if (typeof data.updatedAt !== 'string') {
                     return fail(validate23, instancePath + '/updatedAt', 'type', { type: 'string' });
                   }
-                  var valid0 = _errs9 === errors;
-                } else {
-                  var valid0 = true;
                 }
-                if (valid0) {
+                if (true) {
                   if (data.lastEventId !== undefined) {
                     let data5 = data.lastEventId;
-                    const _errs11 = errors;
                     if (typeof data5 !== 'string' && data5 !== null) {
                       return fail(validate23, instancePath + '/lastEventId', 'type', {
                         type: ['string', 'null'],
                       });
                     }
-                    var valid0 = _errs11 === errors;
-                  } else {
-                    var valid0 = true;
                   }
-                  if (valid0) {
+                  if (true) {
                     if (data.terminalEvent !== undefined) {
                       let data6 = data.terminalEvent;
-                      const _errs13 = errors;
                       if (!(data6 && typeof data6 == 'object' && !Array.isArray(data6)) && data6 !== null) {
                         return fail(validate23, instancePath + '/terminalEvent', 'type', {
                           type: ['object', 'null'],
                         });
                       }
-                      var valid0 = _errs13 === errors;
-                    } else {
-                      var valid0 = true;
                     }
                   }
                 }
@@ -2051,8 +1600,8 @@ function validate23(data, { instancePath = '', parentData, parentDataProperty, r
       return fail(validate23, instancePath, 'type', { type: 'object' });
     }
   }
-  validate23.errors = vErrors;
-  return errors === 0;
+  validate23.errors = null;
+  return true;
 }
 export const validateTaskEvent = discriminated(validateTaskEventBase, 'type', 'payload', [
   ['TASK_SUSPENDED', validateTaskEventWhen0],
