@@ -156,14 +156,6 @@ function steadyLive(transport: TransportName, degraded: boolean): ConnectionStat
 
 /** True when two states would render the same (for `useSyncExternalStore`-style change detection). */
 export function connectionStatesEqual(a: ConnectionState, b: ConnectionState): boolean {
-  return (
-    a.status === b.status &&
-    a.transport === b.transport &&
-    a.attempt === b.attempt &&
-    a.degraded === b.degraded &&
-    a.probing === b.probing &&
-    a.nextRetryAt === b.nextRetryAt &&
-    a.error === b.error &&
-    a.role === b.role
-  );
+  // Every field is a primitive or an error compared by identity.
+  return (Object.keys(IDLE_CONNECTION_STATE) as (keyof ConnectionState)[]).every((key) => a[key] === b[key]);
 }

@@ -6,6 +6,7 @@
  */
 import {
   ERROR_CODES,
+  ERROR_STATUS,
   type ErrorCode,
   parseErrorEnvelope,
   parseJson,
@@ -62,30 +63,14 @@ export function stoppedError(): TaskBridgeError {
   });
 }
 
-/** The code for a status when the body carries no recognisable envelope. */
+/**
+ * The code for a status when the body carries no recognisable envelope: the first code that
+ * protocol/SPEC.md §8 answers with that status (400 `INVALID_REQUEST`, 401 `AUTHENTICATION_ERROR`, …),
+ * any 5xx `SERVER_ERROR`, anything else `UNEXPECTED_RESPONSE`.
+ */
 function codeForStatus(status: number): TaskBridgeErrorCode {
-  switch (status) {
-    case 400:
-      return 'INVALID_REQUEST';
-    case 401:
-      return 'AUTHENTICATION_ERROR';
-    case 403:
-      return 'TASK_OWNERSHIP_ERROR';
-    case 404:
-      return 'TASK_NOT_FOUND';
-    case 409:
-      return 'IDEMPOTENCY_CONFLICT';
-    case 413:
-      return 'PAYLOAD_TOO_LARGE';
-    case 415:
-      return 'UNSUPPORTED_MEDIA_TYPE';
-    case 422:
-      return 'REQUEST_VALIDATION_ERROR';
-    case 429:
-      return 'RATE_LIMITED';
-    default:
-      return status >= 500 ? 'SERVER_ERROR' : 'UNEXPECTED_RESPONSE';
-  }
+  if (status >= 500) return 'SERVER_ERROR';
+  return ERROR_CODES.find((code) => ERROR_STATUS[code] === status) ?? 'UNEXPECTED_RESPONSE';
 }
 
 function isErrorCode(code: string): code is ErrorCode {

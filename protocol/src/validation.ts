@@ -30,6 +30,7 @@ import {
   validateTaskEvent,
   validateTaskStatusResponse,
 } from './generated/validators';
+import { violationMessage } from './validation-messages';
 import type {
   CapabilitiesResponse,
   TaskStatusResponse,
@@ -90,7 +91,7 @@ export type EventParseResult =
   | { ok: false; error: ProtocolValidationError };
 
 function toIssues(errors: GeneratedValidationError[] | null | undefined): SchemaIssue[] {
-  return (errors ?? []).map((e) => ({ path: e.instancePath, message: e.message ?? e.keyword }));
+  return (errors ?? []).map((e) => ({ path: e.instancePath, message: violationMessage(e) }));
 }
 
 function check<T>(validate: GeneratedValidator, name: string, value: unknown): ParseResult<T> {

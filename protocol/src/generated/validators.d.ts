@@ -5,10 +5,9 @@
 export interface GeneratedValidationError {
   /** JSON pointer into the value, e.g. `/payload/progress`. */
   instancePath: string;
-  schemaPath: string;
   keyword: string;
+  /** What the message is worded from (`violationMessage` of validation-messages.ts). */
   params: Record<string, unknown>;
-  message?: string;
 }
 
 /** A compiled schema: true when `data` matches; otherwise `errors` holds the first violation. */
