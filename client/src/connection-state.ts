@@ -122,36 +122,16 @@ export function toConnectionState(snapshot: MachineSnapshot): ConnectionState {
   const { probe, probeIndex } = context.runs;
   const probeName =
     probe !== null && probeIndex !== null ? (context.transports[probeIndex]?.name ?? null) : null;
-  const degraded = transport !== null && context.index > 0;
-  const { attempt } = context.failures;
-  if (status === 'live' && transport !== null && probeName === null && attempt === 0) {
-    if (context.error === null && role === 'solo') return steadyLive(transport, degraded);
-  }
   return {
     status,
     transport,
-    attempt,
-    degraded,
+    attempt: context.failures.attempt,
+    degraded: transport !== null && context.index > 0,
     probing: status === 'live' ? probeName : null,
     nextRetryAt: status === 'backoff' ? context.nextRetryAt : null,
     error: context.error,
     role,
   };
-}
-
-// Where most streams spend their life (live, nothing wrong, nothing probed): one frozen state per
-// transport and rung, shared by every stream, rather than one object per stream.
-const STEADY_LIVE = new Map<TransportName, readonly [ConnectionState, ConnectionState]>();
-
-function steadyLive(transport: TransportName, degraded: boolean): ConnectionState {
-  let states = STEADY_LIVE.get(transport);
-  if (states === undefined) {
-    const live = (rung: boolean): ConnectionState =>
-      Object.freeze({ ...IDLE_CONNECTION_STATE, status: 'live', transport, degraded: rung });
-    states = [live(false), live(true)];
-    STEADY_LIVE.set(transport, states);
-  }
-  return states[degraded ? 1 : 0];
 }
 
 /** True when two states would render the same (for `useSyncExternalStore`-style change detection). */

@@ -80,17 +80,12 @@ export function settledOf(store: StateStore): Promise<TaskSnapshot> {
   });
 }
 
-const NO_SUBSCRIBERS: readonly Subscriber<never>[] = Object.freeze([]);
-
 /**
  * What `events$` needs of a subject, and no more (every open stream has one): its subscribers, copied
- * on write so that an emission iterates a stable array without copying it, and how it ended, so that
- * a subscriber arriving while the others are being told is ended the same way (as by an ended subject).
+ * on write so that an emission iterates a stable array without copying it.
  */
 export class EventChannel<T> {
-  #subscribers: readonly Subscriber<T>[] = NO_SUBSCRIBERS;
-  // `undefined` while running; then `{ error }`, or `null` once completed.
-  #end: { error: unknown } | null | undefined;
+  #subscribers: readonly Subscriber<T>[] = [];
 
   /** Adds `subscriber`; the teardown removes it, then calls `release`. */
   add(subscriber: Subscriber<T>, release: () => void): () => void {
@@ -105,20 +100,13 @@ export class EventChannel<T> {
     for (const subscriber of this.#subscribers) subscriber.next(value);
   }
 
-  /** Errors every subscriber, and whoever subscribes after, with `error`; completes them when `undefined`. */
+  /** Errors every subscriber with `error`, or completes them when it is `undefined`. */
   end(error: unknown): void {
     const subscribers = this.#subscribers;
-    this.#subscribers = NO_SUBSCRIBERS;
-    this.#end = error === undefined ? null : { error };
-    for (const subscriber of subscribers) this.endIfEnded(subscriber);
-  }
-
-  /** Ends `subscriber` as the channel ended; false (and nothing done) while it runs. */
-  endIfEnded(subscriber: Subscriber<unknown>): boolean {
-    const end = this.#end;
-    if (end === undefined) return false;
-    if (end === null) subscriber.complete();
-    else subscriber.error(end.error);
-    return true;
+    this.#subscribers = [];
+    for (const subscriber of subscribers) {
+      if (error === undefined) subscriber.complete();
+      else subscriber.error(error);
+    }
   }
 }

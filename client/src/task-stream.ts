@@ -64,7 +64,7 @@ export class TaskStreamStore implements TaskStream, StreamPort {
   get events$(): Observable<TaskEvent | UnknownTaskEvent> {
     return (this.#events$ ??= new Observable((subscriber) => {
       const events = (this.#events ??= new EventChannel());
-      if (endIfOver(this.#state, subscriber) || events.endIfEnded(subscriber)) return;
+      if (endIfOver(this.#state, subscriber)) return;
       return events.add(subscriber, this.#retain());
     }));
   }
@@ -226,11 +226,12 @@ export class TaskStreamStore implements TaskStream, StreamPort {
     const previous = this.#state;
     if (!isFinal(previous) && !connectionStatesEqual(previous.connection, connection)) {
       const failure = connection.status === 'failed' ? connection.error : null;
+      // Final before events$ observers are told (one subscribing meanwhile ends at once), then listeners.
+      this.#state = { snapshot: previous.snapshot, connection, failure };
       if (FINAL.has(connection.status)) {
-        // Every observer is told how the stream ended.
         this.#events?.end(previous.snapshot.terminalEvent === null ? (failure ?? stoppedError()) : undefined);
       }
-      this.#update({ snapshot: previous.snapshot, connection, failure });
+      this.#notify();
     }
     if (connection.status === 'stopped') {
       void this.#writer?.dispose();

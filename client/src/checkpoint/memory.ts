@@ -2,14 +2,12 @@
  * The in-memory checkpoint store: the default where `indexedDB` is missing (Node, SSR) and the fallback
  * (and mirror) when IndexedDB fails (protocol/SPEC.md §10). Lives as long as the page or process.
  *
- * Cost model: a stream saves its checkpoint every `checkpointMinIntervalMs` while tokens arrive, and one
- * stored checkpoint per open stream stays in memory, so a save must cost neither O(stream length) nor
- * a copy of what cannot change. A reducer-made snapshot is an immutable value whose messages live in an
- * append-only log (entries below its own count never change, see `task-snapshot.ts`) and whose `text`
- * is an immutable string. While every other field of the checkpoint is a primitive (a streaming task:
- * no suspension, result, error or terminal event yet), such a snapshot is kept by reference — an exact,
- * O(1) copy. Otherwise the small part (cursor, status, suspension, result, terminal event) is copied
- * with `structuredClone`, and the messages and text are still kept by reference.
+ * Cost model: a stream saves its checkpoint every `checkpointMinIntervalMs` while tokens arrive, so a save
+ * must not cost O(stream length). The two parts that grow with the stream — `snapshot.messages` and
+ * `snapshot.text` — are kept by reference: `text` is an immutable string, and a reducer-made snapshot's
+ * messages live in an append-only log whose entries below the snapshot's own count never change (see
+ * `task-snapshot.ts`), so remembering the log and that count is an exact, O(1) copy. Everything else
+ * (cursor, status, suspension, result, terminal event: small) is copied with `structuredClone`.
  */
 import { checkpointError } from '../errors';
 import type { TaskSnapshot, TaskSnapshotMessage } from '../task-snapshot';
@@ -25,12 +23,9 @@ function copy<T>(value: T): T {
   }
 }
 
-/** One stored checkpoint: its fields, and its snapshot's messages and text by reference. */
+/** One stored checkpoint: a copy of its small part, and its messages and text by reference. */
 interface Stored {
-  /**
-   * The checkpoint; never handed out. Its snapshot is either the reducer's own, by reference (see the
-   * module comment), or a copy with `messages` empty and `text` `''`.
-   */
+  /** The checkpoint with `snapshot.messages` empty and `snapshot.text` `''`; never handed out. */
   readonly rest: Checkpoint;
   /** Read only below `messageCount`: a reducer's shared array may grow past it, never change below it. */
   readonly messages: readonly TaskSnapshotMessage[];
@@ -49,22 +44,9 @@ function withoutLog(snapshot: TaskSnapshot): TaskSnapshot {
   return { ...(small as unknown as TaskSnapshot), messages: NO_MESSAGES, text: '' };
 }
 
-/** Nothing a caller could change later: no object (or function) among the values but `skip`'s (not read). */
-function allPrimitive(record: object, skip: string): boolean {
-  for (const key of Object.keys(record)) {
-    if (key === skip) continue;
-    const value: unknown = record[key as keyof typeof record];
-    if (value !== null && (typeof value === 'object' || typeof value === 'function')) return false;
-  }
-  return true;
-}
-
 function toStored(checkpoint: Checkpoint): Stored {
   const { snapshot } = checkpoint;
   const shared = messageLogOf(snapshot);
-  if (shared !== undefined && allPrimitive(snapshot, 'messages') && allPrimitive(checkpoint, 'snapshot')) {
-    return { rest: { ...checkpoint }, messages: shared.log, messageCount: shared.count, text: snapshot.text };
-  }
   // A snapshot the reducer did not make (initial, restored, hand-built) owns an array its caller may
   // still change: copy that one. The log's entries below the snapshot's count never change.
   const messages = shared === undefined ? copy(snapshot.messages) : shared.log;
@@ -73,7 +55,7 @@ function toStored(checkpoint: Checkpoint): Stored {
 }
 
 function fromStored(stored: Stored): Checkpoint {
-  const rest = copy({ ...stored.rest, snapshot: withoutLog(stored.rest.snapshot) });
+  const rest = copy(stored.rest);
   const messages = Object.freeze(stored.messages.slice(0, stored.messageCount));
   const snapshot: TaskSnapshot = { ...rest.snapshot, messages, text: stored.text };
   return { ...rest, snapshot };

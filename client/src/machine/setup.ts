@@ -80,10 +80,6 @@ const PHASE_OF_DEADLINE: Readonly<Record<Deadline, RunPhase>> = {
   liveness: 'live',
 };
 
-// A stream rarely makes more than a few runs: their ids are shared strings, not one per run.
-const RUN_IDS = Array.from({ length: 16 }, (_, i) => `run-${i}`);
-const runIdAt = (seq: number): string => RUN_IDS[seq] ?? `run-${seq}`;
-
 /** The machine's building blocks, by name. */
 export const taskStreamSetup = setup({
   types: {
@@ -134,7 +130,7 @@ export const taskStreamSetup = setup({
     // Runs are created here and started or stopped by the action that follows (see transport-run.ts).
     startRun: enqueueActions(({ context, enqueue, self }) => {
       const { seq } = context.runs;
-      const run = new TransportRun(runInputAt(context, context.index, runIdAt(seq + 1)), self);
+      const run = new TransportRun(runInputAt(context, context.index, `run-${seq + 1}`), self);
       enqueue.assign({ runs: { seq: seq + 1, active: run, probe: null, probeIndex: null } });
       enqueue(() => run.start());
     }),
@@ -147,7 +143,7 @@ export const taskStreamSetup = setup({
     startProbe: enqueueActions(({ context, enqueue, self }) => {
       const probeIndex = nextProbeIndex(context);
       const { seq, active } = context.runs;
-      const run = new TransportRun(runInputAt(context, probeIndex, runIdAt(seq + 1)), self);
+      const run = new TransportRun(runInputAt(context, probeIndex, `run-${seq + 1}`), self);
       enqueue.assign({ runs: { seq: seq + 1, active, probe: run, probeIndex } });
       enqueue(() => run.start());
     }),

@@ -52,8 +52,8 @@ function cursorOf(stream: StreamPort): () => string | null {
 }
 
 /**
- * One connection of one transport. {@link start} connects with a fresh request (stopped by
- * {@link stop}, which closes the connection and aborts the request's signal), forwards data to the stream synchronously, and turns
+ * One connection of one transport, and its request. {@link start} connects (`stop()` closes the
+ * connection and aborts the request's signal, if one was made), forwards data to the stream synchronously, and turns
  * lifecycle into machine events. Any first frame (ack, event, heartbeat, even a malformed frame) proves
  * nothing is buffering; later frames become `ACTIVITY`, throttled so a token stream does not cost one
  * machine transition per token. A polling transport's `open` is a whole checked response, so it counts
@@ -62,17 +62,16 @@ function cursorOf(stream: StreamPort): () => string | null {
  *
  * @see protocol/SPEC.md §10 (first-frame and liveness deadlines).
  */
-export class TransportRun {
+export class TransportRun extends RunRequest {
   /** The run's name in the machine's context and in the events it sends (`run-<seq>`). */
   readonly id: string;
   readonly #input: TransportRunInput;
   readonly #parent: RunParent;
-  #request: RunRequest | undefined;
-  #stopped = false;
   #firstFrameSent = false;
   #lastActivityAt = Number.NEGATIVE_INFINITY;
 
   constructor(input: TransportRunInput, parent: RunParent) {
+    super(input.taskId, cursorOf(input.stream));
     this.id = input.runId;
     this.#input = input;
     this.#parent = parent;
@@ -80,24 +79,17 @@ export class TransportRun {
 
   /** Opens the connection (not once stopped). Never throws. */
   start(): void {
-    if (this.#stopped) return;
-    const { transport, taskId, stream } = this.#input;
-    const request = (this.#request = new RunRequest(taskId, cursorOf(stream)));
+    if (this.stopped) return;
     try {
-      transport.connect(request, (message) => this.#receive(message));
+      // The run is its own request (see RunRequest): `stop()` ends the connection.
+      this.#input.transport.connect(this, (message) => this.#receive(message));
     } catch (error) {
       this.#send({ type: 'FAILED', runId: this.id, error: toTaskBridgeError(error) });
     }
   }
 
-  /** Closes the connection (stops its request); nothing more reaches the stream or the machine. */
-  stop(): void {
-    this.#stopped = true;
-    this.#request?.stop();
-  }
-
   #send(event: TransportRunEvent): void {
-    if (!this.#stopped) this.#parent.send(event);
+    if (!this.stopped) this.#parent.send(event);
   }
 
   #frame(): void {
@@ -113,7 +105,7 @@ export class TransportRun {
   }
 
   #receive(message: TransportMessage): void {
-    if (this.#stopped) return;
+    if (this.stopped) return;
     const runId = this.id;
     switch (message.type) {
       case 'open':

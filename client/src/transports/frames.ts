@@ -74,9 +74,11 @@ export class TransportLink {
   constructor(request: TransportRequest, sink: TransportSink) {
     this.#request = request;
     this.#sink = sink;
-    this.#onStop = request instanceof RunRequest && request.onStop(this);
-    if (this.#onStop) this.#ended = (request as RunRequest).stopped;
-    else if (request.signal.aborted) this.#ended = true;
+    this.#onStop = request instanceof RunRequest;
+    if (request instanceof RunRequest) {
+      request.onStop(this);
+      this.#ended = request.stopped;
+    } else if (request.signal.aborted) this.#ended = true;
     else request.signal.addEventListener('abort', this, { once: true });
   }
 

@@ -39,13 +39,11 @@ export class RunRequest implements TransportRequest {
   }
 
   /**
-   * Registers the one listener told when the request stops (before its signal, if any, aborts);
-   * `undefined` removes it. False when another listener holds the place: listen to the signal then.
+   * Sets the one listener told when the request stops, before its signal (if any) aborts; `undefined`
+   * removes it. Only `TransportLink` uses it, and a transport makes one link per request.
    */
-  onStop(listener: StopListener | undefined): boolean {
-    if (listener !== undefined && this.#listener !== undefined && this.#listener !== listener) return false;
+  onStop(listener: StopListener | undefined): void {
     this.#listener = listener;
-    return true;
   }
 
   /** Stops the connection: tells the listener, aborts the signal. Idempotent. */

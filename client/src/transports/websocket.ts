@@ -40,32 +40,13 @@ import type { Transport, TransportMessage, TransportRequest, TransportSink } fro
  * @see protocol/SPEC.md §6 (WebSocket, close codes), §9 (auth), hazard H1
  */
 export function createWebSocketTransport(context: TransportContext): Transport {
-  const urls = new SocketUrls();
   return {
     name: 'websocket',
     isSupported: () => context.getWebSocket() !== undefined,
     connect(request, sink) {
-      void new WebSocketConnection(request, sink).open(context, urls);
+      void new WebSocketConnection(request, sink).open(context);
     },
   };
-}
-
-/**
- * The socket URL of the route URL last resolved, reused while the route resolves the same: every open
- * socket (the library's wrapper and the socket under it) keeps its URL string, thousands of copies of
- * one string otherwise.
- */
-class SocketUrls {
-  #route = '';
-  #socket = '';
-
-  of(route: string): string {
-    if (route !== this.#route) {
-      this.#socket = toWebSocketUrl(route);
-      this.#route = route;
-    }
-    return this.#socket;
-  }
 }
 
 /** One connection attempt: the protocol on top of one socket. */
@@ -81,7 +62,7 @@ class WebSocketConnection implements SocketListener {
     this.#link = new TransportLink(request, sink);
   }
 
-  async open(context: TransportContext, urls: SocketUrls): Promise<void> {
+  async open(context: TransportContext): Promise<void> {
     const link = this.#link;
     const WebSocketImpl = context.getWebSocket();
     if (!WebSocketImpl)
@@ -90,7 +71,7 @@ class WebSocketConnection implements SocketListener {
     let headers: Record<string, string> | undefined;
     try {
       const credentials = await context.getCredentials();
-      url = urls.of(context.resolveUrl('websocket'));
+      url = toWebSocketUrl(context.resolveUrl('websocket'));
       const mode = context.webSocketAuthFor(WebSocketImpl);
       if (mode === 'query' && credentials.token) {
         // A single-use ticket instead of the token when the server offers them (protocol/SPEC.md §12).
