@@ -15,7 +15,7 @@ import {
 import { createCheckpointWriter } from './checkpoint/checkpoint-writer';
 import { createDefaultCheckpointStore } from './checkpoint/fallback';
 import { type CrossTabOptions, crossTabEnvironment } from './cross-tab/environment';
-import type { Diagnostic, DiagnosticListener } from './diagnostics';
+import { type Diagnostic, type DiagnosticListener, reportWriteErrors } from './diagnostics';
 import { browserEnvironment, type EnvironmentSource } from './environment';
 import type { HistoryTrimmedPolicy } from './history-trimmed';
 import { createHttpApi } from './http';
@@ -317,7 +317,7 @@ export function createTaskBridgeClient(options: TaskBridgeClientOptions): TaskBr
         key: keyOf(taskId),
         minIntervalMs: options.checkpointMinIntervalMs ?? 100,
         clock,
-        onError: (error) => diagnostic({ type: 'checkpoint-error', taskId, error }),
+        onError: reportWriteErrors(diagnostic, taskId),
       }),
     diagnostic,
     onHistoryTrimmed: options.onHistoryTrimmed ?? 'continue',

@@ -18,7 +18,8 @@ export class RunRequest implements TransportRequest {
   readonly getCursor: () => string | null;
   #controller: AbortController | undefined;
   #listener: StopListener | undefined;
-  #stopped = false;
+  /** True once {@link stop} was called. */
+  stopped = false;
 
   constructor(taskId: string, getCursor: () => string | null) {
     this.taskId = taskId;
@@ -29,13 +30,9 @@ export class RunRequest implements TransportRequest {
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
       this.#controller = new AbortController();
-      if (this.#stopped) this.#controller.abort();
+      if (this.stopped) this.#controller.abort();
     }
     return this.#controller.signal;
-  }
-
-  get stopped(): boolean {
-    return this.#stopped;
   }
 
   /**
@@ -48,8 +45,8 @@ export class RunRequest implements TransportRequest {
 
   /** Stops the connection: tells the listener, aborts the signal. Idempotent. */
   stop(): void {
-    if (this.#stopped) return;
-    this.#stopped = true;
+    if (this.stopped) return;
+    this.stopped = true;
     const listener = this.#listener;
     this.#listener = undefined;
     listener?.handleEvent();
