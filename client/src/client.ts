@@ -15,7 +15,7 @@ import {
 import { createCheckpointWriter } from './checkpoint/checkpoint-writer';
 import { createDefaultCheckpointStore } from './checkpoint/fallback';
 import { type CrossTabOptions, crossTabEnvironment } from './cross-tab/environment';
-import type { Diagnostic, DiagnosticListener } from './diagnostics';
+import { type Diagnostic, type DiagnosticListener, reportWriteErrors } from './diagnostics';
 import { browserEnvironment, type EnvironmentSource } from './environment';
 import type { HistoryTrimmedPolicy } from './history-trimmed';
 import { createHttpApi } from './http';
@@ -256,22 +256,27 @@ export function createTaskBridgeClient(options: TaskBridgeClientOptions): TaskBr
     polling: createPollingTransport(context, options.polling),
   };
 
+  const resolveLadder = async () => {
+    const caps = await serverCapabilities();
+    const offered = new Set(caps?.transports ?? DEFAULT_ORDER);
+    const transports = (options.transports ?? DEFAULT_ORDER)
+      .filter((name) => offered.has(name))
+      .map((name) => allTransports[name])
+      .filter((t) => t.isSupported());
+    const config = resolveConnectionConfig({
+      ...(caps?.heartbeatIntervalMs ? { heartbeatIntervalMs: caps.heartbeatIntervalMs } : {}),
+      ...options.connection,
+      ...(options.forceTransport ? { forceTransport: options.forceTransport } : {}),
+    });
+    return { transports, config };
+  };
+  // Once per client, like the capabilities it reads: every stream shares the ladder and the config
+  // object instead of holding copies of its own.
+  let ladder: ReturnType<typeof resolveLadder> | undefined;
+
   const machineEnv: StreamEnvironment = {
     loadCheckpoint: (taskId) => store.load(keyOf(taskId)),
-    async resolveTransports() {
-      const caps = await serverCapabilities();
-      const offered = new Set(caps?.transports ?? DEFAULT_ORDER);
-      const transports = (options.transports ?? DEFAULT_ORDER)
-        .filter((name) => offered.has(name))
-        .map((name) => allTransports[name])
-        .filter((t) => t.isSupported());
-      const config = resolveConnectionConfig({
-        ...(caps?.heartbeatIntervalMs ? { heartbeatIntervalMs: caps.heartbeatIntervalMs } : {}),
-        ...options.connection,
-        ...(options.forceTransport ? { forceTransport: options.forceTransport } : {}),
-      });
-      return { transports, config };
-    },
+    resolveTransports: () => (ladder ??= resolveLadder()),
     health,
     origin,
     now: clock.now,
@@ -312,7 +317,7 @@ export function createTaskBridgeClient(options: TaskBridgeClientOptions): TaskBr
         key: keyOf(taskId),
         minIntervalMs: options.checkpointMinIntervalMs ?? 100,
         clock,
-        onError: (error) => diagnostic({ type: 'checkpoint-error', taskId, error }),
+        onError: reportWriteErrors(diagnostic, taskId),
       }),
     diagnostic,
     onHistoryTrimmed: options.onHistoryTrimmed ?? 'continue',

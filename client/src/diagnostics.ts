@@ -70,3 +70,14 @@ export type Diagnostic =
 
 /** Receives diagnostics; must not throw. */
 export type DiagnosticListener = (diagnostic: Diagnostic) => void;
+
+/**
+ * A stream's checkpoint write failures as `checkpoint-error` diagnostics: one small function per
+ * stream, made here so it captures nothing but the listener and the task id.
+ */
+export function reportWriteErrors(
+  diagnostic: DiagnosticListener,
+  taskId: string,
+): (error: TaskBridgeError) => void {
+  return (error) => diagnostic({ type: 'checkpoint-error', taskId, error });
+}

@@ -1,6 +1,7 @@
 /**
  * A task stream's state seen from RxJS and promises: `snapshot$` and `connection$` are derived from the
- * store's one listener set (only `events$` needs a subject), and `settled()` is one more listener.
+ * store's one listener set, `events$` fans out through a minimal subject, and `settled()` is one more
+ * listener.
  */
 import { Observable, type Subscriber } from 'rxjs';
 import { stoppedError } from './errors';
@@ -77,4 +78,35 @@ export function settledOf(store: StateStore): Promise<TaskSnapshot> {
     // Attaching may settle it at once (e.g. a stopped stream).
     if (over || check()) off();
   });
+}
+
+/**
+ * What `events$` needs of a subject, and no more (every open stream has one): its subscribers, copied
+ * on write so that an emission iterates a stable array without copying it.
+ */
+export class EventChannel<T> {
+  #subscribers: readonly Subscriber<T>[] = [];
+
+  /** Adds `subscriber`; the teardown removes it, then calls `release`. */
+  add(subscriber: Subscriber<T>, release: () => void): () => void {
+    this.#subscribers = [...this.#subscribers, subscriber];
+    return () => {
+      this.#subscribers = this.#subscribers.filter((s) => s !== subscriber);
+      release();
+    };
+  }
+
+  next(value: T): void {
+    for (const subscriber of this.#subscribers) subscriber.next(value);
+  }
+
+  /** Errors every subscriber with `error`, or completes them when it is `undefined`. */
+  end(error: unknown): void {
+    const subscribers = this.#subscribers;
+    this.#subscribers = [];
+    for (const subscriber of subscribers) {
+      if (error === undefined) subscriber.complete();
+      else subscriber.error(error);
+    }
+  }
 }

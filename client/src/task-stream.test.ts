@@ -36,6 +36,8 @@ let root: AnyActorRef | undefined;
 
 // Changed by the history-trimmed tests (and reset after each of them).
 let policy: HistoryTrimmedPolicy = 'continue';
+// Changed by the crash test (and reset after it).
+let machine = taskStreamMachine;
 
 function setup(...scripts: MemoryScript[]): Setup {
   const socket = new MemoryTransport({ name: 'websocket', scripts });
@@ -58,7 +60,7 @@ function setup(...scripts: MemoryScript[]): Setup {
       cancel: () => Promise.reject(new Error('unused')),
       submitAction: () => Promise.reject(new Error('unused')),
     },
-    machine: taskStreamMachine,
+    machine,
     machineEnv: {
       loadCheckpoint: (taskId) => {
         result.loads += 1;
@@ -271,6 +273,42 @@ describe('the data path', () => {
     expect(errors).toEqual(['ABORTED', 'ABORTED']);
     await advance(0);
     expect(await s.store.load('k:t1')).toMatchObject({ lastEventId: '1' });
+  });
+
+  it('an observer that subscribes again while told how events$ ended is ended the same way', async () => {
+    const notFound = new TaskBridgeError({ code: 'TASK_NOT_FOUND', message: 'gone' });
+    const s = setup([step.error(notFound)]);
+    const log: string[] = [];
+    s.stream.events$.subscribe({
+      error: (e: TaskBridgeError) => {
+        log.push(`first ${e.code}`);
+        s.stream.events$.subscribe({ error: (again: TaskBridgeError) => log.push(`again ${again.code}`) });
+      },
+    });
+    await advance(1);
+    expect(log).toEqual(['first TASK_NOT_FOUND', 'again TASK_NOT_FOUND']);
+    await advance(10_000);
+    expect(s.socket.connections).toHaveLength(1);
+  });
+
+  it('a machine that crashes closes its transport and fails the stream (INTERNAL_ERROR)', async () => {
+    machine = taskStreamMachine.provide({
+      actions: {
+        markLive: () => {
+          throw new Error('boom');
+        },
+      },
+    });
+    try {
+      const s = setup([step.open(), step.ack(), step.hang()]);
+      const settled = expect(s.stream.settled()).rejects.toMatchObject({ code: 'INTERNAL_ERROR' });
+      await advance(1);
+      await settled;
+      expect(s.socket.connections[0]?.signal.aborted).toBe(true);
+      expect(s.stream.getConnectionState()).toMatchObject({ status: 'failed' });
+    } finally {
+      machine = taskStreamMachine;
+    }
   });
 
   it('a stream stopped before it ever started stays stopped', async () => {

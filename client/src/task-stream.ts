@@ -14,8 +14,8 @@ import {
   type TransportName,
   type UnknownTaskEvent,
 } from '@taskbridge/protocol';
-import { Observable, Subject } from 'rxjs';
-import { type Actor, createActor } from 'xstate';
+import { Observable } from 'rxjs';
+import { type Actor, createActor, type SnapshotFrom } from 'xstate';
 import type { Checkpoint } from './checkpoint/checkpoint-store';
 import type { CheckpointWriter } from './checkpoint/checkpoint-writer';
 import {
@@ -27,9 +27,10 @@ import {
 import { protocolError, stoppedError } from './errors';
 import type { EnvironmentEvent } from './machine/events';
 import type { DataMessage, StreamPort, taskStreamMachine } from './machine/machine';
+import { stopRunsOf } from './machine/transport-run';
 import { createSequencer, type Sequencer } from './sequencer';
 import type { StreamContext } from './stream-context';
-import { derived, endIfOver, FINAL, isFinal, isSettled, settledOf } from './stream-observables';
+import { derived, endIfOver, EventChannel, FINAL, isFinal, isSettled, settledOf } from './stream-observables';
 import type { SubmitActionOptions } from './task-commands';
 import { applyHistoryTrimmed } from './history-trimmed';
 import {
@@ -45,8 +46,8 @@ export class TaskStreamStore implements TaskStream, StreamPort {
   readonly taskId: string;
   readonly #context: StreamContext;
   #state: TaskStreamState;
-  readonly #listeners = new Set<() => void>();
-  #events: Subject<TaskEvent | UnknownTaskEvent> | undefined;
+  #listeners: Set<{ readonly listener: () => void }> | undefined; // made by the first subscribe()
+  #events: EventChannel<TaskEvent | UnknownTaskEvent> | undefined;
   #events$: Observable<TaskEvent | UnknownTaskEvent> | undefined;
   #sequencer: Sequencer | undefined;
   #writer: CheckpointWriter | undefined;
@@ -62,13 +63,9 @@ export class TaskStreamStore implements TaskStream, StreamPort {
 
   get events$(): Observable<TaskEvent | UnknownTaskEvent> {
     return (this.#events$ ??= new Observable((subscriber) => {
+      const events = (this.#events ??= new EventChannel());
       if (endIfOver(this.#state, subscriber)) return;
-      const release = this.#retain();
-      const subscription = (this.#events ??= new Subject()).subscribe(subscriber);
-      return () => {
-        subscription.unsubscribe();
-        release();
-      };
+      return events.add(subscriber, this.#retain());
     }));
   }
 
@@ -83,10 +80,10 @@ export class TaskStreamStore implements TaskStream, StreamPort {
   subscribe(listener: () => void): () => void {
     const release = this.#retain();
     // One entry per subscription, so the same function subscribed twice is two subscriptions.
-    const entry = () => listener();
-    this.#listeners.add(entry);
+    const entry = { listener };
+    (this.#listeners ??= new Set()).add(entry);
     return () => {
-      if (this.#listeners.delete(entry)) release();
+      if (this.#listeners?.delete(entry)) release();
     };
   }
 
@@ -159,13 +156,8 @@ export class TaskStreamStore implements TaskStream, StreamPort {
     const { event, conformance } = message;
     if (event.taskId !== taskId) {
       // Another task's event (a server bug or a shared connection): never folded into this one.
-      return diagnostic({
-        type: 'foreign-event',
-        taskId,
-        eventId: event.eventId,
-        eventTaskId: event.taskId,
-        transport,
-      });
+      const eventTaskId = event.taskId;
+      return diagnostic({ type: 'foreign-event', taskId, eventId: event.eventId, eventTaskId, transport });
     }
     const { eventId, type } = event;
     const sequencer = (this.#sequencer ??= createSequencer());
@@ -214,10 +206,18 @@ export class TaskStreamStore implements TaskStream, StreamPort {
     const { machine, machineEnv, system, onAttached } = this.#context;
     const actor = createActor(machine, { input: { stream: this, env: machineEnv }, parent: system() });
     this.#actor = actor;
-    actor.subscribe({
-      next: (snapshot) => this.#setConnection(toConnectionState(snapshot)),
-      error: () => this.#setConnection(toConnectionState(actor.getSnapshot())),
-    });
+    // Methods, not named arrows: XState binds each, and binding a function with an own `name` is costly.
+    const observer = {
+      store: this,
+      next(snapshot: SnapshotFrom<typeof machine>) {
+        this.store.#setConnection(toConnectionState(snapshot));
+      },
+      error() {
+        stopRunsOf(actor.getSnapshot()); // a crashed machine ran no exit actions
+        this.store.#setConnection(toConnectionState(actor.getSnapshot()));
+      },
+    };
+    actor.subscribe(observer);
     onAttached(this);
     actor.start();
   }
@@ -226,12 +226,12 @@ export class TaskStreamStore implements TaskStream, StreamPort {
     const previous = this.#state;
     if (!isFinal(previous) && !connectionStatesEqual(previous.connection, connection)) {
       const failure = connection.status === 'failed' ? connection.error : null;
+      // Final before events$ observers are told (one subscribing meanwhile ends at once), then listeners.
+      this.#state = { snapshot: previous.snapshot, connection, failure };
       if (FINAL.has(connection.status)) {
-        // Every observer is told how the stream ended.
-        if (previous.snapshot.terminalEvent !== null) this.#events?.complete();
-        else this.#events?.error(failure ?? stoppedError());
+        this.#events?.end(previous.snapshot.terminalEvent === null ? (failure ?? stoppedError()) : undefined);
       }
-      this.#update({ snapshot: previous.snapshot, connection, failure });
+      this.#notify();
     }
     if (connection.status === 'stopped') {
       void this.#writer?.dispose();
@@ -245,6 +245,6 @@ export class TaskStreamStore implements TaskStream, StreamPort {
   }
 
   #notify(): void {
-    for (const listener of this.#listeners) listener();
+    if (this.#listeners !== undefined) for (const { listener } of this.#listeners) listener();
   }
 }

@@ -113,6 +113,8 @@ class CoalescingCheckpointWriter implements CheckpointWriter {
     this.#armed = true;
     this.#handle = this.#clock.setTimeout(() => {
       this.#armed = false;
+      // A fired timer holds its callback and bookkeeping until dropped: every open stream has one.
+      this.#handle = undefined;
       this.#write();
     }, this.#minIntervalMs);
   }
@@ -121,6 +123,7 @@ class CoalescingCheckpointWriter implements CheckpointWriter {
     if (!this.#armed) return;
     this.#armed = false;
     this.#clock.clearTimeout(this.#handle);
+    this.#handle = undefined;
   }
 
   #write(): void {

@@ -82,6 +82,24 @@ describe('createMemoryCheckpointStore', () => {
     expect(loaded?.snapshot).toEqual({ ...live, messages: live.messages.slice(0, 5) });
   });
 
+  it('copies what a caller could still change in a reducer snapshot (a suspension), keeps the rest', async () => {
+    const store = createMemoryCheckpointStore();
+    const suspended = {
+      type: 'TASK_SUSPENDED',
+      taskId: 'a',
+      eventId: '2',
+      createdAt: '2026-05-04T12:00:00Z',
+      payload: { suspendId: 's1', reason: 'approve?', options: ['yes', 'no'] },
+    } as const;
+    const live = reduceTaskSnapshot(reduceTaskSnapshot(initialTaskSnapshot('a'), message('1')), suspended);
+    await store.save('k', { ...cp('a'), lastEventId: '2', snapshot: live });
+    (live.suspension as unknown as { options: string[] }).options.push('maybe');
+    const loaded = await store.load('k');
+    expect(loaded?.snapshot.suspension).toMatchObject({ suspendId: 's1', options: ['yes', 'no'] });
+    expect(loaded?.snapshot.messages[0]).toBe(live.messages[0]);
+    expect(loaded?.snapshot.text).toBe('m1 ');
+  });
+
   it('copies the messages of a snapshot the reducer did not make: later changes by the caller do not leak', async () => {
     const store = createMemoryCheckpointStore();
     const messages = [{ eventId: '1', message: 'a', level: 'info' }];

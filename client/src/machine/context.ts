@@ -10,7 +10,7 @@ import type { DiagnosticListener } from '../diagnostics';
 import type { Transport } from '../transports/transport';
 import { type ConnectionConfig, DEFAULT_CONNECTION_CONFIG } from './config';
 import type { TransportHealthStore } from './transport-health';
-import type { DataMessage, TransportRunInput } from './transport-run';
+import type { DataMessage, TransportRun, TransportRunInput } from './transport-run';
 
 /**
  * Why the machine asks whether the task is reachable before deciding what a failure means:
@@ -118,14 +118,14 @@ export interface TaskStreamMachineInput {
   env: StreamEnvironment;
 }
 
-/** The transport runs of a stream, named by id (`run-<seq>`). */
+/** The transport runs of a stream, each named by its id (`run-<seq>`). */
 export interface Runs {
   /** How many runs were started (names the next one). */
   readonly seq: number;
   /** The active run: the transport the stream uses (or is connecting). */
-  readonly active: string | null;
+  readonly active: TransportRun | null;
   /** A climb-back probe of a better transport, running beside the active one. */
-  readonly probe: string | null;
+  readonly probe: TransportRun | null;
   /** The probe's rung. */
   readonly probeIndex: number | null;
 }
@@ -181,6 +181,9 @@ export interface TaskStreamContext {
 /** No failures: the counters after a stable connection. */
 export const NO_FAILURES: Failures = { attempt: 0, onTransport: 0, authRefreshes: 0, earlyEnds: 0 };
 
+/** No transport refused the protocol yet (one shared array, not one per stream). */
+export const NONE_NOT_PROTOCOL: readonly TransportName[] = Object.freeze([]);
+
 const NO_RUNS: Runs = { seq: 0, active: null, probe: null, probeIndex: null };
 
 /** The context a stream starts with: no ladder yet (resolved after the checkpoint), one observer. */
@@ -199,7 +202,7 @@ export function initialContext({ stream, env }: TaskStreamMachineInput): TaskStr
     error: null,
     failedIn: null,
     nextRetryAt: null,
-    notProtocol: [],
+    notProtocol: NONE_NOT_PROTOCOL,
     downSince: null,
   };
 }

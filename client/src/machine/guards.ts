@@ -34,10 +34,10 @@ function outputOf(event: EventObject): unknown {
 export const taskStreamGuards = {
   /** The event comes from the active run (a stopped run's late messages are ignored). */
   isActiveRun: ({ context, event }: GuardArgs) =>
-    context.runs.active !== null && runIdOf(event) === context.runs.active,
+    context.runs.active !== null && runIdOf(event) === context.runs.active.id,
   /** The event comes from the climb-back probe. */
   isProbeRun: ({ context, event }: GuardArgs) =>
-    context.runs.probe !== null && runIdOf(event) === context.runs.probe,
+    context.runs.probe !== null && runIdOf(event) === context.runs.probe.id,
   /** Other tabs may share the task (Web Locks and `BroadcastChannel`, not turned off). */
   sharesTabs: ({ context }: GuardArgs) => context.env.tabs !== null,
   /** The last observer is leaving. */

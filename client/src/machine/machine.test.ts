@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { fromCallback } from 'xstate';
 import type { Checkpoint } from '../checkpoint/checkpoint-store';
 import { connectionStatesEqual, IDLE_CONNECTION_STATE, toConnectionState } from '../connection-state';
 import { initialTaskSnapshot } from '../task-snapshot';
@@ -312,12 +311,12 @@ describe('public connection state', () => {
     expect(state()).toMatchObject({ status: 'failed', error: { code: 'INTERNAL_ERROR' } });
   });
 
-  it('a crashed machine (actors swapped with provide()) maps to failed, not a thrown error', async () => {
+  it('a crashed machine (actions swapped with provide()) maps to failed, not a thrown error', async () => {
     const crashing = taskStreamMachine.provide({
-      actors: {
-        transportRun: fromCallback(() => {
+      actions: {
+        startRun: () => {
           throw new Error('boom');
-        }),
+        },
       },
     });
     const { actor } = await start({ transports: [ws()], machine: crashing });

@@ -10,10 +10,11 @@
  * data path and tells the machine only about lifecycle (`OPENED`, `FIRST_FRAME`, throttled `ACTIVITY`,
  * `FAILED`, `CLOSED`).
  *
- * Transport runs are spawned (not invoked) children: a climb-back probe must outlive the state that
- * started it and become the active run without reconnecting, which an invoked actor (bound to one
- * state) cannot do. Runs are named by id; events carry their `runId` so late messages from a stopped
- * run are ignored by guards instead of racing the current one.
+ * Transport runs are plain objects the machine's actions create, start and stop (`transport-run.ts`),
+ * not child actors: a climb-back probe must outlive the state that started it and become the active
+ * run without reconnecting, and an actor per connection costs more memory than the connection. Runs
+ * are named by id in the context; events carry their `runId` so late messages from a stopped run are
+ * ignored by guards instead of racing the current one.
  *
  * The implementation (actors, delays, guards, actions) is in `setup.ts`; swap any of it in tests with
  * `taskStreamMachine.provide()`. Delays read the context, so fake timers drive every deadline.

@@ -31,6 +31,7 @@ import {
   initialContext,
   ladderFor,
   NO_FAILURES,
+  NONE_NOT_PROTOCOL,
   type ReachabilityCheckReason,
   type RunPhase,
   runInputAt,
@@ -50,7 +51,7 @@ import {
 import type { TaskStreamEvent } from './events';
 import { taskStreamGuards } from './guards';
 import { earlyEndsAfter, fallBackPlan, retrySamePlan } from './retry-plan';
-import { transportRun } from './transport-run';
+import { stopRunsOf, TransportRun } from './transport-run';
 import type { CrossTabEnvironment } from '../cross-tab/environment';
 import { tabLink } from '../cross-tab/tab-link';
 
@@ -87,7 +88,6 @@ export const taskStreamSetup = setup({
     input: {} as TaskStreamMachineInput,
   },
   actors: {
-    transportRun,
     tabLink,
     loadCheckpoint: fromPromise<Checkpoint | undefined, { env: StreamEnvironment; taskId: string }>(
       ({ input }) => input.env.loadCheckpoint(input.taskId),
@@ -127,28 +127,29 @@ export const taskStreamSetup = setup({
     ),
     setUnavailableError: assign({ error: () => transportUnavailable() }),
     setEventError: assign({ error: ({ event }) => errorOf(event) }),
-    startRun: enqueueActions(({ context, enqueue }) => {
+    // Runs are created here and started or stopped by the action that follows (see transport-run.ts).
+    startRun: enqueueActions(({ context, enqueue, self }) => {
       const { seq } = context.runs;
-      const runId = `run-${seq + 1}`;
-      enqueue.assign({ runs: { seq: seq + 1, active: runId, probe: null, probeIndex: null } });
-      enqueue.spawnChild('transportRun', { id: runId, input: runInputAt(context, context.index, runId) });
+      const run = new TransportRun(runInputAt(context, context.index, `run-${seq + 1}`), self);
+      enqueue.assign({ runs: { seq: seq + 1, active: run, probe: null, probeIndex: null } });
+      enqueue(() => run.start());
     }),
     stopRuns: enqueueActions(({ context, enqueue }) => {
       const { seq, active, probe } = context.runs;
-      if (active !== null) enqueue.stopChild(active);
-      if (probe !== null) enqueue.stopChild(probe);
+      if (active === null && probe === null) return;
+      enqueue(() => stopRunsOf({ context }));
       enqueue.assign({ runs: { seq, active: null, probe: null, probeIndex: null } });
     }),
-    startProbe: enqueueActions(({ context, enqueue }) => {
+    startProbe: enqueueActions(({ context, enqueue, self }) => {
       const probeIndex = nextProbeIndex(context);
       const { seq, active } = context.runs;
-      const runId = `run-${seq + 1}`;
-      enqueue.assign({ runs: { seq: seq + 1, active, probe: runId, probeIndex } });
-      enqueue.spawnChild('transportRun', { id: runId, input: runInputAt(context, probeIndex, runId) });
+      const run = new TransportRun(runInputAt(context, probeIndex, `run-${seq + 1}`), self);
+      enqueue.assign({ runs: { seq: seq + 1, active, probe: run, probeIndex } });
+      enqueue(() => run.start());
     }),
     dropProbe: enqueueActions(({ context, enqueue }) => {
       const { seq, active, probe } = context.runs;
-      if (probe !== null) enqueue.stopChild(probe);
+      if (probe !== null) enqueue(() => probe.stop());
       enqueue.assign({
         runs: { seq, active, probe: null, probeIndex: null },
         probeFailures: context.probeFailures + 1,
@@ -159,7 +160,7 @@ export const taskStreamSetup = setup({
       const from = activeTransportName(context);
       const { seq, active, probe, probeIndex } = context.runs;
       const index = probeIndex ?? context.index;
-      if (active !== null) enqueue.stopChild(active);
+      if (active !== null) enqueue(() => active.stop());
       enqueue.assign({
         runs: { seq, active: probe, probe: null, probeIndex: null },
         index,
@@ -198,7 +199,7 @@ export const taskStreamSetup = setup({
         nextRetryAt: null,
         failures: { ...context.failures, earlyEnds: 0 },
         liveIndex: context.index,
-        notProtocol: [],
+        notProtocol: NONE_NOT_PROTOCOL,
         downSince: null,
       });
       // It works again for this origin: the next stream may start on it.

@@ -10,6 +10,7 @@ import {
   parseServerFrame,
   parseTaskEvent,
 } from '@taskbridge/protocol';
+import { RunRequest } from './run-request';
 import type { TransportMessage, TransportRequest, TransportSink } from './transport';
 
 /** A WebSocket ack as read off the wire: with the history-trimmed signal when the server sent one. */
@@ -63,15 +64,21 @@ export function frameMessage(data: unknown, ackAsHeartbeat = false): TransportMe
  * tasks open, each connection costs one object.
  */
 export class TransportLink {
-  readonly #signal: AbortSignal;
+  readonly #request: TransportRequest;
   readonly #sink: TransportSink;
   #release: (() => void) | undefined;
   #ended = false;
+  // Listening to a RunRequest's stop rather than to its signal: no signal is made for it.
+  readonly #onStop: boolean;
 
   constructor(request: TransportRequest, sink: TransportSink) {
-    this.#signal = request.signal;
+    this.#request = request;
     this.#sink = sink;
-    if (request.signal.aborted) this.#ended = true;
+    this.#onStop = request instanceof RunRequest;
+    if (request instanceof RunRequest) {
+      request.onStop(this);
+      this.#ended = request.stopped;
+    } else if (request.signal.aborted) this.#ended = true;
     else request.signal.addEventListener('abort', this, { once: true });
   }
 
@@ -93,7 +100,7 @@ export class TransportLink {
     this.#sink(message);
   }
 
-  /** The abort signal's listener. */
+  /** The abort signal's (or the request's stop) listener. */
   handleEvent(): void {
     this.#end();
   }
@@ -101,7 +108,8 @@ export class TransportLink {
   #end(): void {
     if (this.#ended && this.#release === undefined) return;
     this.#ended = true;
-    this.#signal.removeEventListener('abort', this);
+    if (this.#onStop) (this.#request as RunRequest).onStop(undefined);
+    else this.#request.signal.removeEventListener('abort', this);
     const release = this.#release;
     this.#release = undefined;
     release?.();

@@ -43,7 +43,6 @@ export interface SocketOptions {
 // Largest delay a timer accepts; a bigger one (or Infinity) fires at once. Disables the library's
 // connection timeout: the machine's open deadline applies instead.
 const MAX_TIMER_MS = 2_147_483_647;
-const EVENTS = ['open', 'message', 'error', 'close'] as const;
 type SocketEvent = Event | MessageEvent | ErrorEvent | CloseEvent;
 
 /**
@@ -52,40 +51,35 @@ type SocketEvent = Event | MessageEvent | ErrorEvent | CloseEvent;
  * @throws {Error} what the library or the constructor throws synchronously (e.g. a malformed URL).
  */
 export function openSocket(url: string, options: SocketOptions, listener: SocketListener): Socket {
-  const headers = options.headers;
-  const useHeaders = headers !== undefined && Object.keys(headers).length > 0;
-  // The library's type says `string[]`; it only hands the value to the constructor (see HeaderCarrier).
-  const protocols = useHeaders ? (new HeaderCarrier(headers) as unknown as string[]) : undefined;
-  const socket = new ReconnectingWebSocket(url, protocols, {
-    WebSocket: useHeaders ? headerCapable(options.WebSocket) : options.WebSocket,
-    maxRetries: 0,
-    connectionTimeout: MAX_TIMER_MS,
-  });
-  return new SocketAdapter(socket, listener);
+  return new ListenedSocket(url, options, listener);
 }
 
 /**
- * One socket and its listener. Its own event listener object (`handleEvent`) rather than a closure per
- * event type: with thousands of tasks open, each socket then costs one object.
+ * The library's socket, told about its events through its `on…` handlers — one function shared by
+ * every socket — rather than `addEventListener`: the library keeps an array per event type, and the
+ * first listener added makes room for seventeen, four times per socket, with thousands of tasks open.
  */
-class SocketAdapter implements Socket {
-  readonly #socket: ReconnectingWebSocket;
+class ListenedSocket extends ReconnectingWebSocket implements Socket {
   readonly #listener: SocketListener;
   #error: unknown;
 
-  constructor(socket: ReconnectingWebSocket, listener: SocketListener) {
-    this.#socket = socket;
+  constructor(url: string, options: SocketOptions, listener: SocketListener) {
+    const headers = options.headers;
+    const useHeaders = headers !== undefined && Object.keys(headers).length > 0;
+    // The library's type says `string[]`; it only hands the value to the constructor (see HeaderCarrier).
+    const protocols = useHeaders ? (new HeaderCarrier(headers) as unknown as string[]) : undefined;
+    super(url, protocols, {
+      WebSocket: useHeaders ? headerCapable(options.WebSocket) : options.WebSocket,
+      maxRetries: 0,
+      connectionTimeout: MAX_TIMER_MS,
+    });
     this.#listener = listener;
-    for (const type of EVENTS) socket.addEventListener(type, asListener(this));
+    this.onopen = this.onmessage = this.onerror = this.onclose = dispatch;
   }
 
-  send(data: string): void {
-    this.#socket.send(data);
-  }
-
-  close(): void {
-    for (const type of EVENTS) this.#socket.removeEventListener(type, asListener(this));
-    this.#socket.close(1000);
+  override close(): void {
+    this.onopen = this.onmessage = this.onerror = this.onclose = null;
+    super.close(1000);
   }
 
   handleEvent(event: SocketEvent): void {
@@ -109,12 +103,9 @@ class SocketAdapter implements Socket {
   }
 }
 
-/**
- * The library calls `listener.handleEvent(event)` for listener objects, but its declared listener type
- * only admits functions.
- */
-function asListener(adapter: SocketAdapter): (event: SocketEvent) => void {
-  return adapter as unknown as (event: SocketEvent) => void;
+/** Every socket's `on…` handler: the library calls it with the socket as `this`. */
+function dispatch(this: ReconnectingWebSocket, event: { readonly type: string }): void {
+  (this as ListenedSocket).handleEvent(event as SocketEvent);
 }
 
 /**
