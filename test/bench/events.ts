@@ -35,7 +35,7 @@ export function payloadBytesFor(eventBytes: number): number {
   return Math.max(1, eventBytes - envelope);
 }
 
-/** A message carrying a wall-clock send time (ms, µs precision) padded to `payloadBytes`. */
+/** A message carrying its send time (`sharedClockMs` in pacer.ts, ms, µs precision) padded to `payloadBytes`. */
 export function stampedMessage(sentAtMs: number, payloadBytes: number): string {
   const stamp = sentAtMs.toFixed(3);
   return stamp.length >= payloadBytes ? stamp : `${stamp} ${'x'.repeat(payloadBytes - stamp.length - 1)}`;

@@ -5,11 +5,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
- * Wall-clock time in ms with sub-ms precision. Processes on one machine read the same system clock, so
- * a timestamp taken in the server process can be compared with one taken in a client process.
+ * A timestamp in ms (sub-µs precision) that processes on one machine can compare: the system's monotonic
+ * clock (`process.hrtime`, CLOCK_MONOTONIC on Linux, one clock for every process). Not
+ * `performance.timeOrigin + performance.now()`: each process fixes its `timeOrigin` from the wall clock
+ * at start-up, and the error of that reading (measured here: up to ≈ 4 ms) differs from process to
+ * process, so a stamp from a server compared with a client's clock carried that process's error into
+ * every latency, and the raw baseline and our server each carried their own.
  */
-export function wallClockMs(): number {
-  return performance.timeOrigin + performance.now();
+export function sharedClockMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
 }
 
 /**

@@ -1,13 +1,13 @@
 /**
  * Latency client process. Command `run` `{ kind, target, count, rate, size, warmup, createTarget? }`
  * receives `count` paced events whose messages carry the server's send time and returns one-way
- * delivery latencies (receive wall clock − send wall clock, ms), dropping the first `warmup` events.
+ * delivery latencies (receive time − send time on the shared clock, ms), dropping the first `warmup` events.
  * With `createTarget` (our kinds only) the task is created there and streamed from `target`: another
  * instance on the same Redis.
  */
 import type { TransportName } from '@taskbridge/protocol';
 import { sentAtOf } from '../events';
-import { wallClockMs } from '../pacer';
+import { sharedClockMs } from '../pacer';
 import { type CommandArgs, numberArg, serveCommands, stringArg } from '../processes';
 import { percentile } from '../stats';
 import { createNodeClient } from './our-client';
@@ -83,7 +83,7 @@ async function run(args: CommandArgs): Promise<LatencySample> {
   let first = 0;
   let last = 0;
   const record = (message: string) => {
-    const now = wallClockMs();
+    const now = sharedClockMs();
     seen += 1;
     if (seen === 1) first = now;
     last = now;

@@ -5,13 +5,13 @@
  * - `open` `{ url, taskId, transport, count, concurrency }`: opens `count` subscriptions, resolving once
  *   each is live (WS ack / first SSE data frame); returns how many are;
  * - `collect` `{ timeoutMs }`: waits until every open subscription received the next `TASK_MESSAGE`
- *   and returns the one-way latencies' summary (wall clock, ms);
+ *   and returns the one-way latencies' summary (shared clock, ms);
  * - `memory`: this process's heap and RSS after GC (start it with `--expose-gc`).
  */
 import { request } from 'node:http';
 import { WebSocket } from 'ws';
 import { sentAtOf } from '../events';
-import { wallClockMs } from '../pacer';
+import { sharedClockMs } from '../pacer';
 import { type CommandArgs, measuredMemory, numberArg, serveCommands, stringArg } from '../processes';
 import { percentile } from '../stats';
 
@@ -25,7 +25,7 @@ const closers: (() => void)[] = [];
 function onFrame(text: string, ready: () => void): void {
   const frame = JSON.parse(text) as { type?: string; payload?: { message?: string } };
   if (frame.type === 'TASK_MESSAGE') {
-    latencies.push(wallClockMs() - sentAtOf(frame.payload?.message ?? ''));
+    latencies.push(sharedClockMs() - sentAtOf(frame.payload?.message ?? ''));
     if (latencies.length >= live) waiter?.();
     return;
   }

@@ -5,7 +5,7 @@
  */
 import { createServer, type ServerResponse } from 'node:http';
 import { messageEvent, payloadBytesFor, RAW_TASK_ID, stampedMessage, tickerMessage } from '../events';
-import { paced, wallClockMs } from '../pacer';
+import { paced, sharedClockMs } from '../pacer';
 import { serveCommands } from '../processes';
 import { drained } from './drain';
 
@@ -29,7 +29,7 @@ async function latency(res: ServerResponse, count: number, rate: number, size: n
     if (res.destroyed) return;
     const id = `${ms}-${i}`;
     res.write(
-      frame(id, JSON.stringify(messageEvent(RAW_TASK_ID, id, stampedMessage(wallClockMs(), payloadBytes)))),
+      frame(id, JSON.stringify(messageEvent(RAW_TASK_ID, id, stampedMessage(sharedClockMs(), payloadBytes)))),
     );
   }
   res.end();

@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { messageEvent, payloadBytesFor, RAW_TASK_ID, stampedMessage, tickerMessage } from '../events';
-import { paced, wallClockMs } from '../pacer';
+import { paced, sharedClockMs } from '../pacer';
 import { serveCommands } from '../processes';
 import { HIGH_WATER_MARK } from './drain';
 
@@ -45,7 +45,7 @@ async function latency(ws: WebSocket, count: number, rate: number, size: number)
   const ms = Date.now();
   for await (const i of paced(count, rate)) {
     if (ws.readyState !== ws.OPEN) return;
-    const event = messageEvent(RAW_TASK_ID, `${ms}-${i}`, stampedMessage(wallClockMs(), payloadBytes));
+    const event = messageEvent(RAW_TASK_ID, `${ms}-${i}`, stampedMessage(sharedClockMs(), payloadBytes));
     ws.send(JSON.stringify(event));
   }
   ws.close(1000);

@@ -22,7 +22,7 @@ import {
 } from '@taskbridge/server-reference';
 import { testServerOptions } from '../../support/reference-server';
 import { payloadBytesFor, stampedMessage } from '../events';
-import { paced, wallClockMs } from '../pacer';
+import { paced, sharedClockMs } from '../pacer';
 import { type CommandArgs, measuredMemory, serveCommands } from '../processes';
 
 const pulses = new EventEmitter();
@@ -38,7 +38,7 @@ async function* benchClock(ctx: TaskContext): AsyncGenerator<TaskYield, unknown,
   // Lets the subscriber attach first, so the run measures live delivery, not the replay of a backlog.
   await new Promise((resolve) => setTimeout(resolve, Number(ctx.input.startDelayMs ?? 0)));
   for await (const _ of paced(count, Number(ctx.input.rate ?? 1000), ctx.signal)) {
-    yield { type: 'message', message: stampedMessage(wallClockMs(), payloadBytes) };
+    yield { type: 'message', message: stampedMessage(sharedClockMs(), payloadBytes) };
   }
   return { count };
 }
@@ -50,7 +50,7 @@ async function* benchPulse(ctx: TaskContext): AsyncGenerator<TaskYield, unknown,
     const [kind] = (await once(pulses, 'pulse', { signal: ctx.signal })) as ['pulse' | 'end'];
     if (kind === 'end') return { pulses: sent };
     sent += 1;
-    yield { type: 'message', message: stampedMessage(wallClockMs(), payloadBytes) };
+    yield { type: 'message', message: stampedMessage(sharedClockMs(), payloadBytes) };
   }
 }
 
