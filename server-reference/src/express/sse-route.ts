@@ -7,6 +7,7 @@ import type { TaskEngine } from '../engine/task-engine';
 import type { ResolvedServerOptions } from '../options';
 import { type QueryValues, sseCursorOf } from '../wire/operations';
 import { authenticate, taskIdOf } from './request-auth';
+import { tickCorker } from './tick-cork';
 import { runSseSession, SSE_HEADERS } from '../wire/sse-session';
 
 // Backpressure: when the socket is full, wait for it to drain (or close) instead of buffering without
@@ -56,10 +57,12 @@ export function sseRoute(engine: TaskEngine, options: ResolvedServerOptions): Re
     res.writeHead(200, SSE_HEADERS);
     res.flushHeaders();
     res.on('close', () => subscription.close());
+    const holdUntilTickEnds = tickCorker(res);
     await runSseSession(
       {
-        // A chunk is one string, so one `res.write` (Node corks the socket around each chunk).
+        // A chunk is one string, so one `res.write`; the chunks of one tick leave in one write.
         write: (chunk) => {
+          holdUntilTickEnds();
           res.write(chunk.text);
           // Heartbeats from the timer are not awaited: they are tiny and the timer must not pile up.
           return chunk.kind === 'events' && res.writableLength > maxBufferedBytes ? drained(res) : undefined;

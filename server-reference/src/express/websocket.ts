@@ -11,6 +11,7 @@ import { resolveCaller } from '../auth/caller';
 import type { TaskEngine } from '../engine/task-engine';
 import type { ResolvedServerOptions } from '../options';
 import { logWebSocketAccess } from './access-log';
+import { tickCorker } from './tick-cork';
 import { toAuthRequest } from './request-auth';
 import { templateMatcher } from '../wire/route-paths';
 import { type AuthOutcome, startWsSession, type WsPeer } from '../wire/ws-session';
@@ -19,8 +20,10 @@ import { type AuthOutcome, startWsSession, type WsPeer } from '../wire/ws-sessio
 // `stream.Writable` API; `ws` has none of its own) makes a batch of frames one `writev`.
 function peerOf(ws: WebSocket, socket: Duplex, options: ResolvedServerOptions): WsPeer {
   const { maxBufferedBytes, drainTimeoutMs } = options.subscriberBudget;
+  const holdUntilTickEnds = tickCorker(socket);
   return {
     send(text) {
+      holdUntilTickEnds();
       // Backpressure: over the byte budget, wait for the socket instead of queueing without bound.
       if (ws.bufferedAmount > maxBufferedBytes) {
         return new Promise<void>((resolve) => ws.send(text, () => resolve()));
