@@ -16,9 +16,11 @@ export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
  * nothing grows unnoticed. The target is {@link CLIENT_TARGET_BYTES}; the bench reports the distance.
  * Raised from 52 KiB when cross-tab coordination (on by default) took the client from 50.9 to 52.2 KiB;
  * lowered from 53 KiB when leaner generated validators and a few cuts in our own code took it from
- * 52.4 to 48.7 KiB.
+ * 52.4 to 48.7 KiB; raised from 49 KiB by a quarter when the WebSocket transport began to drop
+ * `reconnecting-websocket`'s spent timers (≈ 0.4 KB of heap per open socket, for 23 bytes; the full client
+ * was then 50,191 bytes).
  */
-export const CLIENT_BUDGET_BYTES = 49 * 1024;
+export const CLIENT_BUDGET_BYTES = 49.25 * 1024;
 /**
  * The full client's target, minified + gzip (issue "Client core, one lifecycle"). Of today's size, the
  * required libraries (xstate, rxjs, reconnecting-websocket, eventsource, idb-keyval) take ≈ 21 KiB and
