@@ -113,12 +113,13 @@ describe('the MSW kit in Chromium with no backend', () => {
             text: el('text').textContent,
             eventCount: Number(el('text').dataset.eventCount),
             arrivalsMs: (el('text').dataset.arrivalsMs ?? '').split(' ').map(Number),
+            lagsMs: el('text').dataset.lagsMs ?? '',
             transport: el('transport').textContent,
             error: el('error').textContent,
             worker: navigator.serviceWorker.controller?.scriptURL ?? null,
           };
         });
-        const { arrivalsMs, ...shown } = state;
+        const { arrivalsMs, lagsMs, ...shown } = state;
         expect(shown).toEqual({
           status: 'completed',
           text: CHAT_TOKENS.join(''),
@@ -136,7 +137,7 @@ describe('the MSW kit in Chromium with no backend', () => {
         const gaps = arrivalsMs.slice(1).map((at, i) => at - (arrivalsMs[i] ?? at));
         expect(
           Math.max(...gaps),
-          `token arrivals, ms after the first: ${arrivalsMs.join(' ')}`,
+          `token arrivals, ms after the first: ${arrivalsMs.join(' ')}; lag behind createdAt, ms: ${lagsMs}`,
         ).toBeGreaterThanOrEqual(TOKEN_DELAY_MS / 4);
         expect(escapedRequests(server.requests.slice(seen))).toEqual([]);
       },

@@ -60,10 +60,13 @@ async function main(): Promise<void> {
   const { stream } = await client.startTask({ taskType: CHAT_TASK_TYPE });
 
   // When each token arrived, ms after the first: a replay or a buffered response arrives all at once,
-  // a live stream spaced by the script's delays.
+  // a live stream spaced by the script's delays. And each token's lag behind its `createdAt` (the mock
+  // stamps it when the script emits it): if tokens come bunched, a small lag says the script emitted
+  // them bunched (a starved page's timers), a large one that something held them back.
   let eventCount = 0;
   let firstTokenAt: number | undefined;
   const arrivals: number[] = [];
+  const lags: number[] = [];
   stream.events$.subscribe((event) => {
     eventCount += 1;
     text.dataset.eventCount = String(eventCount);
@@ -72,6 +75,8 @@ async function main(): Promise<void> {
     firstTokenAt ??= performance.now();
     arrivals.push(Math.round(performance.now() - firstTokenAt));
     text.dataset.arrivalsMs = arrivals.join(' ');
+    lags.push(Date.now() - Date.parse(event.createdAt));
+    text.dataset.lagsMs = lags.join(' ');
     text.append(token);
   });
   stream.snapshot$.subscribe((snapshot) => {
