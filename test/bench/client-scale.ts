@@ -4,7 +4,8 @@
  * bare `ws` subscription measured the same way in another process — the part no client can avoid.
  * Target: ≤ 15 KB per task (heap + external after GC). Each task is a slow ticker (one message a
  * second) whose snapshot keeps the messages it received, so the figure grows with the time it takes to
- * attach all of them; the table says how many events each task holds at the measurement.
+ * attach all of them; the table says how many events each task holds at the measurement. The figure is
+ * the median of `BENCH_RUNS` rounds, each in a new client process against a new server.
  */
 import { join } from 'node:path';
 import type { BenchConfig } from './config';
@@ -32,36 +33,62 @@ async function createTask(url: string, i: number): Promise<string> {
   return ((await response.json()) as { taskId: string }).taskId;
 }
 
+/** What one round of `observe` returns (see clients/client-scale.ts). */
+interface ObserveResult {
+  tasks: number;
+  ms: number;
+  heapPerTask: number;
+  rssPerTask: number;
+  eventsPerTask: number;
+  growth: string[][];
+}
+
+/** The round with the median heap per task, carrying the last round's census. */
+function medianRound(rounds: readonly ObserveResult[]): ObserveResult {
+  const sorted = [...rounds].sort((a, b) => a.heapPerTask - b.heapPerTask);
+  const middle = sorted[(sorted.length - 1) >> 1] as ObserveResult;
+  return { ...middle, growth: rounds[rounds.length - 1]?.growth ?? [] };
+}
+
 /** Runs the client-scale benchmark. */
 export async function runClientScale(config: BenchConfig): Promise<BenchReport> {
   const profileDir = join(config.profileDir, 'client-scale');
   const processes: BenchProcess[] = [];
   const notes: string[] = [];
   try {
-    const [server, ours, bare] = await Promise.all([
+    const [server, bare] = await Promise.all([
       spawnBench('reference', benchFile(import.meta.url, './servers/reference.ts')),
-      spawnBench('client-scale', benchFile(import.meta.url, './clients/client-scale.ts'), {
-        nodeFlags: ['--expose-gc'],
-      }),
       spawnBench('bare ws', benchFile(import.meta.url, './clients/subscribers.ts'), {
         nodeFlags: ['--expose-gc'],
       }),
     ]);
-    processes.push(server, ours, bare);
-    const { url } = await server.call<{ url: string }>('fresh');
-    if (config.profile) await startProfiles([ours]);
-    const result = await ours.call<{
-      tasks: number;
-      ms: number;
-      heapPerTask: number;
-      rssPerTask: number;
-      eventsPerTask: number;
-      growth: string[][];
-    }>('observe', { url, tasks: config.clientTasks, census: true }, 600_000);
-    if (config.profile) {
-      await stopProfiles([ours], profileDir);
-      notes.push(...describeProfiles(profileDir));
+    processes.push(server, bare);
+    // `BENCH_RUNS` rounds, each in a new client process against a new server, and the median reported:
+    // one measurement moves by ±0.7 KB per task between runs of the same code. The census (heap
+    // snapshots) and the profile come from the last round.
+    const rounds: ObserveResult[] = [];
+    let url = '';
+    for (let round = 1; round <= config.runs; round++) {
+      const last = round === config.runs;
+      ({ url } = await server.call<{ url: string }>('fresh'));
+      const ours = await spawnBench('client-scale', benchFile(import.meta.url, './clients/client-scale.ts'), {
+        nodeFlags: ['--expose-gc'],
+      });
+      processes.push(ours);
+      if (config.profile && last) await startProfiles([ours]);
+      rounds.push(
+        await ours.call<ObserveResult>('observe', { url, tasks: config.clientTasks, census: last }, 600_000),
+      );
+      if (config.profile && last) {
+        await stopProfiles([ours], profileDir);
+        notes.push(...describeProfiles(profileDir));
+      }
+      await ours.stop();
     }
+    const result = medianRound(rounds);
+    notes.push(
+      `client-scale rounds, heap + external per task: ${rounds.map((r) => `${fmt(r.heapPerTask / 1024, 1)} KB`).join(', ')} (median reported)`,
+    );
     // The same number of bare subscriptions, one task each, as the floor.
     const bareCount = Math.min(config.clientTasks, 1_000);
     const taskIds = await Promise.all(Array.from({ length: bareCount }, (_, i) => createTask(url, i)));
@@ -99,7 +126,10 @@ export async function runClientScale(config: BenchConfig): Promise<BenchReport> 
     return {
       name: 'client-scale',
       tables: [
-        table(`Client scale, ${fmtInt(config.clientTasks)} tasks observed at once in one Node process`, rows),
+        table(
+          `Client scale, ${fmtInt(config.clientTasks)} tasks observed at once in one Node process, median of ${config.runs} rounds`,
+          rows,
+        ),
         table('Client scale: heap growth per task by constructor (self size, from two heap snapshots)', [
           ['constructor', 'KB per task', 'objects per task'],
           ...result.growth,
