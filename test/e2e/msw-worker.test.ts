@@ -131,8 +131,8 @@ describe('the MSW kit in Chromium with no backend', () => {
         });
         // Streamed, not buffered: a buffered response delivers every token at once, at the end, so
         // some gap between tokens must show the script's delay (a quarter of it, for slack). Not every gap:
-        // the task starts at create (the first tokens can come as one replay before the stream
-        // attaches), and under the full suite's load later ones have come bunched too.
+        // the task starts at create, so the tokens emitted before the stream attaches come as one replay
+        // (the lags say so: they fall by the script's delay from one token to the next).
         expect(arrivalsMs).toHaveLength(CHAT_TOKENS.length);
         const gaps = arrivalsMs.slice(1).map((at, i) => at - (arrivalsMs[i] ?? at));
         expect(

@@ -10,8 +10,12 @@ export const CHAT_TASK_TYPE = 'chat';
 /** The streamed tokens, in order; the page shows them concatenated. */
 export const CHAT_TOKENS: readonly string[] = ['Hello', ' from', ' the', ' MSW', ' service', ' worker', '.'];
 
-/** Pause before each token, ms: long enough that tokens arrive live, not only as a replay. */
-export const TOKEN_DELAY_MS = 60;
+/**
+ * Pause before each token, ms: long enough that tokens arrive live, not only as a replay. The task starts
+ * at create, and on a loaded machine the stream has attached ≈ 460 ms after the first token (every
+ * token of a 7 × 60 ms script then came in the replay); 7 × 150 ms leaves room for that.
+ */
+export const TOKEN_DELAY_MS = 150;
 
 /** One `message` step per token, then `complete` with the whole text as the result. */
 export const CHAT_SCRIPT: readonly ScriptStep[] = [
