@@ -30,6 +30,7 @@ import type { DataMessage, StreamPort, taskStreamMachine } from './machine/machi
 import { stopRunsOf } from './machine/transport-run';
 import { createSequencer, type Sequencer } from './sequencer';
 import type { StreamContext } from './stream-context';
+import { ListenerSet } from './listener-set';
 import { derived, endIfOver, EventChannel, FINAL, isFinal, isSettled, settledOf } from './stream-observables';
 import type { SubmitActionOptions } from './task-commands';
 import { applyHistoryTrimmed } from './history-trimmed';
@@ -46,7 +47,7 @@ export class TaskStreamStore implements TaskStream, StreamPort {
   readonly taskId: string;
   readonly #context: StreamContext;
   #state: TaskStreamState;
-  #listeners: Set<{ readonly listener: () => void }> | undefined; // made by the first subscribe()
+  readonly #listeners = new ListenerSet();
   #events: EventChannel<TaskEvent | UnknownTaskEvent> | undefined;
   #events$: Observable<TaskEvent | UnknownTaskEvent> | undefined;
   #sequencer: Sequencer | undefined;
@@ -78,13 +79,7 @@ export class TaskStreamStore implements TaskStream, StreamPort {
   }
 
   subscribe(listener: () => void): () => void {
-    const release = this.#retain();
-    // One entry per subscription, so the same function subscribed twice is two subscriptions.
-    const entry = { listener };
-    (this.#listeners ??= new Set()).add(entry);
-    return () => {
-      if (this.#listeners?.delete(entry)) release();
-    };
+    return this.#listeners.add(listener, this.#retain());
   }
 
   getState(): TaskStreamState {
@@ -245,6 +240,6 @@ export class TaskStreamStore implements TaskStream, StreamPort {
   }
 
   #notify(): void {
-    if (this.#listeners !== undefined) for (const { listener } of this.#listeners) listener();
+    this.#listeners.notify();
   }
 }
