@@ -2,7 +2,7 @@ import type { PollEventsResponse, TaskEvent } from '@taskbridge/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { deepFreeze } from '../engine/state/memory/frozen-copy';
-import { eventJson, pollResponseJson } from './event-json';
+import { cachedEventCount, eventJson, pollResponseJson } from './event-json';
 
 const messageEvent = (eventId: string, message: string): TaskEvent => ({
   type: 'TASK_MESSAGE',
@@ -62,5 +62,24 @@ describe('pollResponseJson', () => {
         },
       ),
     );
+  });
+
+  it('splices a cached text but does not fill the cache', () => {
+    const polled = deepFreeze(messageEvent('2-0', 'polled'));
+    const sent = deepFreeze(messageEvent('2-1', 'sent'));
+    const before = cachedEventCount();
+    const body: PollEventsResponse = {
+      taskId: 'task-1',
+      events: [polled],
+      nextAfterEventId: '2-0',
+      hasMore: false,
+    };
+    expect(pollResponseJson(body)).toBe(JSON.stringify(body));
+    expect(cachedEventCount()).toBe(before);
+    eventJson(sent);
+    expect(cachedEventCount()).toBe(before + 1);
+    const both = { ...body, events: [polled, sent] };
+    expect(pollResponseJson(both)).toBe(JSON.stringify(both));
+    expect(cachedEventCount()).toBe(before + 1);
   });
 });
