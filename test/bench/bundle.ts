@@ -63,6 +63,9 @@ function noOpValidators(): string {
     .join('\n');
 }
 
+// Any named import resolves to a no-op: esbuild allows every name on a CommonJS module.
+const EMPTY_PACKAGE = 'module.exports = new Proxy({}, { get: () => () => undefined });';
+
 /** Our entries and the competitors', each as an app would import it. */
 export const ENTRIES = {
   fullClient: { label: 'ours: full client (every export)', contents: "export * from '@taskbridge/client';" },
@@ -71,6 +74,22 @@ export const ENTRIES = {
     label: 'what-if: full client, schema validators stubbed',
     contents: "export * from '@taskbridge/client';",
     stubs: { './generated/validators': noOpValidators() },
+  },
+  // Prices the features around the core (machine, store, HTTP API, errors, validators): with all three
+  // transports, IndexedDB checkpoints, cross-tab coordination and the memory transport replaced by empty
+  // modules, is the rest within the target? It cannot work, but it shows where the target stands.
+  fullClientWithoutFeatures: {
+    label: 'what-if: full client, transports, IndexedDB and cross-tab stubbed',
+    contents: "export * from '@taskbridge/client';",
+    stubs: Object.fromEntries(
+      [
+        ['./transports/websocket', './websocket', './transports/sse', './sse'],
+        ['./transports/polling', './polling', './transports/memory', './memory'],
+        ['./checkpoint/indexeddb', './indexeddb', './cross-tab/environment', '../cross-tab/tab-link'],
+      ]
+        .flat()
+        .map((specifier) => [specifier, EMPTY_PACKAGE]),
+    ),
   },
   startAndStream: {
     label: 'ours: createTaskBridgeClient only',
@@ -103,9 +122,6 @@ export const CLIENT_DEPENDENCIES = [
   'idb-keyval',
   './generated/validators',
 ] as const;
-
-// Any named import resolves to a no-op: esbuild allows every name on a CommonJS module.
-const EMPTY_PACKAGE = 'module.exports = new Proxy({}, { get: () => () => undefined });';
 
 /**
  * What each dependency costs the full client, min+gzip: the full client's size minus its size with
