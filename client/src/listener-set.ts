@@ -18,6 +18,10 @@ export class ListenerSet {
     };
   }
 
+  /**
+   * Calls each listener once, in subscription order. One that unsubscribes during the call is skipped if
+   * not yet reached; one that subscribes after the set was emptied in the same call waits for the next.
+   */
   notify(): void {
     if (this.#entries !== undefined) for (const { listener } of this.#entries) listener();
   }
